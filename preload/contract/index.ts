@@ -1,0 +1,311 @@
+/**
+ * The one typed contract between the renderer and main (Electron IPC or the web host's WebSocket).
+ *
+ * Every request channel is declared once here with a runtime schema for its arguments and its
+ * result; every event is a member of one discriminated union. Main validates arguments with these
+ * schemas and answers `{ok:true,data}` or `{ok:false,code,message}`; it never throws across the
+ * boundary. Large binary payloads never travel here: they are served as assets (`app://` in
+ * Electron, HTTP on the web host) and the contract only carries their project-relative paths.
+ *
+ * This file must stay importable by main (Node), preload (sandboxed) and the renderer (browser):
+ * it may import nothing but zod.
+ */
+import { z } from 'zod';
+
+export const CONTRACT_VERSION = 1;
+
+export const ErrorCodeSchema = z.enum([
+  'BAD_ARGS',
+  'FORBIDDEN',
+  'UNKNOWN_CHANNEL',
+  'NOT_FOUND',
+  'NO_PROJECT',
+  'CONFLICT',
+  'INVALID_INPUT',
+  'IO',
+  'NEEDS_SPACE',
+  'UNSUPPORTED',
+  'CANCELLED',
+  'INTERNAL',
+]);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export type Ok<T> = { ok: true; data: T };
+export type Err = { ok: false; code: ErrorCode; message: string };
+export type Result<T> = Ok<T> | Err;
+
+// ---------------------------------------------------------------------------------------------
+// Shared value schemas
+// ---------------------------------------------------------------------------------------------
+
+/** A bounded string: arguments from the renderer are never allowed to be unbounded. */
+const str = (max = 4096) => z.string().max(max);
+const pathStr = str(4096).min(1);
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const vec3 = z.tuple([finite, finite, finite]);
+
+export const JobKindSchema = z.enum([
+  'selftest',
+  'import',
+  'label',
+  'train',
+  'evaluate-field',
+  'export',
+  'eval',
+]);
+export type JobKind = z.infer<typeof JobKindSchema>;
+
+export const JobStateSchema = z.enum(['queued', 'running', 'paused', 'done', 'failed', 'cancelled', 'interrupted']);
+export type JobState = z.infer<typeof JobStateSchema>;
+
+export const JobProgressSchema = z.object({
+  stage: z.string(),
+  done: z.number(),
+  total: z.number(),
+  eta_s: z.number().nullable(),
+});
+export type JobProgress = z.infer<typeof JobProgressSchema>;
+
+export const JobInfoSchema = z.object({
+  id: z.string(),
+  kind: JobKindSchema,
+  params: z.record(z.string(), z.unknown()),
+  state: JobStateSchema,
+  progress: JobProgressSchema.nullable(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  ended_at: z.string().nullable(),
+  error: z.object({ code: ErrorCodeSchema, message: z.string() }).nullable(),
+  result: z.unknown().nullable(),
+  /** Attempts: 1 for a fresh job, +1 each resume. */
+  attempt: z.number().int(),
+});
+export type JobInfo = z.infer<typeof JobInfoSchema>;
+
+/** Parameters of each job kind. Unknown keys are rejected (strict) so typos surface as BAD_ARGS. */
+export const SelftestParamsSchema = z
+  .object({
+    steps: z.number().int().min(1).max(100_000).default(50),
+    step_ms: z.number().int().min(0).max(10_000).default(50),
+    fail_at: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+export const ImportParamsSchema = z
+  .object({
+    capture: pathStr,
+    copy: z.boolean().default(false),
+    every: z.number().int().min(1).max(1000).default(1),
+    voxel_m: finite.pipe(z.number().min(0.002).max(1)).default(0.02),
+    min_depth_m: finite.pipe(z.number().min(0).max(100)).default(0.1),
+    max_depth_m: finite.pipe(z.number().min(0.05).max(100)).default(3),
+    min_translation_m: finite.pipe(z.number().min(0).max(10)).default(0),
+    min_rotation_deg: finite.pipe(z.number().min(0).max(180)).default(0),
+    skip_blurry: z.boolean().default(false),
+  })
+  .strict();
+export type ImportParams = z.infer<typeof ImportParamsSchema>;
+
+export const JobParamsByKind = {
+  selftest: SelftestParamsSchema,
+  import: ImportParamsSchema,
+  // Later capabilities register their schemas here; until then these kinds accept an object.
+  label: z.record(z.string(), z.unknown()),
+  train: z.record(z.string(), z.unknown()),
+  'evaluate-field': z.record(z.string(), z.unknown()),
+  export: z.record(z.string(), z.unknown()),
+  eval: z.record(z.string(), z.unknown()),
+} satisfies Record<JobKind, z.ZodType>;
+
+export const ProblemSchema = z.object({
+  id: z.string(),
+  severity: z.enum(['error', 'warning', 'info']),
+  source: z.string(),
+  file: z.string().nullable(),
+  message: z.string(),
+  at: z.string(),
+});
+export type Problem = z.infer<typeof ProblemSchema>;
+
+export const FloorSchema = z.object({ up: vec3, height: z.number() });
+
+export const MapSummarySchema = z.object({
+  points: z.number().int(),
+  bounds_m: z.object({ min: vec3, max: vec3 }),
+  floor_m: FloorSchema.nullable(),
+  voxel_m: z.number(),
+  /** Project-relative path of the binary map (served as an asset). */
+  asset: z.string(),
+});
+export type MapSummary = z.infer<typeof MapSummarySchema>;
+
+export const CaptureSummarySchema = z.object({
+  source: z.string(),
+  format: z.enum(['r3d', 'folder']),
+  copied: z.boolean(),
+  frames: z.number().int(),
+  selected_frames: z.number().int(),
+  rgb_size: z.tuple([z.number().int(), z.number().int()]),
+  depth_size: z.tuple([z.number().int(), z.number().int()]),
+  has_confidence: z.boolean(),
+  has_annotations: z.boolean(),
+});
+export type CaptureSummary = z.infer<typeof CaptureSummarySchema>;
+
+export const ProjectSummarySchema = z.object({
+  dir: z.string(),
+  name: z.string(),
+  schemaVersion: z.number().int(),
+  created_at: z.string(),
+  capture: CaptureSummarySchema.nullable(),
+  map: MapSummarySchema.nullable(),
+});
+export type ProjectSummary = z.infer<typeof ProjectSummarySchema>;
+
+export const FrameEntrySchema = z.object({
+  index: z.number().int(),
+  timestamp_s: z.number(),
+  selected: z.boolean(),
+  /** 4x4 row-major, camera (ARKit axes: x right, y up, z backward) to world. */
+  world_from_camera: z.array(z.number()).length(16),
+  thumb: z.string().nullable(),
+  valid_depth_fraction: z.number(),
+  problems: z.array(z.string()),
+});
+export type FrameEntry = z.infer<typeof FrameEntrySchema>;
+
+export const FrameIndexSchema = z.object({
+  rgb_size: z.tuple([z.number().int(), z.number().int()]),
+  depth_size: z.tuple([z.number().int(), z.number().int()]),
+  /** Depth intrinsics [fx, fy, cx, cy] in depth pixels. */
+  depth_intrinsics: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+  frames: z.array(FrameEntrySchema),
+});
+export type FrameIndex = z.infer<typeof FrameIndexSchema>;
+
+export const FrameDetailSchema = z.object({
+  index: z.number().int(),
+  width: z.number().int(),
+  height: z.number().int(),
+  depth_width: z.number().int(),
+  depth_height: z.number().int(),
+  /** Project-relative asset paths (PNG for images; raw float32 for depth). */
+  rgb: z.string(),
+  depth: z.string(),
+  confidence: z.string().nullable(),
+  labels: z.string().nullable(),
+  depth_range_m: z.tuple([z.number(), z.number()]),
+});
+export type FrameDetail = z.infer<typeof FrameDetailSchema>;
+
+export const AppInfoSchema = z.object({
+  version: z.string(),
+  contract: z.number().int(),
+  host: z.enum(['electron', 'web']),
+  platform: z.string(),
+  project: ProjectSummarySchema.nullable(),
+  demo_capture: z.string().nullable(),
+});
+export type AppInfo = z.infer<typeof AppInfoSchema>;
+
+export const RecentProjectSchema = z.object({ dir: z.string(), name: z.string(), opened_at: z.string() });
+
+// ---------------------------------------------------------------------------------------------
+// Request channels
+// ---------------------------------------------------------------------------------------------
+
+const none = z.object({}).strict();
+const jobId = z.object({ id: str(128).min(1) }).strict();
+
+export const channels = {
+  'app.info': { args: none, result: AppInfoSchema },
+  'project.create': {
+    args: z.object({ dir: pathStr, name: str(200).min(1).optional() }).strict(),
+    result: ProjectSummarySchema,
+  },
+  'project.open': { args: z.object({ dir: pathStr }).strict(), result: ProjectSummarySchema },
+  'project.current': { args: none, result: ProjectSummarySchema.nullable() },
+  'project.recent': { args: none, result: z.object({ items: z.array(RecentProjectSchema) }) },
+  'jobs.start': {
+    args: z
+      .object({ kind: JobKindSchema, params: z.record(z.string(), z.unknown()).default({}) })
+      .strict(),
+    result: JobInfoSchema,
+  },
+  'jobs.cancel': { args: jobId, result: JobInfoSchema },
+  'jobs.pause': { args: jobId, result: JobInfoSchema },
+  'jobs.resume': { args: jobId, result: JobInfoSchema },
+  'jobs.discard': { args: jobId, result: z.object({ id: z.string() }) },
+  'jobs.list': { args: none, result: z.object({ jobs: z.array(JobInfoSchema) }) },
+  'problems.list': { args: none, result: z.object({ problems: z.array(ProblemSchema) }) },
+  'problems.clear': { args: none, result: z.object({ cleared: z.number().int() }) },
+  'capture.frames': { args: none, result: FrameIndexSchema },
+  'capture.frame': {
+    args: z.object({ index: z.number().int().min(0).max(10_000_000) }).strict(),
+    result: FrameDetailSchema,
+  },
+  'map.info': { args: none, result: MapSummarySchema },
+} as const;
+
+export type Channels = typeof channels;
+export type ChannelName = keyof Channels;
+export type ChannelArgs<C extends ChannelName> = z.input<Channels[C]['args']>;
+export type ChannelParsedArgs<C extends ChannelName> = z.output<Channels[C]['args']>;
+export type ChannelResult<C extends ChannelName> = z.output<Channels[C]['result']>;
+
+export function isChannelName(name: unknown): name is ChannelName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(channels, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events (main -> renderer)
+// ---------------------------------------------------------------------------------------------
+
+export const StudioEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('job.state'), job: JobInfoSchema }),
+  z.object({ type: z.literal('job.progress'), id: z.string(), progress: JobProgressSchema }),
+  z.object({
+    type: z.literal('job.log'),
+    id: z.string(),
+    level: z.enum(['info', 'warn', 'error']),
+    message: z.string(),
+  }),
+  z.object({
+    type: z.literal('job.metrics'),
+    id: z.string(),
+    metrics: z.record(z.string(), z.number()),
+  }),
+  z.object({ type: z.literal('job.done'), id: z.string(), result: z.unknown() }),
+  z.object({ type: z.literal('job.failed'), id: z.string(), code: ErrorCodeSchema, message: z.string() }),
+  z.object({ type: z.literal('project.changed'), project: ProjectSummarySchema.nullable() }),
+  z.object({ type: z.literal('problem.added'), problem: ProblemSchema }),
+]);
+export type StudioEvent = z.infer<typeof StudioEventSchema>;
+export type StudioEventType = StudioEvent['type'];
+
+// ---------------------------------------------------------------------------------------------
+// Wire format of the web host's WebSocket (Electron IPC carries the same objects)
+// ---------------------------------------------------------------------------------------------
+
+export const RpcRequestSchema = z.object({
+  kind: z.literal('req'),
+  id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  channel: z.string().max(200),
+  args: z.unknown(),
+});
+export type RpcRequest = z.infer<typeof RpcRequestSchema>;
+export type RpcResponse = { kind: 'res'; id: number; result: Result<unknown> };
+export type RpcEvent = { kind: 'event'; event: StudioEvent };
+
+/** What the renderer sees, whichever host it runs on (window.studio in Electron). */
+export interface StudioBridge {
+  readonly host: 'electron' | 'web';
+  invoke<C extends ChannelName>(channel: C, args: ChannelArgs<C>): Promise<Result<ChannelResult<C>>>;
+  onEvent(listener: (event: StudioEvent) => void): () => void;
+  /** URL from which the renderer may fetch a project-relative asset (binary map, frame images). */
+  assetUrl(projectRelativePath: string): string;
+}
+
+export function errorResult(code: ErrorCode, message: string): Err {
+  return { ok: false, code, message };
+}
