@@ -304,6 +304,32 @@ export const commands: Command[] = [
       else io.out(`Wrote ${out}: ${r.frames} frames, ${(r.bytes / 1e6).toFixed(1)} MB, classes: ${r.classes.join(', ')}`);
     },
   },
+  {
+    spec: {
+      name: 'bench',
+      summary: 'run the benchmarks: prints a table and writes bench/results/<date>-<machine>.json',
+      usage: 'clip-fields bench [--quick] [--repeats N] [--only a,b]',
+      options: [
+        { name: 'quick', type: 'boolean', description: 'small sizes and few repeats (CI smoke run, under 3 minutes)' },
+        { name: 'repeats', type: 'int', value: 'N', description: 'runs per benchmark (default 7, quick 3)' },
+        { name: 'only', type: 'string', value: 'LIST', description: 'comma-separated suites to run' },
+        { name: 'out', type: 'string', value: 'DIR', description: 'results folder (default bench/results)' },
+      ],
+    },
+    run: async (p, io) => {
+      const { runBench } = await import('../core/bench/run');
+      const only = typeof p.options['only'] === 'string' ? (p.options['only'] as string).split(',').filter(Boolean) : undefined;
+      const json = p.options['json'] === true;
+      const r = await runBench({
+        quick: p.options['quick'] === true,
+        ...(typeof p.options['repeats'] === 'number' ? { repeats: p.options['repeats'] as number } : {}),
+        ...(only ? { only } : {}),
+        outDir: path.resolve((p.options['out'] as string | undefined) ?? path.join(repoRoot(), 'bench', 'results')),
+        print: (line) => (json ? io.err(line + '\n') : io.out(line)),
+      });
+      if (json) io.out(JSON.stringify(r));
+    },
+  },
   ...RESERVED.map(
     ([name, summary]): Command => ({
       spec: { name, summary, usage: `clip-fields ${name} ...`, options: [], reserved: true },
