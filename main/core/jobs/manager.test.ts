@@ -71,7 +71,7 @@ describe('job manager', () => {
   });
 
   it('marks the job failed when its worker dies, and keeps running later jobs', async () => {
-    const { dir, open } = await setup();
+    const { dir } = await setup();
     let killFirst = true;
     const spawn = forkWorker();
     const m = await JobManager.open({
