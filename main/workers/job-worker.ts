@@ -7,8 +7,16 @@ import { loadHandler } from '../core/jobs/handlers';
 import { JobError, type JobContext } from '../core/jobs/types';
 import type { ErrorCode } from '../../preload/contract';
 
+/** In Electron the worker is a utilityProcess (messages through `process.parentPort`); elsewhere a forked child. */
+interface ParentPort {
+  postMessage(message: unknown): void;
+  on(event: 'message', listener: (ev: { data: unknown }) => void): void;
+}
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+
 function send(msg: FromWorker): void {
-  if (process.send && process.connected) process.send(msg);
+  if (parentPort) parentPort.postMessage(msg);
+  else if (process.send && process.connected) process.send(msg);
 }
 
 const controller = new AbortController();
@@ -16,7 +24,7 @@ let started = false;
 
 process.on('disconnect', () => process.exit(0));
 
-process.on('message', (raw: unknown) => {
+function onMessage(raw: unknown): void {
   const msg = raw as ToWorker;
   if (msg.type === 'abort') {
     const err = new Error(msg.reason === 'pause' ? 'paused' : 'cancelled');
@@ -28,7 +36,9 @@ process.on('message', (raw: unknown) => {
     started = true;
     void run(msg);
   }
-});
+}
+if (parentPort) parentPort.on('message', (ev) => onMessage(ev.data));
+else process.on('message', onMessage);
 
 async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const { job } = msg;

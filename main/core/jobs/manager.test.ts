@@ -16,6 +16,14 @@ async function setup(): Promise<{ dir: string; events: StudioEvent[]; open: () =
   return { dir, events, open };
 }
 
+async function waitUntil(cond: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('job manager', () => {
   it('runs a job in a worker process, streams throttled progress and ends done', async () => {
     const { events, open } = await setup();
@@ -36,7 +44,7 @@ describe('job manager', () => {
     const { open } = await setup();
     const m = await open();
     const job = await m.start('selftest', { steps: 1000, step_ms: 20 });
-    await new Promise((r) => setTimeout(r, 1200));
+    await waitUntil(() => m.get(job.id).progress !== null);
     await m.cancel(job.id);
     const final = await m.waitFor(job.id, 20_000);
     expect(final.state).toBe('cancelled');
@@ -44,10 +52,11 @@ describe('job manager', () => {
   });
 
   it('pauses and resumes from the checkpoint with a higher attempt count', async () => {
-    const { open } = await setup();
+    const { events, open } = await setup();
     const m = await open();
     const job = await m.start('selftest', { steps: 60, step_ms: 20 });
-    await new Promise((r) => setTimeout(r, 1200));
+    // Pause once the job has passed its first checkpoint (every 5 steps), however slow the machine is.
+    await waitUntil(() => events.some((e) => e.type === 'job.progress' && e.id === job.id && e.progress.done >= 6));
     await m.pause(job.id);
     const paused = await m.waitFor(job.id, 20_000);
     expect(paused.state).toBe('paused');
@@ -99,7 +108,7 @@ describe('job manager', () => {
     const { open } = await setup();
     const m1 = await open();
     const job = await m1.start('selftest', { steps: 40, step_ms: 25 });
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitUntil(() => m1.get(job.id).progress !== null);
     await m1.dispose(); // the host goes away without ending the job
     const m2 = await open();
     expect(m2.get(job.id).state).toBe('interrupted');

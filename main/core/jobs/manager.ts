@@ -65,6 +65,8 @@ export class JobManager {
   private running = new Map<string, Running>();
   private readonly saveLock = new Mutex();
   private disposed = false;
+  /** Jobs whose end is being recorded (journal written, events not yet all emitted). */
+  private finishing = new Set<string>();
 
   private constructor(private readonly opts: JobManagerOptions) {}
 
@@ -207,6 +209,7 @@ export class JobManager {
       const check = () => {
         const job = this.jobs.find((j) => j.id === id);
         if (!job) return reject(new JobRequestError('NOT_FOUND', `no job with id ${id}`));
+        if (this.finishing.has(id)) return;
         if (!ACTIVE.has(job.state) || (job.state === 'paused' && !this.running.has(id))) {
           cleanup();
           resolve({ ...job });
@@ -347,14 +350,19 @@ export class JobManager {
     result: unknown,
     error: { code: ErrorCode; message: string } | null,
   ): Promise<void> {
-    job.state = state;
-    job.ended_at = new Date().toISOString();
-    job.error = error;
-    if (state === 'done') job.result = result ?? null;
-    await this.save();
-    this.emitState(job);
-    if (state === 'done') this.opts.emit({ type: 'job.done', id: job.id, result: job.result });
-    if (state === 'failed' && error) this.opts.emit({ type: 'job.failed', id: job.id, code: error.code, message: error.message });
+    this.finishing.add(job.id);
+    try {
+      job.state = state;
+      job.ended_at = new Date().toISOString();
+      job.error = error;
+      if (state === 'done') job.result = result ?? null;
+      await this.save();
+      this.emitState(job);
+      if (state === 'done') this.opts.emit({ type: 'job.done', id: job.id, result: job.result });
+      if (state === 'failed' && error) this.opts.emit({ type: 'job.failed', id: job.id, code: error.code, message: error.message });
+    } finally {
+      this.finishing.delete(job.id);
+    }
   }
 
   private emitState(job: JobInfo): void {
