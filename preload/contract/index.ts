@@ -304,6 +304,10 @@ export interface StudioBridge {
   onEvent(listener: (event: StudioEvent) => void): () => void;
   /** URL from which the renderer may fetch a project-relative asset (binary map, frame images). */
   assetUrl(projectRelativePath: string): string;
+  /** Native file/folder picker (Electron only); `path` is null when the operator cancels. */
+  pick?(kind: 'capture-file' | 'folder'): Promise<Result<{ path: string | null }>>;
+  /** Application-menu commands such as `view.theme.dark` (Electron only). Returns an unsubscribe. */
+  onMenu?(listener: (command: string) => void): () => void;
 }
 
 export function errorResult(code: ErrorCode, message: string): Err {
