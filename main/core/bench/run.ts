@@ -44,6 +44,10 @@ export function machineInfo(): Record<string, unknown> {
 export async function registeredSuites(): Promise<BenchSuite[]> {
   const suites: BenchSuite[] = [
     { id: 'lzfse', run: async (o) => (await import('../capture/lzfse/bench')).benchLzfse(o) },
+    {
+      id: 'import',
+      run: async (o) => (await import('../map/bench')).benchImport({ repeats: o.quick ? 1 : Math.min(o.repeats, 3), ...(o.quick ? { frames: 60 } : {}) }),
+    },
   ];
   return suites;
 }
