@@ -215,6 +215,20 @@ export class StudioCore implements StudioApi {
       this.frameIndexCache = null;
       this.emit({ type: 'project.changed', project: summarize(dir, p) });
     }
+    if (kind === 'label' && result && typeof result === 'object') {
+      const r = result as Record<string, unknown>;
+      const labels = {
+        labeler: r['labeler'],
+        frames: r['frames'],
+        detections: r['detections'],
+        points: r['points'],
+        classes: r['classes'],
+        encoders: r['encoders'],
+        updated_at: new Date().toISOString(),
+      };
+      const p = await updateProject(dir, (p) => ({ ...p, sections: { ...p.sections, labels } }));
+      this.emit({ type: 'project.changed', project: summarize(dir, p) });
+    }
   }
 
   private async frameIndex(): Promise<FrameIndex> {

@@ -106,11 +106,24 @@ export const ImportParamsSchema = z
   .strict();
 export type ImportParams = z.infer<typeof ImportParamsSchema>;
 
+export const LabelParamsSchema = z
+  .object({
+    labeler: z.enum(['auto', 'models', 'ground-truth']).default('auto'),
+    vocab: z.array(z.string().max(200)).max(4096).optional(),
+    every: z.number().int().min(1).max(1000).default(1),
+    threshold: z.number().min(0).max(1).default(0.1),
+    noise: z.string().max(200).optional(),
+    point_probability: z.number().gt(0).max(1).default(0.2),
+    seed: z.number().int().min(0).max(0xffffffff).default(0),
+  })
+  .strict();
+export type LabelParams = z.input<typeof LabelParamsSchema>;
+
 export const JobParamsByKind = {
   selftest: SelftestParamsSchema,
   import: ImportParamsSchema,
+  label: LabelParamsSchema,
   // Later capabilities register their schemas here; until then these kinds accept an object.
-  label: z.record(z.string(), z.unknown()),
   train: z.record(z.string(), z.unknown()),
   'evaluate-field': z.record(z.string(), z.unknown()),
   export: z.record(z.string(), z.unknown()),
@@ -152,6 +165,17 @@ export const CaptureSummarySchema = z.object({
 });
 export type CaptureSummary = z.infer<typeof CaptureSummarySchema>;
 
+export const LabelSummarySchema = z.object({
+  labeler: z.enum(['models', 'ground-truth']),
+  frames: z.number().int(),
+  detections: z.number().int(),
+  points: z.number().int(),
+  classes: z.record(z.string(), z.number()),
+  encoders: z.object({ language: z.string(), vision: z.string().nullable() }),
+  updated_at: z.string(),
+});
+export type LabelSummary = z.infer<typeof LabelSummarySchema>;
+
 export const ProjectSummarySchema = z.object({
   dir: z.string(),
   name: z.string(),
@@ -159,6 +183,7 @@ export const ProjectSummarySchema = z.object({
   created_at: z.string(),
   capture: CaptureSummarySchema.nullable(),
   map: MapSummarySchema.nullable(),
+  labels: LabelSummarySchema.nullable(),
 });
 export type ProjectSummary = z.infer<typeof ProjectSummarySchema>;
 

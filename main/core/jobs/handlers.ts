@@ -11,6 +11,8 @@ export async function loadHandler(kind: JobKind): Promise<JobHandler<never>> {
       return (await import('./selftest')).runSelftestJob as JobHandler<never>;
     case 'import':
       return (await import('../capture/import-entry')).runImportEntry as JobHandler<never>;
+    case 'label':
+      return (await import('../labeling/label-job')).runLabelJob as JobHandler<never>;
     default:
       throw new JobError('UNSUPPORTED', `job kind "${kind}" is not available in this build yet`);
   }

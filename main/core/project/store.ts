@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { ProjectSummary } from '../../../preload/contract';
+import { LabelSummarySchema, type LabelSummary, type ProjectSummary } from '../../../preload/contract';
 import { writeJsonAtomic, cleanStaleTemps } from '../util/atomic';
 import { Mutex } from '../util/mutex';
 import {
@@ -112,6 +112,11 @@ export async function updateProject(dir: string, fn: (p: ProjectFile) => Project
   });
 }
 
+function labelSummaryOf(p: ProjectFile): LabelSummary | null {
+  const r = LabelSummarySchema.safeParse(p.sections['labels']);
+  return r.success ? r.data : null;
+}
+
 export function summarize(dir: string, p: ProjectFile): ProjectSummary {
   return {
     dir: path.resolve(dir),
@@ -120,5 +125,6 @@ export function summarize(dir: string, p: ProjectFile): ProjectSummary {
     created_at: p.created_at,
     capture: p.capture,
     map: p.map,
+    labels: labelSummaryOf(p),
   };
 }
