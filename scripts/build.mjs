@@ -27,6 +27,7 @@ if (!args.has('--renderer-only')) {
   const mainEntries = [
     ['main/cli/main.ts', 'dist/main/cli.cjs'],
     ['main/workers/job-worker.ts', 'dist/main/job-worker.cjs'],
+    ['main/workers/compute-worker.ts', 'dist/main/compute-worker.cjs'],
   ];
   if (existsSync(path.join(root, 'main/hosts/electron/main.ts'))) mainEntries.push(['main/hosts/electron/main.ts', 'dist/main/electron-main.cjs']);
   for (const [entry, outfile] of mainEntries) {

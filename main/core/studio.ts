@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
   CONTRACT_VERSION,
+  ErrorCodeSchema,
   channels,
   errorResult,
   isChannelName,
@@ -24,6 +25,7 @@ import { addRecent, readRecent } from './project/recent';
 import type { AssetResponse, StudioApi, StudioOptions } from './studio-types';
 import { resolveProjectAsset } from './assets';
 import { CaptureError } from './capture/types';
+import { ComputeError, ComputePool } from './compute/pool';
 
 type Handlers = { [C in ChannelName]: (args: ChannelParsedArgs<C>) => Promise<ChannelResult<C>> };
 
@@ -56,6 +58,7 @@ export class StudioCore implements StudioApi {
 
   constructor(readonly options: StudioCoreOptions) {
     this.spawn = options.spawnWorker ?? forkWorker();
+    this.compute = new ComputePool(this.spawn);
   }
 
   get currentProjectDir(): string | null {
@@ -110,6 +113,20 @@ export class StudioCore implements StudioApi {
     }
   }
 
+  private readonly compute: ComputePool;
+
+  private async computeCall<T>(fn: string, args: Record<string, unknown>): Promise<T> {
+    try {
+      return await this.compute.call<T>(fn, { projectDir: this.requireProject(), ...args });
+    } catch (err) {
+      if (err instanceof ComputeError) {
+        const code = ErrorCodeSchema.safeParse(err.code);
+        throw new RequestError(code.success ? code.data : 'INTERNAL', err.message);
+      }
+      throw err;
+    }
+  }
+
   private readonly handlers: Handlers = {
     'app.info': async () => ({
       version: APP_VERSION,
@@ -161,6 +178,19 @@ export class StudioCore implements StudioApi {
         depth_range_m: [0, 4] as [number, number],
       };
     },
+    'labels.overview': async () => this.computeCall('labels.overview', {}),
+    'labels.frame': async ({ index }) => ({ detections: await this.computeCall('labels.frame', { frame: index }) }),
+    'labels.edit': async ({ edit }) => {
+      const r = await this.computeCall<ChannelResult<'labels.edit'>>('labels.edit', { edit });
+      await this.refreshLabelSummary(r);
+      return r;
+    },
+    'labels.undo': async () => {
+      const r = await this.computeCall<ChannelResult<'labels.undo'>>('labels.undo', {});
+      await this.refreshLabelSummary(r);
+      return r;
+    },
+    'labels.objects': async () => ({ objects: await this.computeCall('labels.objects', {}) }),
     'map.info': async () => {
       const s = await this.currentSummary();
       if (!s) throw new RequestError('NO_PROJECT', 'no project is open: create or open one first');
@@ -205,6 +235,18 @@ export class StudioCore implements StudioApi {
     const summary = summarize(abs, project);
     this.emit({ type: 'project.changed', project: summary });
     return summary;
+  }
+
+  private async refreshLabelSummary(o: ChannelResult<'labels.overview'>): Promise<void> {
+    const dir = this.requireProject();
+    const p = await updateProject(dir, (p) => {
+      const prev = p.sections['labels'] as Record<string, unknown> | undefined;
+      if (!prev) return p;
+      const classes: Record<string, number> = {};
+      for (const c of o.classes) classes[c.name] = c.points;
+      return { ...p, sections: { ...p.sections, labels: { ...prev, points: o.points, detections: o.detections, classes, updated_at: new Date().toISOString() } } };
+    });
+    this.emit({ type: 'project.changed', project: summarize(dir, p) });
   }
 
   /** Jobs return results; the host (the single writer of project.json) records them. */
@@ -256,11 +298,16 @@ export class StudioCore implements StudioApi {
 
   async readAsset(relPath: string): Promise<AssetResponse | null> {
     if (!this.projectDir) return null;
+    if (relPath === 'labels/points.bin') {
+      const bytes = await this.compute.call<Uint8Array>('labels.points', { projectDir: this.projectDir }).catch(() => null);
+      return bytes ? { bytes, mime: 'application/octet-stream' } : null;
+    }
     const summary = await this.currentSummary().catch(() => null);
     return resolveProjectAsset(this.projectDir, relPath, summary);
   }
 
   async dispose(): Promise<void> {
+    await this.compute.dispose();
     if (this.jobs) await this.jobs.dispose();
     this.jobs = null;
     this.listeners.clear();

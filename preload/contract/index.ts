@@ -235,6 +235,56 @@ export type AppInfo = z.infer<typeof AppInfoSchema>;
 
 export const RecentProjectSchema = z.object({ dir: z.string(), name: z.string(), opened_at: z.string() });
 
+const labelText = z.string().min(1).max(200);
+/** A label QA edit as the renderer sends it (the log adds id, version and time). */
+export const LabelEditSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('reject-detection'), frame: z.number().int().min(0).max(2 ** 32 - 1), index: z.number().int().min(0).max(2 ** 32 - 1) }).strict(),
+  z.object({ op: z.literal('reject-class'), label: labelText }).strict(),
+  z.object({ op: z.literal('rename-class'), from: labelText, to: labelText }).strict(),
+  z.object({ op: z.literal('class-weight'), label: labelText, weight: z.number().min(0).max(100) }).strict(),
+  z.object({ op: z.literal('score-threshold'), threshold: z.number().min(0).max(1) }).strict(),
+]);
+export type LabelEdit = z.infer<typeof LabelEditSchema>;
+
+export const LabelsOverviewSchema = z.object({
+  labeler: z.string(),
+  encoders: z.object({ language: z.string(), vision: z.string().nullable() }),
+  threshold: z.number(),
+  frames: z.array(z.number().int()),
+  classes: z.array(z.object({ name: z.string(), points: z.number(), detections: z.number(), mean_score: z.number(), weight: z.number() })),
+  rejected_classes: z.array(z.string()),
+  edits: z.array(z.object({ id: z.string(), op: z.string(), text: z.string(), at: z.string() })),
+  quality: z.array(z.object({ label: z.string(), precision: z.number().nullable(), recall: z.number().nullable(), labeled: z.number() })).nullable(),
+  point_accuracy: z.number().nullable(),
+  points: z.number(),
+  detections: z.number(),
+});
+export type LabelsOverview = z.infer<typeof LabelsOverviewSchema>;
+
+export const FrameDetectionSchema = z.object({
+  frame: z.number().int(),
+  index: z.number().int(),
+  box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+  mask_area: z.number(),
+  class: z.string().nullable(),
+  raw_class: z.string(),
+  score: z.number(),
+  runner_up: z.array(z.object({ class: z.string(), score: z.number() })),
+  rejected: z.boolean(),
+  reason: z.enum(['detection', 'class', 'threshold']).nullable(),
+  points: z.number(),
+});
+export type FrameDetection = z.infer<typeof FrameDetectionSchema>;
+
+export const LabelObjectSchema = z.object({
+  id: z.number().int(),
+  text: z.string(),
+  frames: z.number(),
+  points: z.number(),
+  center_m: vec3,
+  classes: z.array(z.object({ label: z.string(), frames: z.number() })),
+});
+
 // ---------------------------------------------------------------------------------------------
 // Request channels
 // ---------------------------------------------------------------------------------------------
@@ -270,6 +320,14 @@ export const channels = {
     result: FrameDetailSchema,
   },
   'map.info': { args: none, result: MapSummarySchema },
+  'labels.overview': { args: none, result: LabelsOverviewSchema },
+  'labels.frame': {
+    args: z.object({ index: z.number().int().min(0).max(10_000_000) }).strict(),
+    result: z.object({ detections: z.array(FrameDetectionSchema) }),
+  },
+  'labels.edit': { args: z.object({ edit: LabelEditSchema }).strict(), result: LabelsOverviewSchema },
+  'labels.undo': { args: none, result: LabelsOverviewSchema },
+  'labels.objects': { args: none, result: z.object({ objects: z.array(LabelObjectSchema) }) },
 } as const;
 
 export type Channels = typeof channels;

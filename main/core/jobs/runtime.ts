@@ -4,26 +4,29 @@ import * as path from 'node:path';
 import type { FromWorker, ToWorker } from './protocol';
 
 /** The subset of a child process the job manager needs (Electron's utilityProcess can be adapted to it). */
-export interface WorkerHandle {
-  send(msg: ToWorker): void;
-  onMessage(fn: (msg: FromWorker) => void): void;
+export interface WorkerHandle<In = ToWorker, Out = FromWorker> {
+  send(msg: In): void;
+  onMessage(fn: (msg: Out) => void): void;
   onExit(fn: (code: number | null, signal: string | null) => void): void;
   kill(): void;
   readonly pid: number | undefined;
 }
 
-export type SpawnWorker = (env: Record<string, string>) => WorkerHandle;
+/** Worker processes: `job-worker` runs one job; `compute-worker` serves interactive computations. */
+export type WorkerEntryName = 'job-worker' | 'compute-worker';
+
+export type SpawnWorker = (env: Record<string, string>, entry?: WorkerEntryName) => WorkerHandle;
 
 /**
  * Where the job worker's entry is: the bundled `job-worker.cjs` beside the running bundle (dist/main),
  * or the TypeScript source run through tsx (development and tests).
  */
-export function resolveWorkerEntry(): { entry: string; execArgv: string[] } {
+export function resolveWorkerEntry(name: WorkerEntryName = 'job-worker'): { entry: string; execArgv: string[] } {
   const here = __dirname;
-  const bundled = path.join(here, 'job-worker.cjs');
+  const bundled = path.join(here, `${name}.cjs`);
   if (existsSync(bundled)) return { entry: bundled, execArgv: [] };
-  const distBundled = path.resolve(here, '..', '..', '..', 'dist', 'main', 'job-worker.cjs');
-  const source = path.resolve(here, '..', '..', 'workers', 'job-worker.ts');
+  const distBundled = path.resolve(here, '..', '..', '..', 'dist', 'main', `${name}.cjs`);
+  const source = path.resolve(here, '..', '..', 'workers', `${name}.ts`);
   if (existsSync(source)) return { entry: source, execArgv: ['--import', 'tsx'] };
   if (existsSync(distBundled)) return { entry: distBundled, execArgv: [] };
   throw new Error(`job worker entry not found (looked for ${bundled} and ${source})`);
@@ -31,8 +34,8 @@ export function resolveWorkerEntry(): { entry: string; execArgv: string[] } {
 
 /** Default runtime: a Node child process with an IPC channel. */
 export function forkWorker(options: { execPath?: string; extraEnv?: Record<string, string> } = {}): SpawnWorker {
-  return (env) => {
-    const { entry, execArgv } = resolveWorkerEntry();
+  return (env, name = 'job-worker') => {
+    const { entry, execArgv } = resolveWorkerEntry(name);
     const child: ChildProcess = fork(entry, [], {
       execArgv,
       execPath: options.execPath ?? process.execPath,

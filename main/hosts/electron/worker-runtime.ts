@@ -8,7 +8,7 @@
  */
 import { utilityProcess, type UtilityProcess } from 'electron';
 import type { FromWorker, ToWorker } from '../../core/jobs/protocol';
-import { resolveWorkerEntry, type SpawnWorker, type WorkerHandle } from '../../core/jobs/runtime';
+import { resolveWorkerEntry, type SpawnWorker, type WorkerEntryName, type WorkerHandle } from '../../core/jobs/runtime';
 
 /** A ChildProcess-like subset over a utility process. */
 export interface UtilityWorker {
@@ -73,8 +73,8 @@ export function spawnUtilityWorker(modulePath: string, args: string[] = [], opti
 
 /** The core's `spawnWorker` option for the Electron host: the job worker in a utility process. */
 export function utilityProcessSpawnWorker(): SpawnWorker {
-  return (env: Record<string, string>): WorkerHandle => {
-    const { entry, execArgv } = resolveWorkerEntry();
+  return (env: Record<string, string>, name: WorkerEntryName = 'job-worker'): WorkerHandle => {
+    const { entry, execArgv } = resolveWorkerEntry(name);
     const worker = spawnUtilityWorker(entry, [], { env: { ...process.env, ...env }, execArgv });
     return {
       get pid() {
