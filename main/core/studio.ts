@@ -191,6 +191,17 @@ export class StudioCore implements StudioApi {
       return r;
     },
     'labels.objects': async () => ({ objects: await this.computeCall('labels.objects', {}) }),
+    'field.status': async () => this.computeCall('field.status', {}),
+    'query.run': async (a) => this.computeCall('query.run', a),
+    'waypoints.list': async () => this.computeCall('waypoints.list', {}),
+    'waypoints.add': async (a) => this.computeCall('waypoints.add', a),
+    'waypoints.rename': async (a) => this.computeCall('waypoints.rename', a),
+    'waypoints.move': async (a) => this.computeCall('waypoints.move', a),
+    'waypoints.reorder': async (a) => this.computeCall('waypoints.reorder', a),
+    'waypoints.delete': async (a) => this.computeCall('waypoints.delete', a),
+    'waypoints.export': async (a) => this.computeCall('waypoints.export', a),
+    'waypoints.send': async (a) => this.computeCall('waypoints.send', a),
+    'mapframe.set': async (a) => this.computeCall('mapframe.set', a),
     'map.info': async () => {
       const s = await this.currentSummary();
       if (!s) throw new RequestError('NO_PROJECT', 'no project is open: create or open one first');
@@ -257,6 +268,13 @@ export class StudioCore implements StudioApi {
       this.frameIndexCache = null;
       this.emit({ type: 'project.changed', project: summarize(dir, p) });
     }
+    if (kind === 'train' && result && typeof result === 'object') {
+      const r = result as Record<string, unknown>;
+      const p = await updateProject(dir, (p) => ({ ...p, sections: { ...p.sections, field: { ...r, updated_at: new Date().toISOString() } } }));
+      this.emit({ type: 'project.changed', project: summarize(dir, p) });
+      // The query cache is built from the newest checkpoint as a follow-up job.
+      if (this.jobs && this.projectDir === dir) await this.jobs.start('evaluate-field', {});
+    }
     if (kind === 'label' && result && typeof result === 'object') {
       const r = result as Record<string, unknown>;
       const labels = {
@@ -298,8 +316,10 @@ export class StudioCore implements StudioApi {
 
   async readAsset(relPath: string): Promise<AssetResponse | null> {
     if (!this.projectDir) return null;
-    if (relPath === 'labels/points.bin') {
-      const bytes = await this.compute.call<Uint8Array>('labels.points', { projectDir: this.projectDir }).catch(() => null);
+    const computed: Record<string, string> = { 'labels/points.bin': 'labels.points', 'goals/occupancy.bin': 'goals.occupancy' };
+    const fn = computed[relPath] ?? (/^query\/heatmap-\d+\.f32$/.test(relPath) ? 'query.heatmap' : null);
+    if (fn) {
+      const bytes = await this.compute.call<Uint8Array | null>(fn, { projectDir: this.projectDir, asset: relPath }).catch(() => null);
       return bytes ? { bytes, mime: 'application/octet-stream' } : null;
     }
     const summary = await this.currentSummary().catch(() => null);

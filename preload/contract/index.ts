@@ -285,6 +285,71 @@ export const LabelObjectSchema = z.object({
   classes: z.array(z.object({ label: z.string(), frames: z.number() })),
 });
 
+export const QueryModeSchema = z.enum(['auto', 'semantic', 'visual']);
+const vec2 = z.tuple([finite, finite]);
+
+export const QueryHitSchema = z.object({
+  world_m: vec3,
+  map_m: vec3,
+  score: z.number(),
+  support: z.number(),
+  extent_m: vec3,
+  points: z.number().int(),
+  support_frames: z.array(z.object({ frame: z.number().int(), points: z.number().int() })),
+  detections: z.array(
+    z.object({ detection_id: z.number(), frame: z.number(), label: z.string(), score: z.number(), box_px: z.tuple([z.number(), z.number(), z.number(), z.number()]), points: z.number() }),
+  ),
+  instance_id: z.number().int().nullable(),
+  instance_label: z.string().nullable(),
+});
+export type QueryHit = z.infer<typeof QueryHitSchema>;
+
+export const QueryResultSchema = z.object({
+  query: z.string(),
+  mode: z.string(),
+  encoders: z.object({ language: z.string().nullable(), vision: z.string().nullable() }),
+  not_found: z.boolean(),
+  reason: z.string().nullable(),
+  hits: z.array(QueryHitSchema),
+  look_at: z.object({ world_m: vec3, map_m: vec3 }).nullable(),
+  goal: z.object({ map_m: vec2, yaw_rad: z.number(), world_m: vec3, distance_m: z.number() }).nullable(),
+  goal_error: z.string().nullable(),
+  /** Project asset with one little-endian float32 score per map point. */
+  heatmap: z.string(),
+  score_range: vec2,
+  timings_ms: z.record(z.string(), z.number()),
+});
+export type QueryResultView = z.infer<typeof QueryResultSchema>;
+
+const mapPose = z.object({ x_m: finite, y_m: finite, yaw_rad: finite }).strict();
+export const WaypointViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  position_world_m: vec3,
+  heading_world: vec3,
+  look_at_world_m: vec3.nullable(),
+  query: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  map: z.object({ x_m: z.number(), y_m: z.number(), yaw_rad: z.number() }),
+});
+export type WaypointView = z.infer<typeof WaypointViewSchema>;
+export const WaypointsStateSchema = z.object({
+  waypoints: z.array(WaypointViewSchema),
+  map_frame: z.object({ origin_m: vec2, yaw_rad: z.number() }),
+  map_from_world: z.array(z.number()).length(16),
+});
+
+export const FieldStatusSchema = z.object({
+  checkpoints: z.array(z.object({ step: z.number().int(), heldout_accuracy: z.number().nullable(), engine: z.string() })),
+  latest: z.number().int().nullable(),
+  query_cache: z.boolean(),
+});
+export type FieldStatus = z.infer<typeof FieldStatusSchema>;
+
+const waypointId = str(128).min(1);
+const waypointName = str(200).min(1);
+
 // ---------------------------------------------------------------------------------------------
 // Request channels
 // ---------------------------------------------------------------------------------------------
@@ -328,6 +393,47 @@ export const channels = {
   'labels.edit': { args: z.object({ edit: LabelEditSchema }).strict(), result: LabelsOverviewSchema },
   'labels.undo': { args: none, result: LabelsOverviewSchema },
   'labels.objects': { args: none, result: z.object({ objects: z.array(LabelObjectSchema) }) },
+  'field.status': { args: none, result: FieldStatusSchema },
+  'query.run': {
+    args: z
+      .object({
+        text: z.string().trim().min(1, 'type what to look for').max(1000, 'queries are limited to 1000 characters'),
+        mode: QueryModeSchema.default('auto'),
+        weight: z.number().min(0).max(1).optional(),
+        top: z.number().int().min(1).max(50).default(5),
+      })
+      .strict(),
+    result: QueryResultSchema,
+  },
+  'waypoints.list': { args: none, result: WaypointsStateSchema },
+  'waypoints.add': {
+    args: z.union([
+      z.object({ name: waypointName, query: z.string().min(1).max(1000) }).strict(),
+      z.object({ name: waypointName, map: mapPose }).strict(),
+    ]),
+    result: WaypointsStateSchema,
+  },
+  'waypoints.rename': { args: z.object({ id: waypointId, name: waypointName }).strict(), result: WaypointsStateSchema },
+  'waypoints.move': { args: z.object({ id: waypointId, map: mapPose }).strict(), result: WaypointsStateSchema },
+  'waypoints.reorder': { args: z.object({ ids: z.array(waypointId).max(10_000) }).strict(), result: WaypointsStateSchema },
+  'waypoints.delete': { args: z.object({ id: waypointId }).strict(), result: WaypointsStateSchema },
+  'waypoints.export': {
+    args: z
+      .object({ format: z.enum(['json', 'nav2', 'csv', 'occupancy', 'ply']), out: pathStr, query: z.string().min(1).max(1000).optional() })
+      .strict(),
+    result: z.object({ files: z.array(z.string()) }),
+  },
+  'waypoints.send': {
+    args: z
+      .object({
+        url: z.string().max(500).regex(/^wss?:\/\/[^\s]+$/, 'must be a ws:// or wss:// URL'),
+        topic: z.string().max(200).optional(),
+        action: z.boolean().optional(),
+      })
+      .strict(),
+    result: z.object({ url: z.string(), topic: z.string(), published: z.array(z.object({ id: z.string(), name: z.string() })) }),
+  },
+  'mapframe.set': { args: z.object({ origin_m: vec2, yaw_rad: finite }).strict(), result: WaypointsStateSchema },
 } as const;
 
 export type Channels = typeof channels;

@@ -11,6 +11,10 @@ export async function loadHandler(kind: JobKind): Promise<JobHandler<never>> {
       return (await import('./selftest')).runSelftestJob as JobHandler<never>;
     case 'import':
       return (await import('../capture/import-entry')).runImportEntry as JobHandler<never>;
+    case 'train':
+      return (await import('../field/train-job')).runTrainJob as JobHandler<never>;
+    case 'evaluate-field':
+      return (await import('../query/evaluate-job')).runEvaluateFieldJob as JobHandler<never>;
     case 'label':
       return (await import('../labeling/label-job')).runLabelJob as JobHandler<never>;
     default:

@@ -16,7 +16,7 @@ export interface BenchSeries {
   samples: number[];
 }
 
-const FIXTURE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '__fixtures__');
+const FIXTURE_DIR = path.join(__dirname, '__fixtures__');
 /** Each sample runs the operation repeatedly for at least this long (timer resolution, JIT noise). */
 const MIN_SAMPLE_MS = 40;
 
@@ -75,8 +75,7 @@ function median(values: number[]): number {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-const invokedPath = process.argv[1] ? path.resolve(process.argv[1]) : '';
-if (invokedPath === fileURLToPath(import.meta.url)) {
+if (require.main === module) {
   const repeats = Number(process.argv[2] ?? 9) || 9;
   benchLzfse({ repeats })
     .then((series) => {

@@ -1,0 +1,125 @@
+/**
+ * The default engine: hash-grid gather/scatter and Adam in TypeScript, MLP + contrastive loss forward and
+ * backward as one ordinary ONNX graph run by onnxruntime-node on the CPU execution provider.
+ */
+import * as ort from 'onnxruntime-node';
+import type { PreparedBatch, HeadBatch } from './batch';
+import { BackendBase, type EngineGrads } from './backend';
+import { TRAIN_OUTPUTS, biasName, buildInferGraph, buildTrainGraph, gradBiasName, gradWeightName, mlpLayers, weightName } from './graph';
+import { type GridCorners, computeCorners, gatherFeatures, scatterFeatureGrads } from './hashgrid';
+
+export interface OnnxEngineOptions {
+  /** intra-op threads of the CPU EP (default 2). */
+  threads?: number;
+  /**
+   * Let ORT's intra-op threads busy-wait between runs (default false: on a 2-core machine spinning threads
+   * steal the core the TypeScript grid/Adam work needs right after each run).
+   */
+  spinning?: boolean;
+}
+
+function scalar(t: ort.Tensor | undefined, name: string): number {
+  if (!t) throw new Error(`onnx training graph did not return ${name}`);
+  return (t.data as Float32Array)[0]!;
+}
+
+export class OnnxBackend extends BackendBase {
+  readonly name = 'onnx' as const;
+  readonly provider = 'onnxruntime-node/cpu';
+  readonly threads: number;
+  private readonly spinning: boolean;
+  private train: ort.InferenceSession | null = null;
+  private infer: ort.InferenceSession | null = null;
+  private features = new Float32Array(0);
+
+  constructor(opts: OnnxEngineOptions = {}) {
+    super();
+    this.threads = opts.threads ?? 2;
+    this.spinning = opts.spinning ?? false;
+  }
+
+  protected async initEngine(): Promise<void> {
+    await this.dispose();
+    const sessionOptions: ort.InferenceSession.SessionOptions = {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: this.threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: this.spinning ? '1' : '0' } } },
+    };
+    const loss = this.config.loss;
+    this.train = await ort.InferenceSession.create(buildTrainGraph(this.dims, { labelToImageRatio: loss.labelToImageRatio, imageToLabelRatio: loss.imageToLabelRatio }), sessionOptions);
+    this.infer = await ort.InferenceSession.create(buildInferGraph(this.dims), sessionOptions);
+  }
+
+  private weightFeeds(feeds: Record<string, ort.Tensor>): void {
+    mlpLayers(this.dims).forEach((s, k) => {
+      feeds[weightName(k)] = new ort.Tensor('float32', this.weights[2 * k]!, [s.inDim, s.outDim]);
+      feeds[biasName(k)] = new ort.Tensor('float32', this.weights[2 * k + 1]!, [s.outDim]);
+    });
+  }
+
+  private headFeeds(feeds: Record<string, ort.Tensor>, prefix: string, h: HeadBatch, B: number): void {
+    feeds[`${prefix}_targets`] = new ort.Tensor('float32', h.targets, [h.U, h.dim]);
+    feeds[`${prefix}_onehot`] = new ort.Tensor('float32', h.onehot, [B, h.U]);
+    feeds[`${prefix}_counts`] = new ort.Tensor('float32', h.counts, [1, h.U]);
+    feeds[`${prefix}_weight`] = new ort.Tensor('float32', h.weight, [B, 1]);
+  }
+
+  protected async computeGrads(batch: PreparedBatch, corners: GridCorners): Promise<EngineGrads> {
+    if (!this.train) throw new Error('onnx engine used before init');
+    const B = batch.B;
+    const D = this.layout.outDim;
+    const t0 = performance.now();
+    computeCorners(this.layout, batch.xyzUnit, B, corners);
+    if (this.features.length !== B * D) this.features = new Float32Array(B * D);
+    gatherFeatures(this.layout, this.store.data, corners, this.features, this.store.stride, 0);
+    const t1 = performance.now();
+    const feeds: Record<string, ort.Tensor> = {
+      features: new ort.Tensor('float32', this.features, [B, D]),
+      log_temperature: new ort.Tensor('float32', this.logTemp, [1]),
+    };
+    this.weightFeeds(feeds);
+    this.headFeeds(feeds, 'language', batch.language, B);
+    if (batch.vision) this.headFeeds(feeds, 'vision', batch.vision, B);
+    const out = await this.train.run(feeds);
+    const t2 = performance.now();
+    const dFeat = out[TRAIN_OUTPUTS.dFeat]?.data as Float32Array | undefined;
+    if (!dFeat) throw new Error('onnx training graph did not return the feature gradient');
+    scatterFeatureGrads(this.layout, dFeat, corners, this.store.data, this.touched, this.store.stride, this.layout.features);
+    const t3 = performance.now();
+    const weights: Float32Array[] = [];
+    mlpLayers(this.dims).forEach((_s, k) => {
+      weights.push(out[gradWeightName(k)]!.data as Float32Array, out[gradBiasName(k)]!.data as Float32Array);
+    });
+    return {
+      loss: scalar(out[TRAIN_OUTPUTS.loss], 'loss'),
+      loss_language: scalar(out[TRAIN_OUTPUTS.language], 'loss_language'),
+      loss_vision: scalar(out[TRAIN_OUTPUTS.vision], 'loss_vision'),
+      weights,
+      logTemperature: scalar(out[TRAIN_OUTPUTS.dTau], 'grad_log_temperature'),
+      grid_ms: t1 - t0 + (t3 - t2),
+      graph_ms: t2 - t1,
+    };
+  }
+
+  protected async forward(features: Float32Array, n: number): Promise<{ language: Float32Array; vision: Float32Array | null; hidden: Float32Array }> {
+    if (!this.infer) throw new Error('onnx engine used before init');
+    const feeds: Record<string, ort.Tensor> = { features: new ort.Tensor('float32', features, [n, this.layout.outDim]) };
+    this.weightFeeds(feeds);
+    const out = await this.infer.run(feeds);
+    return {
+      language: out.language!.data as Float32Array,
+      vision: this.dims.vision > 0 ? (out.vision!.data as Float32Array) : null,
+      hidden: out.hidden!.data as Float32Array,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    const sessions = [this.train, this.infer];
+    this.train = null;
+    this.infer = null;
+    for (const s of sessions) if (s) await s.release();
+  }
+}

@@ -1,0 +1,551 @@
+/**
+ * The query engine: text or image query -> per-point heatmap, calibrated hits, look-at point and robot goal.
+ *
+ * Weights (CLIP-Fields' weighted alignment, scoring.ts): "semantic" = language 10 : vision 1, "visual" = 1 : 10,
+ * or an explicit `weight` in [0, 1] = the language share (vision = 1 - weight). "auto" rule: visual when the
+ * query names an appearance attribute (a colour, material, pattern or finish word from VISUAL_WORDS), semantic
+ * otherwise. Without a vision head or without a CLIP text encoder only the language head is scored.
+ *
+ * Calibrated threshold (text queries): a null model of 32 generic texts ("object", "thing", "surface", ...;
+ * DISTRACTOR_TEXTS) scored at the same weights gives, per point, the best null score; a point is a hit when
+ * the query beats it by at least delta, where delta is the largest margin any single null text reaches over
+ * the other null texts on `min_points` points (so an unrelated query, exchangeable with the nulls, passes with
+ * probability ~1/33). Image queries have no null texts: hit = score >= median + min(k * 1.4826 * MAD,
+ * (peak - median) / 2) (k = 5), at least median + 0.02: they localise the best match rather than decide presence.
+ * Points are first ranked by the fast (PCA int8) tier; every point within the fast tier's measured error of
+ * the threshold is re-scored exactly (hidden-activation tier) and only exact scores decide hits. Hits are
+ * clustered in 3D (voxel connected components, >= min_points). No cluster -> `not_found: true` + reason.
+ */
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { loadDataset } from '../dataset/format';
+import type { LabeledPointDataset } from '../dataset/types';
+import type { Vec3 } from '../goals/frame';
+import { type GoalOptions, ProjectGeometry, goalFor, lookAtPoint } from '../goals/goal';
+import type { FrameIndex } from '../../../preload/contract';
+import { type QueryCache, queryCacheDir } from './cache';
+import { clusterStats, voxelComponents } from './cluster';
+import { type QueryEncoders, loadQueryEncoders } from './encoders';
+import { QueryError } from './errors';
+import { FastScorer } from './fast-scorer';
+import { type QueryWeights, codeQuery, exactScores, stackQuery } from './scoring';
+
+export type QueryMode = 'auto' | 'semantic' | 'visual';
+
+export const VISUAL_WORDS = new Set(
+  (
+    'red green blue yellow orange purple violet pink brown black white grey gray beige golden gold silver cyan magenta teal navy maroon ' +
+    'wooden wood metal metallic steel glass plastic leather fabric cloth marble stone ceramic concrete paper cardboard rubber wicker ' +
+    'striped dotted spotted checkered plaid floral patterned shiny glossy matte transparent translucent dark light bright colorful colourful'
+  ).split(' '),
+);
+
+/** Generic "null" texts: what an unrelated query scores like. None names a concrete object class. */
+export const DISTRACTOR_TEXTS = (
+  'object thing stuff item something piece part material texture pattern shape structure surface space area place ' +
+  'scene view image photo picture background nothing anything everything element unit form kind type sort detail'
+).split(' ');
+
+export const MODE_WEIGHTS: Record<'semantic' | 'visual', QueryWeights> = { semantic: { language: 10, vision: 1 }, visual: { language: 1, vision: 10 } };
+
+export function autoMode(text: string): 'semantic' | 'visual' {
+  const words = text.toLowerCase().split(/[^a-z]+/).filter(Boolean);
+  return words.some((w) => VISUAL_WORDS.has(w)) ? 'visual' : 'semantic';
+}
+
+export interface QueryOptions {
+  mode?: QueryMode;
+  /** Language share in [0, 1]; overrides the mode's weights. */
+  weight?: number;
+  /** Hits to return (default 5). */
+  top?: number;
+  /** Threshold in robust standard deviations above the background median (default 5). */
+  k_mad?: number;
+  /** Smallest hit cluster in points (default 5). */
+  min_points?: number;
+  /** Compute a stand-off goal for the best hit (default true). */
+  goal?: boolean;
+  goal_options?: GoalOptions;
+}
+
+export interface HitDetection {
+  detection_id: number;
+  frame: number;
+  label: string;
+  score: number;
+  box_px: [number, number, number, number];
+  points: number;
+}
+
+export interface QueryHit {
+  /** Score-weighted centroid of the hit's top points (the look-at point for this hit). */
+  world_m: Vec3;
+  map_m: Vec3;
+  /** Peak exact score. */
+  score: number;
+  /** Sum over the hit's points of (margin - threshold margin). */
+  support: number;
+  extent_m: Vec3;
+  /** Axis-aligned bounds of the hit's points, world metres. */
+  bounds_world_m: { min: Vec3; max: Vec3 };
+  points: number;
+  /** Capture frames that saw the hit's points, most points first (<= 10). */
+  support_frames: { frame: number; points: number }[];
+  /** Labeled detections near the hit's top points (evidence), most points first (<= 5). */
+  detections: HitDetection[];
+  instance_id: number | null;
+  instance_label: string | null;
+}
+
+export interface QueryResult {
+  query: string;
+  kind: 'text' | 'image';
+  mode: 'semantic' | 'visual' | 'custom';
+  weights: QueryWeights;
+  encoders: { language: string | null; vision: string | null };
+  frame: 'map';
+  not_found: boolean;
+  reason: string | null;
+  /**
+   * Calibration. 'null-texts' (text queries): a hit point's score beats the best of the generic null texts by
+   * at least `margin`. 'median-mad' (image queries): score >= margin = median + min(k * 1.4826 * MAD, (peak - median) / 2).
+   */
+  threshold: { rule: 'null-texts' | 'median-mad'; margin: number; null_texts: number; median: number; mad: number; k: number };
+  hits: QueryHit[];
+  look_at: { world_m: Vec3; map_m: Vec3 } | null;
+  goal: { frame: 'map'; map_m: [number, number]; yaw_rad: number; world_m: Vec3; distance_m: number } | null;
+  goal_error: string | null;
+  timings_ms: { encode: number; score: number; null_model: number; rerank: number; cluster: number; goal: number; total: number };
+}
+
+export interface ViewEstimate {
+  frame: number;
+  /** Share of the top-hit score mass this frame saw. */
+  score: number;
+  world_from_camera: number[];
+}
+
+export interface EngineOptions {
+  encoders?: QueryEncoders;
+  threads?: number;
+  geometry?: ProjectGeometry;
+  /** Labeled dataset for the detections of hits (loaded from the project when omitted; null to skip). */
+  dataset?: LabeledPointDataset | null;
+  modelsDir?: string;
+}
+
+function median(a: Float32Array): number {
+  const s = Float32Array.from(a).sort();
+  const n = s.length;
+  return n === 0 ? 0 : n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+/** Detections near points: a voxel hash of the labeled dataset's points. */
+class DatasetIndex {
+  private readonly cells = new Map<string, number[]>();
+  constructor(
+    readonly ds: LabeledPointDataset,
+    readonly cell_m = 0.05,
+  ) {
+    for (let i = 0; i < ds.points; i++) {
+      const k = this.key(ds.xyz[3 * i]!, ds.xyz[3 * i + 1]!, ds.xyz[3 * i + 2]!);
+      let l = this.cells.get(k);
+      if (!l) this.cells.set(k, (l = []));
+      l.push(i);
+    }
+  }
+  private key(x: number, y: number, z: number): string {
+    return `${Math.floor(x / this.cell_m)},${Math.floor(y / this.cell_m)},${Math.floor(z / this.cell_m)}`;
+  }
+  near(x: number, y: number, z: number): number[] {
+    const out: number[] = [];
+    const cx = Math.floor(x / this.cell_m);
+    const cy = Math.floor(y / this.cell_m);
+    const cz = Math.floor(z / this.cell_m);
+    for (let dz = -1; dz <= 1; dz++) for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+      const l = this.cells.get(`${cx + dx},${cy + dy},${cz + dz}`);
+      if (!l) continue;
+      for (const i of l) {
+        const d2 = (this.ds.xyz[3 * i]! - x) ** 2 + (this.ds.xyz[3 * i + 1]! - y) ** 2 + (this.ds.xyz[3 * i + 2]! - z) ** 2;
+        if (d2 <= this.cell_m * this.cell_m) out.push(i);
+      }
+    }
+    return out;
+  }
+}
+
+interface Search {
+  scores: Float32Array;
+  threshold: QueryResult['threshold'];
+  /** margin = score minus what it must beat (the null texts' best, or 0 for image queries); hits have margin >= threshold.margin. */
+  clusters: { members: Int32Array; margin: Float32Array; support: number; peak: number }[];
+  reason: string | null;
+  t: { score: number; null_model: number; rerank: number; cluster: number };
+}
+
+export class QueryEngine {
+  private distractorEmb: { l: Float32Array; v: Float32Array | null } | null = null;
+  private readonly nulls = new Map<string, { max: Float32Array; delta: number }>();
+  private datasetIndex: DatasetIndex | null | undefined;
+  /** Why the labeled dataset (evidence for hits) could not be loaded, if it could not. */
+  datasetError: string | null = null;
+
+  private constructor(
+    readonly projectDir: string,
+    readonly scorer: FastScorer,
+    readonly geometry: ProjectGeometry,
+    readonly encoders: QueryEncoders,
+    private readonly ownsEncoders: boolean,
+    private dataset: LabeledPointDataset | null | undefined,
+  ) {}
+
+  static async open(projectDir: string, opts: EngineOptions = {}): Promise<QueryEngine> {
+    const geometry = opts.geometry ?? (await ProjectGeometry.load(projectDir));
+    const scorer = await FastScorer.open(queryCacheDir(projectDir), opts.threads !== undefined ? { threads: opts.threads } : {});
+    try {
+      const m = scorer.cache.manifest;
+      if (m.points !== geometry.map.count) throw new QueryError('CONFLICT', path.join(queryCacheDir(projectDir), 'manifest.json'), `query cache has ${m.points} points but the map has ${geometry.map.count}: re-run evaluate-field`);
+      const encoders = opts.encoders ?? (await loadQueryEncoders(m.encoders, opts.modelsDir ? { modelsDir: opts.modelsDir } : {}));
+      if (encoders.language.dim !== m.heads.language) throw new QueryError('CONFLICT', null, `sentence encoder "${encoders.language.name}" gives ${encoders.language.dim}-d vectors, the field's language head has ${m.heads.language}`);
+      return new QueryEngine(projectDir, scorer, geometry, encoders, !opts.encoders, opts.dataset);
+    } catch (err) {
+      await scorer.dispose();
+      throw err;
+    }
+  }
+
+  get cache(): QueryCache {
+    return this.scorer.cache;
+  }
+
+  private clipUsable(): boolean {
+    const c = this.encoders.clipText;
+    return !!c && this.cache.manifest.heads.vision > 0 && c.dim === this.cache.manifest.heads.vision;
+  }
+
+  private async distractors(): Promise<{ l: Float32Array; v: Float32Array | null }> {
+    if (!this.distractorEmb) {
+      const l = await this.encoders.language.encode(DISTRACTOR_TEXTS);
+      const v = this.clipUsable() ? await this.encoders.clipText!.encode(DISTRACTOR_TEXTS) : null;
+      this.distractorEmb = { l, v };
+    }
+    return this.distractorEmb;
+  }
+
+  private async loadDatasetIndex(): Promise<DatasetIndex | null> {
+    if (this.datasetIndex !== undefined) return this.datasetIndex;
+    if (this.dataset === undefined) {
+      try {
+        this.dataset = await loadDataset(this.projectDir);
+      } catch (err) {
+        this.datasetError = (err as Error).message;
+        this.dataset = null;
+      }
+    }
+    this.datasetIndex = this.dataset ? new DatasetIndex(this.dataset) : null;
+    return this.datasetIndex;
+  }
+
+  /**
+   * The null model for text queries at weights `w`: every point's best score over the null texts (fast tier)
+   * and the margin delta a null text itself reaches over the other null texts on `minPoints` points.
+   */
+  private async nullModel(w: QueryWeights, withVision: boolean, minPoints: number): Promise<{ max: Float32Array; delta: number }> {
+    const key = `${w.language}:${w.vision}:${withVision}:${minPoints}`;
+    const hit = this.nulls.get(key);
+    if (hit) return hit;
+    const c = this.cache;
+    const N = c.manifest.points;
+    const { language: Dl, vision: Dv } = c.manifest.heads;
+    const d = await this.distractors();
+    const max1 = new Float32Array(N).fill(-Infinity);
+    const max2 = new Float32Array(N).fill(-Infinity);
+    const arg = new Int16Array(N);
+    for (let j = 0; j < DISTRACTOR_TEXTS.length; j++) {
+      const dl = d.l.subarray(j * Dl, (j + 1) * Dl);
+      const dv = withVision && d.v ? d.v.subarray(j * Dv, (j + 1) * Dv) : null;
+      const { qz, bias } = codeQuery(c.fast, stackQuery(dl, dv, Dl, Dv, w));
+      const sc = await this.scorer.score(qz, bias);
+      for (let i = 0; i < N; i++) {
+        const v = sc[i]!;
+        if (v > max1[i]!) {
+          max2[i] = max1[i]!;
+          max1[i] = v;
+          arg[i] = j;
+        } else if (v > max2[i]!) max2[i] = v;
+      }
+    }
+    // Leave-one-out margins: where null text j is the best, it beats the others by max1 - max2.
+    const per: number[][] = DISTRACTOR_TEXTS.map(() => []);
+    for (let i = 0; i < N; i++) per[arg[i]!]!.push(max1[i]! - max2[i]!);
+    let delta = 0.02;
+    for (const m of per) {
+      if (m.length < minPoints) continue;
+      m.sort((x, y) => y - x);
+      delta = Math.max(delta, m[minPoints - 1]!);
+    }
+    const model = { max: max1, delta };
+    this.nulls.set(key, model);
+    return model;
+  }
+
+  /**
+   * Fast scores, calibrated threshold, exact re-scoring near it, 3D clusters of the hits.
+   * Text queries: a point is a hit when its exact score beats the best null text there by delta (see
+   * nullModel). Image queries (no image nulls): score >= median + min(k * 1.4826 * MAD, (peak - median) / 2).
+   */
+  private async search(ql: Float32Array, qv: Float32Array | null, w: QueryWeights, opts: QueryOptions, text: boolean): Promise<Search> {
+    const c = this.cache;
+    const N = c.manifest.points;
+    const { language: Dl, vision: Dv } = c.manifest.heads;
+    const minPoints = opts.min_points ?? 5;
+    const t0 = performance.now();
+    const Q = stackQuery(ql, qv, Dl, Dv, w);
+    const { qz, bias } = codeQuery(c.fast, Q);
+    const scores = (await this.scorer.score(qz, bias)).slice(0, N);
+    const t1 = performance.now();
+    const stride = Math.max(1, Math.floor(N / 65536));
+    const sample = new Float32Array(Math.ceil(N / stride));
+    for (let i = 0, k = 0; i < N; i += stride) sample[k++] = scores[i]!;
+    const med = median(sample);
+    const mad = median(sample.map((v) => Math.abs(v - med)));
+    const k = opts.k_mad ?? 5;
+    // base[i]: what the query must beat at point i, by `delta`.
+    let base: Float32Array | null = null;
+    let delta: number;
+    if (text) {
+      const nm = await this.nullModel(w, qv !== null, minPoints);
+      base = nm.max;
+      delta = nm.delta;
+    } else {
+      let peak = -Infinity;
+      for (let i = 0; i < N; i++) if (scores[i]! > peak) peak = scores[i]!;
+      delta = med + Math.max(0.02, Math.min(k * 1.4826 * Math.max(mad, 1e-4), 0.5 * (peak - med)));
+    }
+    const t1b = performance.now();
+    const threshold: QueryResult['threshold'] = { rule: text ? 'null-texts' : 'median-mad', margin: delta, null_texts: text ? DISTRACTOR_TEXTS.length : 0, median: med, mad, k };
+    const marginOf = (i: number, s: number) => (base ? s - base[i]! : s);
+    // Candidates: within the fast tier's measured error of the threshold.
+    const ag = c.manifest.agreement;
+    const err = ag ? Math.max(0.01, 1.5 * ag.fast.residual_max, 4 * ag.fast.residual_rms) : 0.1;
+    let cand: number[] = [];
+    for (let i = 0; i < N; i++) if (marginOf(i, scores[i]!) >= delta - err) cand.push(i);
+    const CAP = 200_000;
+    if (cand.length > CAP) cand = cand.sort((a, b) => marginOf(b, scores[b]!) - marginOf(a, scores[a]!)).slice(0, CAP);
+    const exact = exactScores(c.exact, ql, qv, w, cand);
+    const hitIdx: number[] = [];
+    const hitMargin = new Map<number, number>();
+    cand.forEach((p, m) => {
+      scores[p] = exact[m]!;
+      const mg = marginOf(p, exact[m]!);
+      if (mg >= delta) {
+        hitIdx.push(p);
+        hitMargin.set(p, mg);
+      }
+    });
+    const t2 = performance.now();
+    const t = { score: t1 - t0, null_model: t1b - t1, rerank: t2 - t1b, cluster: 0 };
+    if (hitIdx.length === 0) {
+      const reason = text ? `no point scores above the best of ${DISTRACTOR_TEXTS.length} generic null texts by the calibrated margin ${delta.toFixed(3)}` : `no point scores above median + ${k} robust deviations`;
+      return { scores, threshold, clusters: [], reason, t };
+    }
+    const comps = voxelComponents(this.geometry.map.positions, hitIdx, c.manifest.instance_voxel_m, minPoints);
+    const clusters = comps.members.map((members) => {
+      const mg = Float32Array.from(members, (p) => hitMargin.get(p)!);
+      let support = 0;
+      let peak = -Infinity;
+      for (let m = 0; m < members.length; m++) {
+        support += mg[m]! - delta;
+        peak = Math.max(peak, scores[members[m]!]!);
+      }
+      return { members, margin: mg, support, peak };
+    });
+    clusters.sort((a, b) => b.support - a.support);
+    t.cluster = performance.now() - t2;
+    const reason = clusters.length === 0 ? `points above the threshold are scattered (no cluster of ${minPoints}+ points)` : null;
+    return { scores, threshold, clusters, reason, t };
+  }
+
+  private async describeHits(s: Search, top: number): Promise<QueryHit[]> {
+    const c = this.cache;
+    const map = this.geometry.map;
+    const index = await this.loadDatasetIndex();
+    return s.clusters.slice(0, top).map((cl) => {
+      const st = clusterStats(map.positions, cl.members);
+      const look = lookAtPoint(map.positions, cl.members, cl.margin, s.threshold.margin);
+      const frames = new Map<number, number>();
+      const inst = new Map<number, number>();
+      for (const p of cl.members) {
+        for (let k = map.frameOffsets[p]!; k < map.frameOffsets[p + 1]!; k++) frames.set(map.frameIds[k]!, (frames.get(map.frameIds[k]!) ?? 0) + 1);
+        const id = c.instance[p]!;
+        if (id >= 0) inst.set(id, (inst.get(id) ?? 0) + 1);
+      }
+      let instance_id: number | null = null;
+      let bestN = 0;
+      for (const [id, n] of inst) if (n > bestN || (n === bestN && instance_id !== null && id < instance_id)) [instance_id, bestN] = [id, n];
+      const detections: HitDetection[] = [];
+      if (index) {
+        const order = Array.from(cl.members.keys()).sort((a, b) => cl.margin[b]! - cl.margin[a]!).slice(0, 50);
+        const count = new Map<number, number>();
+        for (const m of order) {
+          const p = cl.members[m]!;
+          for (const i of index.near(map.positions[3 * p]!, map.positions[3 * p + 1]!, map.positions[3 * p + 2]!)) {
+            const det = index.ds.detectionId[i]!;
+            count.set(det, (count.get(det) ?? 0) + 1);
+          }
+        }
+        const dt = index.ds.detections;
+        for (const [det, n] of [...count.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5)) {
+          if (det >= dt.count) continue;
+          detections.push({
+            detection_id: det,
+            frame: dt.frame[det]!,
+            label: index.ds.labels.texts[dt.labelId[det]!] ?? '',
+            score: dt.score[det]!,
+            box_px: [dt.box[4 * det]!, dt.box[4 * det + 1]!, dt.box[4 * det + 2]!, dt.box[4 * det + 3]!],
+            points: n,
+          });
+        }
+      }
+      return {
+        world_m: look,
+        map_m: this.geometry.toMap(look),
+        score: cl.peak,
+        support: cl.support,
+        extent_m: st.extent,
+        bounds_world_m: { min: st.min, max: st.max },
+        points: cl.members.length,
+        support_frames: [...frames.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 10).map(([frame, points]) => ({ frame, points })),
+        detections,
+        instance_id,
+        instance_label: instance_id !== null ? (c.manifest.instances[instance_id]?.label ?? null) : null,
+      };
+    });
+  }
+
+  private weightsFor(text: string, opts: QueryOptions, hasVision: boolean): { mode: QueryResult['mode']; w: QueryWeights } {
+    if (opts.weight !== undefined) {
+      if (!(opts.weight >= 0 && opts.weight <= 1)) throw new QueryError('BAD_ARGS', null, `weight ${opts.weight} must be in [0, 1] (the language share)`);
+      return { mode: 'custom', w: { language: opts.weight, vision: 1 - opts.weight } };
+    }
+    const mode = !opts.mode || opts.mode === 'auto' ? (hasVision ? autoMode(text) : 'semantic') : opts.mode;
+    return { mode, w: MODE_WEIGHTS[mode] };
+  }
+
+  private async finish(kind: 'text' | 'image', query: string, mode: QueryResult['mode'], w: QueryWeights, encoders: QueryResult['encoders'], s: Search, opts: QueryOptions, tEncode: number, t0: number): Promise<{ result: QueryResult; scores: Float32Array }> {
+    const hits = await this.describeHits(s, opts.top ?? 5);
+    const tg = performance.now();
+    const best = hits[0];
+    let goal: QueryResult['goal'] = null;
+    let goal_error: string | null = null;
+    if (best && opts.goal !== false) {
+      try {
+        const g = goalFor(this.geometry, best.world_m, { target_radius_m: Math.max(0.1, Math.hypot(best.extent_m[0], best.extent_m[1], best.extent_m[2]) / 2), ...opts.goal_options });
+        if (g.ok) goal = { frame: 'map', map_m: g.map_m, yaw_rad: g.yaw_rad, world_m: g.world_m, distance_m: g.distance_m };
+        else goal_error = g.reason;
+      } catch (err) {
+        goal_error = (err as Error).message;
+      }
+    }
+    const now = performance.now();
+    const result: QueryResult = {
+      query,
+      kind,
+      mode,
+      weights: w,
+      encoders,
+      frame: 'map',
+      not_found: hits.length === 0,
+      reason: hits.length === 0 ? s.reason : null,
+      threshold: s.threshold,
+      hits,
+      look_at: best ? { world_m: best.world_m, map_m: best.map_m } : null,
+      goal,
+      goal_error,
+      timings_ms: { encode: tEncode, score: s.t.score, null_model: s.t.null_model, rerank: s.t.rerank, cluster: s.t.cluster, goal: now - tg, total: now - t0 },
+    };
+    return { result, scores: s.scores };
+  }
+
+  /** A text query. `scores` is the per-point heatmap (fast tier, exact near the threshold). */
+  async query(text: string, opts: QueryOptions = {}): Promise<{ result: QueryResult; scores: Float32Array }> {
+    const q = text.trim();
+    if (q.length === 0 || q.length > 1000) throw new QueryError('BAD_ARGS', null, 'query text must have 1-1000 characters');
+    const t0 = performance.now();
+    const clip = this.clipUsable();
+    const { mode, w } = this.weightsFor(q, opts, clip);
+    const ql = await this.encoders.language.encode([q]);
+    const qv = clip ? await this.encoders.clipText!.encode([q]) : null;
+    const tEncode = performance.now() - t0;
+    const s = await this.search(ql, qv, w, opts, true);
+    return this.finish('text', q, mode, w, { language: this.encoders.language.name, vision: qv ? this.encoders.clipText!.name : null }, s, opts, tEncode, t0);
+  }
+
+  /**
+   * An image query: a CLIP image embedding scored against the vision head only, plus view localisation: the
+   * capture frames that saw the top hits' points, weighted by score above the threshold; the best frame's
+   * pose is the estimated camera pose.
+   */
+  async queryImage(embedding: Float32Array, opts: QueryOptions & { label?: string } = {}): Promise<{ result: QueryResult; scores: Float32Array; views: ViewEstimate[] }> {
+    const m = this.cache.manifest;
+    if (m.heads.vision === 0) throw new QueryError('UNSUPPORTED', null, 'this field has no vision head (the dataset had no CLIP embeddings): image queries need one');
+    if (embedding.length !== m.heads.vision) throw new QueryError('BAD_ARGS', null, `image embedding has ${embedding.length} values, the vision head has ${m.heads.vision}`);
+    const t0 = performance.now();
+    const q = Float32Array.from(embedding);
+    let n = 0;
+    for (const v of q) n += v * v;
+    if (!(n > 0) || !Number.isFinite(n)) throw new QueryError('BAD_ARGS', null, 'image embedding must be finite and non-zero');
+    for (let i = 0; i < q.length; i++) q[i]! /= Math.sqrt(n);
+    const w = { language: 0, vision: 1 };
+    const s = await this.search(new Float32Array(m.heads.language), q, w, opts, false);
+    const out = await this.finish('image', opts.label ?? 'image', 'visual', w, { language: null, vision: this.encoders.image?.name ?? 'clip-image-embedding' }, s, opts, 0, t0);
+    return { ...out, views: this.localiseView(s, this.geometry.frames) };
+  }
+
+  /** Encode an RGB image with the installed CLIP image encoder and run `queryImage`. */
+  async queryImageFile(file: string, opts: QueryOptions = {}): Promise<{ result: QueryResult; scores: Float32Array; views: ViewEstimate[] }> {
+    const enc = this.encoders.image;
+    if (!enc) throw new QueryError('UNSUPPORTED', file, 'image queries need the CLIP image encoder (install the CLIP models)');
+    let img: { data: Buffer; info: { width: number; height: number } };
+    try {
+      img = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    } catch (err) {
+      throw new QueryError('INVALID_INPUT', file, `cannot decode image: ${(err as Error).message}`);
+    }
+    const rgb = { width: img.info.width, height: img.info.height, data: new Uint8Array(img.data) };
+    const emb = await enc.encodeCrops(rgb, [[0, 0, rgb.width, rgb.height]]);
+    return this.queryImage(emb, { ...opts, label: path.basename(file) });
+  }
+
+  private localiseView(s: Search, frames: FrameIndex | null): ViewEstimate[] {
+    const map = this.geometry.map;
+    const mass = new Map<number, number>();
+    let total = 0;
+    for (const cl of s.clusters.slice(0, 3)) {
+      cl.members.forEach((p, m) => {
+        const w = cl.margin[m]! - s.threshold.margin;
+        for (let k = map.frameOffsets[p]!; k < map.frameOffsets[p + 1]!; k++) mass.set(map.frameIds[k]!, (mass.get(map.frameIds[k]!) ?? 0) + w);
+        total += w;
+      });
+    }
+    return [...mass.entries()]
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, 5)
+      .map(([frame, v]) => ({ frame, score: total > 0 ? v / total : 0, world_from_camera: frames?.frames[frame]?.world_from_camera ?? [] }));
+  }
+
+  async dispose(): Promise<void> {
+    await this.scorer.dispose();
+    if (this.ownsEncoders) await this.encoders.dispose();
+  }
+}
+
+/** CLI-ready: open the project's engine, run one text query, close. */
+export async function runQuery(projectDir: string, text: string, opts: QueryOptions & { encoders?: QueryEncoders; dataset?: LabeledPointDataset | null } = {}): Promise<QueryResult> {
+  const engine = await QueryEngine.open(projectDir, { ...(opts.encoders ? { encoders: opts.encoders } : {}), ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}) });
+  try {
+    return (await engine.query(text, opts)).result;
+  } finally {
+    await engine.dispose();
+  }
+}

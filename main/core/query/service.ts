@@ -1,0 +1,156 @@
+/**
+ * Queries, waypoints and exports for the studio, run in the compute worker: one warm QueryEngine per project
+ * (reopened when the query cache is rebuilt), the last heatmap kept for the renderer to fetch as an asset.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { QueryEngine, type QueryOptions, type QueryResult } from './engine';
+import { queryCacheDir } from './cache';
+import { QueryError } from './errors';
+import { ProjectGeometry, MAP_FILE } from '../goals/goal';
+import { loadWaypoints, renameWaypoint, deleteWaypoint, reorderWaypoints, setMapFrame, moveWaypoint, type Waypoint } from '../goals/waypoints';
+import { mapFromWorld, transformPoint, worldDirectionOfYaw, yawOfWorldDirection } from '../goals/frame';
+import { readMapFile } from '../map/format';
+import { exportHeatmap, exportOccupancy, waypointsAddFromQuery, waypointsAddMapPose, waypointsExport } from '../export';
+import { sendWaypoints } from '../export/send';
+
+interface Warm {
+  projectDir: string;
+  stamp: string;
+  engine: QueryEngine;
+}
+let warm: Warm | null = null;
+let lastHeatmap: { projectDir: string; seq: number; scores: Float32Array } | null = null;
+let seq = 0;
+
+async function cacheStamp(projectDir: string): Promise<string> {
+  const manifest = path.join(queryCacheDir(projectDir), 'manifest.json');
+  try {
+    const st = await fs.stat(manifest);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    throw new QueryError('NOT_FOUND', manifest, 'no trained field to query yet: label the capture, then train the field (Training ▸ Start); the query cache is built when training ends');
+  }
+}
+
+export async function engineFor(projectDir: string): Promise<QueryEngine> {
+  const stamp = await cacheStamp(projectDir);
+  if (warm && warm.projectDir === projectDir && warm.stamp === stamp) return warm.engine;
+  if (warm) await warm.engine.dispose().catch(() => undefined);
+  warm = null;
+  const engine = await QueryEngine.open(projectDir);
+  warm = { projectDir, stamp, engine };
+  return engine;
+}
+
+export interface StudioQueryResult extends QueryResult {
+  /** Project asset with the per-map-point scores of this query (Float32, little-endian). */
+  heatmap: string;
+  score_range: [number, number];
+}
+
+export async function runStudioQuery(projectDir: string, text: string, opts: QueryOptions): Promise<StudioQueryResult> {
+  const engine = await engineFor(projectDir);
+  const { result, scores } = await engine.query(text, opts);
+  seq += 1;
+  lastHeatmap = { projectDir, seq, scores };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i] as number;
+    if (s < lo) lo = s;
+    if (s > hi) hi = s;
+  }
+  return { ...result, heatmap: `query/heatmap-${seq}.f32`, score_range: [Number.isFinite(lo) ? lo : 0, Number.isFinite(hi) ? hi : 0] };
+}
+
+/** Bytes of the heatmap asset `query/heatmap-<seq>.f32`, or null when it is not the latest one. */
+export function heatmapBytes(projectDir: string, asset: string): Uint8Array | null {
+  const m = /^query\/heatmap-(\d+)\.f32$/.exec(asset);
+  if (!m || !lastHeatmap || lastHeatmap.projectDir !== projectDir || Number(m[1]) !== lastHeatmap.seq) return null;
+  const s = lastHeatmap.scores;
+  return new Uint8Array(s.buffer.slice(s.byteOffset, s.byteOffset + s.byteLength));
+}
+
+export interface WaypointView extends Waypoint {
+  /** Pose in the robot map frame (z-up, REP 103). */
+  map: { x_m: number; y_m: number; yaw_rad: number };
+}
+
+export async function waypointsView(projectDir: string): Promise<{ waypoints: WaypointView[]; map_frame: { origin_m: [number, number]; yaw_rad: number }; map_from_world: number[] }> {
+  const file = await loadWaypoints(projectDir);
+  const map = await readMapFile(path.join(projectDir, MAP_FILE));
+  const M = mapFromWorld(map.floor, file.map_frame);
+  return {
+    waypoints: file.waypoints.map((w) => {
+      const p = transformPoint(M, w.position_world_m);
+      return { ...w, map: { x_m: p[0], y_m: p[1], yaw_rad: yawOfWorldDirection(M, w.heading_world) } };
+    }),
+    map_frame: file.map_frame,
+    map_from_world: Array.from(M),
+  };
+}
+
+export type WaypointAdd = { name: string; query: string } | { name: string; map: { x_m: number; y_m: number; yaw_rad: number } };
+
+export async function addStudioWaypoint(projectDir: string, w: WaypointAdd): Promise<Waypoint> {
+  if ('query' in w) return waypointsAddFromQuery(projectDir, w.name, w.query);
+  return waypointsAddMapPose(projectDir, w.name, w.map);
+}
+
+export async function moveStudioWaypoint(projectDir: string, id: string, pose: { x_m: number; y_m: number; yaw_rad: number }): Promise<Waypoint> {
+  const file = await loadWaypoints(projectDir);
+  const map = await readMapFile(path.join(projectDir, MAP_FILE));
+  const M = mapFromWorld(map.floor, file.map_frame);
+  const { invertRigid } = await import('../goals/frame');
+  return moveWaypoint(projectDir, id, {
+    position_world_m: transformPoint(invertRigid(M), [pose.x_m, pose.y_m, 0]),
+    heading_world: worldDirectionOfYaw(M, pose.yaw_rad),
+  });
+}
+
+export { renameWaypoint, deleteWaypoint, reorderWaypoints, setMapFrame };
+
+export type ExportFormat = 'json' | 'nav2' | 'csv' | 'occupancy' | 'ply';
+
+export async function exportStudio(projectDir: string, format: ExportFormat, out: string, query?: string): Promise<{ files: string[] }> {
+  const dest = path.resolve(out);
+  if (format === 'occupancy') {
+    const r = await exportOccupancy(projectDir, dest);
+    return { files: [r.pgm, r.yaml] };
+  }
+  if (format === 'ply') {
+    if (!query) throw new QueryError('BAD_ARGS', null, 'a heatmap export needs the query text');
+    const r = await exportHeatmap(projectDir, dest, query);
+    return { files: [r.file] };
+  }
+  const r = await waypointsExport(projectDir, dest, format);
+  return { files: [r.file] };
+}
+
+export { sendWaypoints };
+
+/**
+ * The occupancy grid for the renderer: u32 header length, UTF-8 JSON header
+ * `{width, height, cell_m, origin_m:[x,y], map_from_world:[16]}`, padding to 4 bytes, then Int8 cells
+ * (row-major from the origin; -1 unknown, 0 free, 100 occupied).
+ */
+export async function occupancyBinary(projectDir: string): Promise<Uint8Array> {
+  const geom = await ProjectGeometry.load(projectDir);
+  const g = geom.occupancy();
+  const header = new TextEncoder().encode(
+    JSON.stringify({ width: g.width, height: g.height, cell_m: g.cell_m, origin_m: g.origin_m, map_from_world: Array.from(geom.mapFromWorld) }),
+  );
+  const pad = (4 - ((4 + header.length) % 4)) % 4;
+  const out = new Uint8Array(4 + header.length + pad + g.cells.length);
+  new DataView(out.buffer).setUint32(0, header.length, true);
+  out.set(header, 4);
+  out.set(new Uint8Array(g.cells.buffer, g.cells.byteOffset, g.cells.byteLength), 4 + header.length + pad);
+  return out;
+}
+
+export async function disposeQueryService(): Promise<void> {
+  if (warm) await warm.engine.dispose().catch(() => undefined);
+  warm = null;
+  lastHeatmap = null;
+}
