@@ -58,7 +58,14 @@ function requireString(p: Parsed, name: string): string {
 }
 
 /** Run one job of the project in a worker, with a progress bar on a TTY, and return its final state. */
-export async function runJobToEnd(projectDir: string, kind: JobKind, params: Record<string, unknown>, io: CliIO, json: boolean): Promise<JobInfo> {
+export async function runJobToEnd(
+  projectDir: string,
+  kind: JobKind,
+  params: Record<string, unknown>,
+  io: CliIO,
+  json: boolean,
+  followUp: JobKind | null = null,
+): Promise<JobInfo> {
   const userDataDir = defaultUserDataDir();
   let manager: JobManager | null = null;
   let lastLine = '';
@@ -90,6 +97,14 @@ export async function runJobToEnd(projectDir: string, kind: JobKind, params: Rec
     process.once('SIGINT', stop);
     const final = await manager.waitFor(job.id);
     process.off('SIGINT', stop);
+    if (final.state === 'done' && followUp) {
+      // The core queues follow-up work (e.g. the query cache after training); wait for it too.
+      const next = manager.list().find((j) => j.kind === followUp && j.created_at >= (final.started_at ?? final.created_at));
+      if (next) {
+        const after = await manager.waitFor(next.id);
+        if (after.state !== 'done') throw new CliError(`${followUp} ${after.state}: ${after.error?.message ?? ''}`);
+      }
+    }
     if (lastLine) io.err('\n');
     return final;
   } finally {
@@ -121,12 +136,7 @@ async function projectInfoObject(dir: string): Promise<Record<string, unknown>> 
 }
 
 const RESERVED: [string, string][] = [
-  ['label', 'label frames with open-vocabulary models or the ground-truth labeler'],
-  ['train', 'train the semantic field'],
-  ['query', 'query the trained field with text'],
-  ['waypoints', 'manage and export robot goals'],
   ['eval', 'evaluate map quality against ground truth'],
-  ['models', 'list, verify, add and pull models'],
   ['report', 'write a self-contained HTML report'],
 ];
 
@@ -328,6 +338,314 @@ export const commands: Command[] = [
         print: (line) => (json ? io.err(line + '\n') : io.out(line)),
       });
       if (json) io.out(JSON.stringify(r));
+    },
+  },
+  {
+    spec: {
+      name: 'label',
+      summary: 'label the frames: open-vocabulary models when installed, else the ground-truth labeler on annotated captures',
+      usage: 'clip-fields label --project DIR [--labeler auto|models|ground-truth] [--vocab FILE] [--every K] [--threshold T] [--noise SPEC]',
+      options: [
+        projectOpt,
+        { name: 'labeler', type: 'string', value: 'KIND', description: 'auto | models | ground-truth', default: 'auto' },
+        { name: 'vocab', type: 'string', value: 'FILE', description: 'vocabulary: one label per line, or a JSON list' },
+        { name: 'every', type: 'int', value: 'K', description: 'label every K-th selected frame', default: 1 },
+        { name: 'threshold', type: 'number', value: 'T', description: 'detection score threshold', default: 0.1 },
+        { name: 'noise', type: 'string', value: 'SPEC', description: 'ground-truth noise, e.g. drop=0.2,confuse=0.15,jitter=0.1' },
+        { name: 'seed', type: 'int', value: 'N', description: 'seed for sampling and noise', default: 0 },
+      ],
+    },
+    run: async (p, io) => {
+      const dir = path.resolve(requireString(p, 'project'));
+      let vocab: string[] | undefined;
+      if (typeof p.options['vocab'] === 'string') {
+        const { loadVocabularyFile } = await import('../core/labeling/vocab');
+        vocab = await loadVocabularyFile(path.resolve(p.options['vocab'] as string));
+      }
+      const job = await runJobToEnd(
+        dir,
+        'label',
+        {
+          labeler: p.options['labeler'],
+          every: p.options['every'],
+          threshold: p.options['threshold'],
+          seed: p.options['seed'],
+          ...(vocab ? { vocab } : {}),
+          ...(typeof p.options['noise'] === 'string' ? { noise: p.options['noise'] } : {}),
+        },
+        io,
+        p.options['json'] === true,
+      );
+      failIfNotDone(job);
+      const r = job.result as { labeler: string; frames: number; detections: number; points: number; classes: Record<string, number>; encoders: { language: string; vision: string | null } };
+      if (p.options['json']) {
+        io.out(JSON.stringify({ labeler: r.labeler, frames: r.frames, detections: r.detections, points: r.points, classes: r.classes, encoders: r.encoders }));
+        return;
+      }
+      io.out(`Labeled ${r.frames} frames with the ${r.labeler} labeler: ${r.detections} detections, ${r.points} points, ${Object.keys(r.classes).length} classes.`);
+      io.out(`Encoders: language ${r.encoders.language}${r.encoders.language.startsWith('lexical') ? ' (fallback: matches spelling, not meaning — install models for synonyms)' : ''}; vision ${r.encoders.vision ?? 'none (training uses the language head only)'}.`);
+    },
+  },
+  {
+    spec: {
+      name: 'train',
+      summary: 'train the semantic field on the labeled points, then build the query cache',
+      usage: 'clip-fields train --project DIR [--preset cpu|paper] [--steps N | --epochs E] [--engine onnx|tfjs] [--seed S]',
+      options: [
+        projectOpt,
+        { name: 'preset', type: 'string', value: 'NAME', description: 'cpu | paper | custom', default: 'cpu' },
+        { name: 'steps', type: 'int', value: 'N', description: 'optimizer steps (default 3000)' },
+        { name: 'epochs', type: 'number', value: 'E', description: 'passes over the labeled points (instead of --steps)' },
+        { name: 'engine', type: 'string', value: 'NAME', description: 'onnx (onnxruntime, default) | tfjs (TensorFlow.js)', default: 'onnx' },
+        { name: 'seed', type: 'int', value: 'S', description: 'random seed', default: 0 },
+        { name: 'batch', type: 'int', value: 'B', description: 'batch size (default from the preset)' },
+      ],
+    },
+    run: async (p, io) => {
+      const dir = path.resolve(requireString(p, 'project'));
+      const params: Record<string, unknown> = { preset: p.options['preset'], engine: p.options['engine'], seed: p.options['seed'] };
+      if (typeof p.options['batch'] === 'number') params['batch_size'] = p.options['batch'];
+      if (typeof p.options['steps'] === 'number') params['steps'] = p.options['steps'];
+      else if (typeof p.options['epochs'] === 'number') {
+        const { project } = await readProject(dir);
+        const points = (project.sections['labels'] as { points?: number } | undefined)?.points ?? 0;
+        if (!points) throw new CliError('no labeled points yet: run `clip-fields label` first');
+        const batch = (params['batch_size'] as number | undefined) ?? (p.options['preset'] === 'paper' ? 12544 : 2048);
+        params['steps'] = Math.max(1, Math.ceil(((p.options['epochs'] as number) * points) / batch));
+      }
+      const job = await runJobToEnd(dir, 'train', params, io, p.options['json'] === true, 'evaluate-field');
+      failIfNotDone(job);
+      const r = job.result as { engine: string; provider: string; threads: number; steps: number; samples_per_s: number; final: Record<string, number>; checkpoint: string | null };
+      if (p.options['json']) {
+        io.out(JSON.stringify({ engine: r.engine, provider: r.provider, threads: r.threads, steps: r.steps, samples_per_s: r.samples_per_s, final: r.final, checkpoint: r.checkpoint }));
+        return;
+      }
+      io.out(`Trained ${r.steps} steps on ${r.engine} (${r.provider}, ${r.threads} threads) at ${Math.round(r.samples_per_s)} samples/s.`);
+      io.out(`Final loss ${r.final['loss']?.toFixed(4)}, held-out accuracy ${((r.final['heldout_accuracy'] ?? 0) * 100).toFixed(1)} %. Checkpoint: ${r.checkpoint ?? 'none'}`);
+    },
+  },
+  {
+    spec: {
+      name: 'query',
+      summary: 'find something in the map: heat, hits, where to look and where the robot should stand',
+      usage: 'clip-fields query --project DIR "TEXT" [--visual|--semantic|--weight W] [--top K] | --set FILE',
+      positionals: [{ name: 'TEXT', description: 'what to look for', required: false }],
+      options: [
+        projectOpt,
+        { name: 'visual', type: 'boolean', description: 'weight the vision head 10:1 (colours, materials, looks)' },
+        { name: 'semantic', type: 'boolean', description: 'weight the language head 10:1 (what a thing is)' },
+        { name: 'weight', type: 'number', value: 'W', description: 'language share in [0, 1] (overrides the mode)' },
+        { name: 'top', type: 'int', value: 'K', description: 'hits to return', default: 5 },
+        { name: 'set', type: 'string', value: 'FILE', description: 'run a saved query set and report its success rate' },
+      ],
+    },
+    run: async (p, io) => {
+      const dir = path.resolve(requireString(p, 'project'));
+      if (typeof p.options['set'] === 'string') {
+        const { runQuerySet } = await import('../core/query/query-set');
+        const r = await runQuerySet(dir, path.resolve(p.options['set'] as string));
+        if (p.options['json']) io.out(JSON.stringify(r));
+        else io.out(`Query set: ${(r.success_rate * 100).toFixed(0)} % of ${r.items.length} queries found their golden location.`);
+        return;
+      }
+      const text = p.positionals[0];
+      if (!text || !text.trim()) throw new UsageError('give the query text, e.g. clip-fields query --project DIR "the fridge"');
+      if (text.length > 1000) throw new UsageError('queries are limited to 1000 characters');
+      const { runQuery } = await import('../core/query/engine');
+      const mode = p.options['visual'] ? 'visual' : p.options['semantic'] ? 'semantic' : 'auto';
+      const r = await runQuery(dir, text, { mode, top: p.options['top'] as number, ...(typeof p.options['weight'] === 'number' ? { weight: p.options['weight'] as number } : {}) });
+      if (p.options['json']) {
+        io.out(
+          JSON.stringify({
+            query: r.query,
+            encoders: r.encoders,
+            not_found: r.not_found,
+            hits: r.hits.map((h) => ({ world_m: h.world_m, map_m: h.map_m, score: h.score, extent_m: h.extent_m, points: h.points, support_frames: h.support_frames.map((f) => f.frame), instance_id: h.instance_id })),
+            look_at: r.look_at,
+            goal: r.goal ? { map_m: r.goal.map_m, yaw_rad: r.goal.yaw_rad, world_m: r.goal.world_m } : null,
+          }),
+        );
+        return;
+      }
+      if (r.not_found) {
+        io.out(`Not found: "${text}" (${r.reason ?? 'nothing stands out from the background'}).`);
+        return;
+      }
+      const f = (v: number[]) => `[${v.map((x) => x.toFixed(2)).join(', ')}]`;
+      io.out(`"${text}": ${r.hits.length} hit(s)`);
+      r.hits.forEach((h, i) => io.out(`  #${i + 1} map ${f(h.map_m)} score ${h.score.toFixed(3)} ${h.points} points, seen in frames ${h.support_frames.map((s) => s.frame).slice(0, 5).join(', ')}`));
+      if (r.look_at) io.out(`Look at (map): ${f(r.look_at.map_m)}`);
+      io.out(r.goal ? `Stand at (map): ${f(r.goal.map_m)} yaw ${r.goal.yaw_rad.toFixed(2)} rad` : `No reachable stand-off pose: ${r.goal_error ?? ''}`);
+    },
+  },
+  {
+    spec: {
+      name: 'waypoints add',
+      summary: 'add a named goal: from a query (its stand-off pose) or a map-frame pose',
+      usage: 'clip-fields waypoints add --project DIR --name NAME (--query TEXT | --x X --y Y [--yaw RAD])',
+      options: [
+        projectOpt,
+        { name: 'name', type: 'string', value: 'NAME', description: 'waypoint name' },
+        { name: 'query', type: 'string', value: 'TEXT', description: 'use the stand-off pose found for this query' },
+        { name: 'x', type: 'number', value: 'M', description: 'map-frame x (m)' },
+        { name: 'y', type: 'number', value: 'M', description: 'map-frame y (m)' },
+        { name: 'yaw', type: 'number', value: 'RAD', description: 'map-frame yaw (rad)', default: 0 },
+      ],
+    },
+    run: async (p, io) => {
+      const dir = path.resolve(requireString(p, 'project'));
+      const name = requireString(p, 'name');
+      const ex = await import('../core/export');
+      const w =
+        typeof p.options['query'] === 'string'
+          ? await ex.waypointsAddFromQuery(dir, name, p.options['query'] as string)
+          : typeof p.options['x'] === 'number' && typeof p.options['y'] === 'number'
+            ? await ex.waypointsAddMapPose(dir, name, { x_m: p.options['x'] as number, y_m: p.options['y'] as number, yaw_rad: p.options['yaw'] as number })
+            : (() => {
+                throw new UsageError('give --query TEXT or --x and --y');
+              })();
+      if (p.options['json']) io.out(JSON.stringify(w));
+      else io.out(`Added waypoint "${w.name}".`);
+    },
+  },
+  {
+    spec: {
+      name: 'waypoints list',
+      summary: 'list the waypoints with their map-frame poses',
+      usage: 'clip-fields waypoints list --project DIR [--json]',
+      options: [projectOpt],
+    },
+    run: async (p, io) => {
+      const dir = path.resolve(requireString(p, 'project'));
+      const { waypointsView } = await import('../core/query/service');
+      const st = await waypointsView(dir);
+      if (p.options['json']) {
+        io.out(JSON.stringify(st));
+        return;
+      }
+      if (st.waypoints.length === 0) io.out('No waypoints.');
+      for (const w of st.waypoints) io.out(`${w.name.padEnd(24)} x ${w.map.x_m.toFixed(2)}  y ${w.map.y_m.toFixed(2)}  yaw ${w.map.yaw_rad.toFixed(2)}  (map frame)`);
+    },
+  },
+  {
+    spec: {
+      name: 'waypoints export',
+      summary: 'export waypoints (json, nav2, csv), the occupancy grid (map_server PGM+YAML) or a query heatmap (PLY)',
+      usage: 'clip-fields waypoints export --project DIR --format json|nav2|csv|occupancy|ply --out PATH [--query TEXT]',
+      options: [
+        projectOpt,
+        { name: 'format', type: 'string', value: 'FMT', description: 'json | nav2 | csv | occupancy | ply' },
+        { name: 'out', type: 'string', value: 'PATH', description: 'output file (occupancy: the .yaml; the .pgm goes beside it)' },
+        { name: 'query', type: 'string', value: 'TEXT', description: 'the query whose heatmap to export (ply)' },
+      ],
+    },
+    run: async (p, io) => {
+      const dir = path.resolve(requireString(p, 'project'));
+      const format = requireString(p, 'format');
+      if (!['json', 'nav2', 'csv', 'occupancy', 'ply'].includes(format)) throw new UsageError(`--format must be json, nav2, csv, occupancy or ply (got "${format}")`);
+      const { exportStudio } = await import('../core/query/service');
+      const r = await exportStudio(dir, format as 'json', requireString(p, 'out'), p.options['query'] as string | undefined);
+      if (p.options['json']) io.out(JSON.stringify(r));
+      else io.out(`Wrote ${r.files.join(', ')}`);
+    },
+  },
+  {
+    spec: {
+      name: 'waypoints send',
+      summary: 'publish the waypoints to a robot over rosbridge (geometry_msgs/PoseStamped in map)',
+      usage: 'clip-fields waypoints send --project DIR --url ws://HOST:9090 [--topic /goal_pose] [--action]',
+      options: [
+        projectOpt,
+        { name: 'url', type: 'string', value: 'URL', description: 'rosbridge WebSocket URL' },
+        { name: 'topic', type: 'string', value: 'TOPIC', description: 'topic to publish on', default: '/goal_pose' },
+        { name: 'action', type: 'boolean', description: "also call Nav2's navigate_to_pose action for each goal" },
+      ],
+    },
+    run: async (p, io) => {
+      const dir = path.resolve(requireString(p, 'project'));
+      const { sendWaypoints } = await import('../core/export/send');
+      const r = await sendWaypoints(dir, requireString(p, 'url'), { topic: p.options['topic'] as string, action: p.options['action'] === true });
+      if (p.options['json']) io.out(JSON.stringify(r));
+      else io.out(`Published ${r.published.length} goal(s) on ${r.topic} at ${r.url}.`);
+    },
+  },
+  {
+    spec: { name: 'models list', summary: 'list supported models and which are installed', usage: 'clip-fields models list [--json]', options: [] },
+    run: async (p, io) => {
+      const { listModels, modelsDir } = await import('../core/models/registry');
+      const models = await listModels();
+      if (p.options['json']) {
+        io.out(JSON.stringify({ dir: modelsDir(), models }));
+        return;
+      }
+      io.out(`Models folder: ${modelsDir()}`);
+      for (const m of models) io.out(`${m.installed ? 'installed ' : 'missing   '} ${m.id.padEnd(28)} ${m.task.padEnd(22)} sets: ${m.sets.join(', ')}`);
+    },
+  },
+  {
+    spec: {
+      name: 'models verify',
+      summary: 'check installed model files (sizes, sha256, ONNX signatures)',
+      usage: 'clip-fields models verify [ID] [--json]',
+      positionals: [{ name: 'ID', description: 'model id (default: every installed model)', required: false }],
+      options: [],
+    },
+    run: async (p, io) => {
+      const { listModels, verifyModel } = await import('../core/models/registry');
+      const ids = p.positionals[0] ? [p.positionals[0]] : (await listModels()).filter((m) => m.installed).map((m) => m.id);
+      const out: { id: string; ok: boolean; error?: string }[] = [];
+      for (const id of ids) {
+        try {
+          await verifyModel(id);
+          out.push({ id, ok: true });
+        } catch (err) {
+          out.push({ id, ok: false, error: (err as Error).message });
+        }
+      }
+      if (p.options['json']) io.out(JSON.stringify({ models: out }));
+      else for (const r of out) io.out(`${r.ok ? 'ok    ' : 'FAILED'} ${r.id}${r.error ? `: ${r.error}` : ''}`);
+      if (out.some((r) => !r.ok)) throw new CliError('some models failed verification');
+    },
+  },
+  {
+    spec: {
+      name: 'models add',
+      summary: 'install models from a folder (offline install)',
+      usage: 'clip-fields models add DIR',
+      positionals: [{ name: 'DIR', description: 'folder holding model folders or files', required: true }],
+      options: [],
+    },
+    run: async (p, io) => {
+      const { addModelFromDir } = await import('../core/models/registry');
+      const ids = await addModelFromDir(path.resolve(p.positionals[0] as string));
+      if (p.options['json']) io.out(JSON.stringify({ installed: ids }));
+      else io.out(ids.length ? `Installed ${ids.join(', ')}` : 'No supported model found in that folder.');
+    },
+  },
+  {
+    spec: {
+      name: 'models pull',
+      summary: 'download models from the Hugging Face hub into the user cache (resumable, sha256-checked)',
+      usage: 'clip-fields models pull [--set fast|paper] [--base-url URL]',
+      options: [
+        { name: 'set', type: 'string', value: 'SET', description: 'fast (MiniLM, CLIP B/32, OWL-ViT B/32) | paper (MPNet, OWLv2)', default: 'fast' },
+        { name: 'base-url', type: 'string', value: 'URL', description: 'hub mirror (default https://huggingface.co)' },
+      ],
+    },
+    run: async (p, io) => {
+      const { pullModels } = await import('../core/models/registry');
+      const set = p.options['set'] as string;
+      if (set !== 'fast' && set !== 'paper') throw new UsageError('--set must be fast or paper');
+      const r = await pullModels({
+        set,
+        ...(typeof p.options['base-url'] === 'string' ? { baseUrl: p.options['base-url'] as string } : {}),
+        onProgress: (pr) => {
+          if (io.isTTY && !p.options['json']) io.err(`\\r${JSON.stringify(pr).slice(0, 78).padEnd(80)}`);
+        },
+      });
+      if (io.isTTY && !p.options['json']) io.err('\\n');
+      if (p.options['json']) io.out(JSON.stringify(r));
+      else io.out(`Installed: ${r.installed.join(', ') || 'none'}; already there: ${r.alreadyInstalled.join(', ') || 'none'}`);
     },
   },
   ...RESERVED.map(

@@ -69,8 +69,9 @@ export class StudioCore implements StudioApi {
     return this.jobs;
   }
 
+  /** Generated demo captures and other caches (CLIP_FIELDS_CACHE overrides, e.g. to share one across test runs). */
   get cacheDir(): string {
-    return path.join(this.options.userDataDir, 'cache');
+    return process.env['CLIP_FIELDS_CACHE'] ?? path.join(this.options.userDataDir, 'cache');
   }
 
   onEvent(listener: (e: StudioEvent) => void): () => void {

@@ -20,7 +20,10 @@ export async function runImportEntry(ctx: JobContext<ImportParams>): ReturnType<
   if (capture.startsWith(DEMO_PREFIX)) {
     const { ensureDemoCapture } = await import('./synthetic/write');
     ctx.progress('generate demo scene', 0, 1);
-    capture = await ensureDemoCapture(demoCacheDir());
+    capture = await ensureDemoCapture(demoCacheDir(), {
+      onProgress: (done, total) => ctx.progress('generate demo scene', done, total),
+      signal: ctx.signal,
+    });
   }
   return runImportJob({ ...ctx, params: { ...ctx.params, capture } });
 }
