@@ -119,13 +119,53 @@ export const LabelParamsSchema = z
   .strict();
 export type LabelParams = z.input<typeof LabelParamsSchema>;
 
+const intIn = (lo: number, hi: number) => z.number().int().min(lo).max(hi);
+
+export const TrainParamsSchema = z
+  .object({
+    preset: z.enum(['cpu', 'paper', 'custom']).default('cpu'),
+    engine: z.enum(['onnx', 'tfjs']).default('onnx'),
+    steps: intIn(1, 10_000_000).default(3000),
+    seed: intIn(0, 2 ** 31 - 1).default(0),
+    batch_size: intIn(2, 131072).optional(),
+    lr: z.number().positive().max(1).optional(),
+    weight_decay: z.number().min(0).max(1).optional(),
+    grid_update: z.enum(['lazy', 'dense']).optional(),
+    grid: z
+      .object({
+        levels: intIn(1, 32).optional(),
+        features_per_level: intIn(1, 16).optional(),
+        log2_table_size: intIn(4, 24).optional(),
+        base_resolution: intIn(2, 1 << 20).optional(),
+        max_resolution: intIn(2, 1 << 20).optional(),
+      })
+      .strict()
+      .optional(),
+    mlp: z.object({ width: intIn(1, 8192).optional(), depth: intIn(0, 16).optional() }).strict().optional(),
+    checkpoint_every: intIn(0, 10_000_000).default(500),
+    eval_every: intIn(1, 10_000_000).default(200),
+    heldout_fraction: z.number().min(0).max(0.5).default(0.05),
+    threads: intIn(1, 64).default(2),
+  })
+  .strict();
+export type TrainParams = z.input<typeof TrainParamsSchema>;
+
+export const EvaluateFieldParamsSchema = z
+  .object({
+    rank: z.number().int().min(8).max(128).multipleOf(8).default(16),
+    sample_points: z.number().int().min(100).max(1_000_000).default(20000),
+    instance_min_points: z.number().int().min(1).max(1_000_000).default(20),
+  })
+  .strict();
+export type EvaluateFieldParams = z.input<typeof EvaluateFieldParamsSchema>;
+
 export const JobParamsByKind = {
   selftest: SelftestParamsSchema,
   import: ImportParamsSchema,
   label: LabelParamsSchema,
+  train: TrainParamsSchema,
+  'evaluate-field': EvaluateFieldParamsSchema,
   // Later capabilities register their schemas here; until then these kinds accept an object.
-  train: z.record(z.string(), z.unknown()),
-  'evaluate-field': z.record(z.string(), z.unknown()),
   export: z.record(z.string(), z.unknown()),
   eval: z.record(z.string(), z.unknown()),
 } satisfies Record<JobKind, z.ZodType>;

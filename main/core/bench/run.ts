@@ -48,6 +48,9 @@ export async function registeredSuites(): Promise<BenchSuite[]> {
       id: 'import',
       run: async (o) => (await import('../map/bench')).benchImport({ repeats: o.quick ? 1 : Math.min(o.repeats, 3), ...(o.quick ? { frames: 60 } : {}) }),
     },
+    { id: 'labeling', run: async (o) => (await import('../labeling/bench')).benchLabeling(o) },
+    { id: 'training', run: async (o) => (await import('../field/bench')).benchTraining(o) },
+    { id: 'query', run: async (o) => (await import('../query/bench')).benchQuery(o) },
   ];
   return suites;
 }

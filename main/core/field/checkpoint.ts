@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { fsyncDir, replaceDirAtomic, writeFileAtomic } from '../util/atomic';
+import { cleanStaleTemps, fsyncDir, replaceDirAtomic, writeFileAtomic } from '../util/atomic';
 import type { FieldState } from './backend';
 
 export const CHECKPOINT_FORMAT = 'clip-fields-field-checkpoint';
@@ -200,6 +200,29 @@ export async function readCheckpoint(cpDir: string): Promise<{ state: FieldState
 }
 
 /**
+ * Only a checkpoint's step and meta (state.json, hash-checked against the manifest) without reading the
+ * float arrays: cheap enough for status listings even with the paper preset's multi-GB grids.
+ */
+export async function readCheckpointMeta(cpDir: string): Promise<{ step: number; meta: CheckpointMeta }> {
+  const mfile = path.join(cpDir, 'manifest.json');
+  let manifest: { format?: string; files?: Record<string, { sha256: string; bytes: number }> };
+  try {
+    manifest = JSON.parse(await fs.readFile(mfile, 'utf8')) as typeof manifest;
+  } catch (err) {
+    throw new CheckpointError(mfile, `unreadable manifest (${(err as Error).message})`);
+  }
+  const entry = manifest.files?.['state.json'];
+  const sfile = path.join(cpDir, 'state.json');
+  if (manifest.format !== CHECKPOINT_FORMAT || !entry) throw new CheckpointError(mfile, 'not a field checkpoint manifest');
+  const buf = await fs.readFile(sfile).catch(() => {
+    throw new CheckpointError(sfile, 'missing');
+  });
+  if (buf.byteLength !== entry.bytes || sha256(buf) !== entry.sha256) throw new CheckpointError(sfile, 'sha256 mismatch (corrupt or partially written)');
+  const json = JSON.parse(buf.toString('utf8')) as StateJson;
+  return { step: json.step, meta: json.meta };
+}
+
+/**
  * The newest valid checkpoint in `dir` (the one `latest` names first, then older ones); checkpoints that fail
  * verification are renamed `<step>.bad` and reported through `onBad`. Null when none is valid.
  */
@@ -207,6 +230,7 @@ export async function loadLatestCheckpoint(
   dir: string,
   onBad: (cpDir: string, err: Error) => void = () => undefined,
 ): Promise<{ state: FieldState; meta: CheckpointMeta; dir: string } | null> {
+  await cleanStaleTemps(dir); // a crash mid-save leaves .staging-*, .latest.*.tmp or <step>.old-*; only the trainer writes here
   let steps = await listCheckpoints(dir);
   try {
     const latest = Number((await fs.readFile(path.join(dir, 'latest'), 'utf8')).trim());

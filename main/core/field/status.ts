@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { listCheckpoints, readCheckpoint } from './checkpoint';
+import { listCheckpoints, readCheckpointMeta } from './checkpoint';
 import { checkpointDirOf } from './train-job';
 import { queryCacheDir } from '../query/cache';
 
@@ -18,7 +18,7 @@ export async function fieldStatus(projectDir: string): Promise<{
     const name = names.find((n) => /^\d+$/.test(n) && Number(n) === step);
     if (!name) continue;
     try {
-      const { meta } = await readCheckpoint(path.join(dir, name));
+      const { meta } = await readCheckpointMeta(path.join(dir, name));
       checkpoints.push({ step, heldout_accuracy: meta.heldoutAccuracy, engine: meta.engine });
     } catch {
       // A damaged checkpoint is not offered; the train job sets it aside with a visible problem.

@@ -3,7 +3,7 @@
  * `<project>/field/checkpoints/<step>/` (resuming from the newest valid checkpoint).
  */
 import * as path from 'node:path';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { loadDataset } from '../dataset/format';
 import { DatasetError } from '../dataset/binary';
 import { JobError, isAbortError, type JobContext } from '../jobs/types';
@@ -13,36 +13,8 @@ import { FieldDataError } from './batch';
 import { FieldStateError } from './backend';
 import { FieldTrainError, type TrainHooks, type TrainResult, trainField } from './train';
 
-const int = (lo: number, hi: number) => z.number().int().min(lo).max(hi);
-
-export const TrainParamsSchema = z
-  .object({
-    preset: z.enum(['cpu', 'paper', 'custom']).default('cpu'),
-    engine: z.enum(['onnx', 'tfjs']).default('onnx'),
-    steps: int(1, 10_000_000).default(3000),
-    seed: int(0, 2 ** 31 - 1).default(0),
-    batch_size: int(2, 131072).optional(),
-    lr: z.number().positive().max(1).optional(),
-    weight_decay: z.number().min(0).max(1).optional(),
-    grid_update: z.enum(['lazy', 'dense']).optional(),
-    grid: z
-      .object({
-        levels: int(1, 32).optional(),
-        features_per_level: int(1, 16).optional(),
-        log2_table_size: int(4, 24).optional(),
-        base_resolution: int(2, 1 << 20).optional(),
-        max_resolution: int(2, 1 << 20).optional(),
-      })
-      .strict()
-      .optional(),
-    mlp: z.object({ width: int(1, 8192).optional(), depth: int(0, 16).optional() }).strict().optional(),
-    checkpoint_every: int(0, 10_000_000).default(500),
-    eval_every: int(1, 10_000_000).default(200),
-    heldout_fraction: z.number().min(0).max(0.5).default(0.05),
-    threads: int(1, 64).default(2),
-  })
-  .strict();
-export type TrainParams = z.input<typeof TrainParamsSchema>;
+export { TrainParamsSchema, type TrainParams } from '../../../preload/contract';
+import { TrainParamsSchema, type TrainParams } from '../../../preload/contract';
 
 export function fieldDirOf(projectDir: string): string {
   return path.join(projectDir, 'field');
@@ -101,6 +73,7 @@ export async function runTrainJob(ctx: JobContext<TrainParams>): Promise<TrainJo
     metrics: (v) => ctx.metrics(v),
     log: (level, message) => ctx.log(level, message),
     progress: (stage, done, total) => ctx.progress(stage, done, total),
+    problem: (severity, file, message) => ctx.problem(severity, file, message),
   };
   try {
     const result = await trainField(

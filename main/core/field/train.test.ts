@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetDirOf, writeDataset } from '../dataset/format';
 import { JobError, type JobContext } from '../jobs/types';
-import { listCheckpoints, loadLatestCheckpoint, readCheckpoint } from './checkpoint';
+import { listCheckpoints, loadLatestCheckpoint, readCheckpoint, readCheckpointMeta } from './checkpoint';
 import { makeConfig } from './config';
 import { syntheticDataset } from './synthetic';
 import { EpochSampler, splitHeldout, trainField } from './train';
@@ -100,6 +100,7 @@ describe('trainField', () => {
     expect(got?.state.step).toBe(2);
     expect(bad).toHaveLength(1);
     expect(bad[0]).toMatch(/^4: .*sha256 mismatch/);
+    await expect(readCheckpointMeta(path.join(dir, '2'))).resolves.toMatchObject({ step: 2, meta: { engine: 'onnx', seed: 2 } });
     expect((await fs.readdir(dir)).sort()).toEqual(['2', '4.bad', 'latest']);
     // training resumes from step 2
     const r = await trainField(ds, { config: tinyCfg(), seed: 2, steps: 5, evalEvery: 1000, checkpointDir: dir });

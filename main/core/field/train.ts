@@ -30,6 +30,7 @@ export interface TrainHooks {
   metrics?(values: Record<string, number>): void;
   log?(level: 'info' | 'warn' | 'error', message: string): void;
   progress?(stage: string, done: number, total: number): void;
+  problem?(severity: 'error' | 'warning' | 'info', file: string | null, message: string): void;
 }
 
 export interface TrainOptions {
@@ -169,7 +170,10 @@ export async function trainField(ds: LabeledPointDataset, opts: TrainOptions, ho
     let lastAcc = Number.NaN;
     const cpDir = opts.checkpointDir ?? null;
     if (cpDir && opts.resume !== false) {
-      const loaded = await loadLatestCheckpoint(cpDir, (dir, err) => log('warn', `checkpoint ${dir} set aside: ${err.message}`));
+      const loaded = await loadLatestCheckpoint(cpDir, (dir, err) => {
+        log('warn', `checkpoint ${dir} set aside: ${err.message}`);
+        hooks.problem?.('warning', `${dir}.bad`, `field checkpoint failed verification and was set aside: ${err.message}`);
+      });
       if (loaded) {
         if (loaded.meta.datasetFingerprint !== fingerprint) {
           log('warn', `checkpoint ${loaded.dir} was trained on a different dataset; starting fresh`);

@@ -7,7 +7,6 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { z } from 'zod';
 import { JobError, type JobContext } from '../jobs/types';
 import { loadLatestCheckpoint } from '../field/checkpoint';
 import { checkpointDirOf } from '../field/train-job';
@@ -18,14 +17,8 @@ import { type Agreement, queryCacheDir, writeQueryCache } from './cache';
 import { buildQueryCache } from './build-cache';
 import { QueryError } from './errors';
 
-export const EvaluateFieldParamsSchema = z
-  .object({
-    rank: z.number().int().min(8).max(128).multipleOf(8).default(16),
-    sample_points: z.number().int().min(100).max(1_000_000).default(20000),
-    instance_min_points: z.number().int().min(1).max(1_000_000).default(20),
-  })
-  .strict();
-export type EvaluateFieldParams = z.input<typeof EvaluateFieldParamsSchema>;
+export { EvaluateFieldParamsSchema, type EvaluateFieldParams } from '../../../preload/contract';
+import { EvaluateFieldParamsSchema, type EvaluateFieldParams } from '../../../preload/contract';
 
 export interface EvaluateFieldResult {
   points: number;
