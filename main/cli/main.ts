@@ -112,6 +112,12 @@ export async function runJobToEnd(
   }
 }
 
+async function newestBenchFile(): Promise<string | null> {
+  const dir = path.join(repoRoot(), 'bench', 'results');
+  const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.json')).sort();
+  return files.length ? path.join(dir, files[files.length - 1] as string) : null;
+}
+
 function failIfNotDone(job: JobInfo): void {
   if (job.state !== 'done') {
     throw new CliError(job.error ? `${job.kind} ${job.state}: ${job.error.message}` : `${job.kind} ${job.state}`);
@@ -135,10 +141,7 @@ async function projectInfoObject(dir: string): Promise<Record<string, unknown>> 
   };
 }
 
-const RESERVED: [string, string][] = [
-  ['eval', 'evaluate map quality against ground truth'],
-  ['report', 'write a self-contained HTML report'],
-];
+const RESERVED: [string, string][] = [];
 
 export const commands: Command[] = [
   {
@@ -646,6 +649,75 @@ export const commands: Command[] = [
       if (io.isTTY && !p.options['json']) io.err('\\n');
       if (p.options['json']) io.out(JSON.stringify(r));
       else io.out(`Installed: ${r.installed.join(', ') || 'none'}; already there: ${r.alreadyInstalled.join(', ') || 'none'}`);
+    },
+  },
+  {
+    spec: {
+      name: 'eval',
+      summary: 'measure map quality against ground truth: labels, segmentation, query localisation, noise, few-shot, baselines',
+      usage: 'clip-fields eval (--project DIR | --seeds 1,2,3) [--frames N] [--steps N] [--quick] [--out DIR] [--json]',
+      options: [
+        { ...projectOpt, description: 'evaluate this annotated project (labels and field are trained in a scratch folder)' },
+        { name: 'seeds', type: 'string', value: 'LIST', description: 'generate synthetic scenes with these seeds and evaluate each' },
+        { name: 'frames', type: 'int', value: 'N', description: 'frames per generated scene', default: 100 },
+        { name: 'steps', type: 'int', value: 'N', description: 'training steps of the main run' },
+        { name: 'study-steps', type: 'int', value: 'N', description: 'training steps of each denoising / few-shot run' },
+        { name: 'no-studies', type: 'boolean', description: 'skip the denoising and few-shot studies' },
+        { name: 'quick', type: 'boolean', description: 'one small seed, few steps (CI smoke run)' },
+        { name: 'out', type: 'string', value: 'DIR', description: 'folder for result.json and visuals' },
+      ],
+    },
+    run: async (p, io) => {
+      const ev = await import('../core/eval/pipeline');
+      const json = p.options['json'] === true;
+      const common = {
+        ...(typeof p.options['steps'] === 'number' ? { steps: p.options['steps'] as number } : {}),
+        ...(typeof p.options['study-steps'] === 'number' ? { studySteps: p.options['study-steps'] as number } : {}),
+        ...(p.options['no-studies'] ? { denoising: [], fewShot: [] } : {}),
+        ...(typeof p.options['out'] === 'string' ? { outDir: path.resolve(p.options['out'] as string) } : {}),
+        progress: (stage: string, done: number, total: number) => {
+          if (io.isTTY && !json) io.err(`\r${stage} ${done}/${total}`.padEnd(60));
+        },
+      };
+      let result;
+      if (typeof p.options['project'] === 'string') {
+        result = await ev.evaluateProject(path.resolve(p.options['project'] as string), { ...(p.options['quick'] ? { quick: true } : {}), ...common } as Parameters<typeof ev.evaluateProject>[1]);
+      } else {
+        const seeds = typeof p.options['seeds'] === 'string' ? (p.options['seeds'] as string).split(',').map((x) => Number(x.trim())) : undefined;
+        if (seeds && seeds.some((x) => !Number.isInteger(x) || x < 0)) throw new UsageError('--seeds takes whole numbers, e.g. 1,2,3');
+        result = await ev.evaluateSeeds({ ...(seeds ? { seeds } : {}), frames: p.options['frames'] as number, quick: p.options['quick'] === true, ...common });
+      }
+      if (io.isTTY && !json) io.err('\n');
+      if (json) {
+        io.out(JSON.stringify(result));
+        return;
+      }
+      const pct = (x: number | null | undefined) => (typeof x === 'number' ? `${(x * 100).toFixed(1)} %` : 'n/a');
+      io.out(`Segmentation on held-out frames: accuracy ${pct(result.segmentation.accuracy)}, mIoU ${pct(result.segmentation.miou)}`);
+      io.out(`Query localisation: present ${pct(result.localisation.present_success)}, absent answered "not found" ${pct(result.localisation.absent_success)}`);
+    },
+  },
+  {
+    spec: {
+      name: 'report',
+      summary: 'write a self-contained HTML report (charts as SVG, images inline) from the last evaluation',
+      usage: 'clip-fields report --project DIR --out report.html [--bench FILE]',
+      options: [
+        projectOpt,
+        { name: 'out', type: 'string', value: 'FILE', description: 'output HTML file' },
+        { name: 'bench', type: 'string', value: 'FILE', description: 'a bench/results JSON to include (default: the newest)' },
+      ],
+    },
+    run: async (p, io) => {
+      const dir = path.resolve(requireString(p, 'project'));
+      const out = path.resolve(requireString(p, 'out'));
+      const { writeReport } = await import('../core/report/report');
+      let benchResults: unknown;
+      const benchFile = typeof p.options['bench'] === 'string' ? path.resolve(p.options['bench'] as string) : await newestBenchFile();
+      if (benchFile) benchResults = JSON.parse(await fs.readFile(benchFile, 'utf8')) as unknown;
+      const r = await writeReport({ projectDir: dir, out, ...(benchResults ? { benchResults } : {}) } as Parameters<typeof writeReport>[0]);
+      if (p.options['json']) io.out(JSON.stringify(r));
+      else io.out(`Wrote ${r.out} (${(r.bytes / 1024).toFixed(0)} KiB)`);
     },
   },
   ...RESERVED.map(

@@ -26,6 +26,8 @@ import type { AssetResponse, StudioApi, StudioOptions } from './studio-types';
 import { resolveProjectAsset } from './assets';
 import { CaptureError } from './capture/types';
 import { ComputeError, ComputePool } from './compute/pool';
+import { writeFileAtomic } from './util/atomic';
+import { DiskSpaceError } from './util/atomic';
 
 type Handlers = { [C in ChannelName]: (args: ChannelParsedArgs<C>) => Promise<ChannelResult<C>> };
 
@@ -203,6 +205,18 @@ export class StudioCore implements StudioApi {
     'waypoints.export': async (a) => this.computeCall('waypoints.export', a),
     'waypoints.send': async (a) => this.computeCall('waypoints.send', a),
     'mapframe.set': async (a) => this.computeCall('mapframe.set', a),
+    'report.generate': async () => this.computeCall('report.generate', {}),
+    'field.use': async ({ step }) => {
+      const dir = this.requireProject();
+      const { listCheckpoints } = await import('./field/checkpoint');
+      const { checkpointDirOf } = await import('./field/train-job');
+      const cpDir = checkpointDirOf(dir);
+      const steps = await listCheckpoints(cpDir);
+      if (!steps.includes(step)) throw new RequestError('NOT_FOUND', `no checkpoint at step ${step} (have ${steps.join(', ') || 'none'})`);
+      await writeFileAtomic(path.join(cpDir, 'latest'), `${step}\n`);
+      // Rebuild the query cache from the chosen checkpoint.
+      return this.requireJobs().start('evaluate-field', {});
+    },
     'map.info': async () => {
       const s = await this.currentSummary();
       if (!s) throw new RequestError('NO_PROJECT', 'no project is open: create or open one first');
@@ -317,7 +331,11 @@ export class StudioCore implements StudioApi {
 
   async readAsset(relPath: string): Promise<AssetResponse | null> {
     if (!this.projectDir) return null;
-    const computed: Record<string, string> = { 'labels/points.bin': 'labels.points', 'goals/occupancy.bin': 'goals.occupancy' };
+    const computed: Record<string, string> = {
+      'labels/points.bin': 'labels.points',
+      'goals/occupancy.bin': 'goals.occupancy',
+      'field/top-labels.bin': 'field.top-labels',
+    };
     const fn = computed[relPath] ?? (/^query\/heatmap-\d+\.f32$/.test(relPath) ? 'query.heatmap' : null);
     if (fn) {
       const bytes = await this.compute.call<Uint8Array | null>(fn, { projectDir: this.projectDir, asset: relPath }).catch(() => null);
@@ -342,7 +360,7 @@ function toErrorResult(err: unknown): Result<never> {
   if (err instanceof CaptureError) return errorResult(err.code === 'TOO_LARGE' ? 'INVALID_INPUT' : err.code, err.message);
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string') {
-    if (e.code === 'ENOSPC') return errorResult('NEEDS_SPACE', `not enough disk space: ${e.message}`);
+    if (e.code === 'ENOSPC') return errorResult('NEEDS_SPACE', e instanceof DiskSpaceError ? e.message : `not enough disk space: ${e.message}`);
     if (e.code === 'ENOENT') return errorResult('NOT_FOUND', e.message);
     if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS') return errorResult('IO', e.message);
   }

@@ -159,15 +159,29 @@ export const EvaluateFieldParamsSchema = z
   .strict();
 export type EvaluateFieldParams = z.input<typeof EvaluateFieldParamsSchema>;
 
+export const EvalParamsSchema = z
+  .object({
+    steps: z.number().int().min(1).max(1_000_000).optional(),
+    study_steps: z.number().int().min(1).max(1_000_000).optional(),
+    denoising: z.array(z.number().min(0).max(1)).max(16).optional(),
+    few_shot: z.array(z.number().min(0).max(1)).max(16).optional(),
+    points_per_frame: z.number().int().min(10).max(100_000).optional(),
+    map_points: z.number().int().min(100).max(5_000_000).optional(),
+    noise: z.string().max(200).optional(),
+    seed: z.number().int().min(0).max(0xffffffff).optional(),
+    quick: z.boolean().optional(),
+  })
+  .strict();
+
 export const JobParamsByKind = {
   selftest: SelftestParamsSchema,
   import: ImportParamsSchema,
   label: LabelParamsSchema,
   train: TrainParamsSchema,
   'evaluate-field': EvaluateFieldParamsSchema,
-  // Later capabilities register their schemas here; until then these kinds accept an object.
+  eval: EvalParamsSchema,
+  // Exports run as compute calls (waypoints.export); the job kind is kept for long exports.
   export: z.record(z.string(), z.unknown()),
-  eval: z.record(z.string(), z.unknown()),
 } satisfies Record<JobKind, z.ZodType>;
 
 export const ProblemSchema = z.object({
@@ -450,6 +464,8 @@ export const channels = {
     args: z.union([
       z.object({ name: waypointName, query: z.string().min(1).max(1000) }).strict(),
       z.object({ name: waypointName, map: mapPose }).strict(),
+      /** Stand-off pose facing a point (e.g. a query hit's centroid) in the capture's world frame. */
+      z.object({ name: waypointName, target_world_m: vec3, query: z.string().max(1000).optional() }).strict(),
     ]),
     result: WaypointsStateSchema,
   },
@@ -473,6 +489,11 @@ export const channels = {
       .strict(),
     result: z.object({ url: z.string(), topic: z.string(), published: z.array(z.object({ id: z.string(), name: z.string() })) }),
   },
+  'field.use': {
+    args: z.object({ step: z.number().int().min(0).max(1e12) }).strict(),
+    result: JobInfoSchema,
+  },
+  'report.generate': { args: none, result: z.object({ asset: z.string(), bytes: z.number() }) },
   'mapframe.set': { args: z.object({ origin_m: vec2, yaw_rad: finite }).strict(), result: WaypointsStateSchema },
 } as const;
 

@@ -26,9 +26,10 @@ export const computeFunctions: Record<string, ComputeFn> = {
   },
   'waypoints.list': async (a) => waypointsState(project.parse(a).projectDir),
   'waypoints.add': async (a) => {
-    const p = project.extend({ name: z.string(), query: z.string().optional(), map: mapPose.optional() }).parse(a);
+    const p = project.extend({ name: z.string(), query: z.string().optional(), map: mapPose.optional(), target_world_m: z.tuple([z.number(), z.number(), z.number()]).optional() }).parse(a);
     const svc = await q();
-    if (p.query !== undefined) await svc.addStudioWaypoint(p.projectDir, { name: p.name, query: p.query });
+    if (p.target_world_m) await svc.addStudioWaypoint(p.projectDir, { name: p.name, target_world_m: p.target_world_m, ...(p.query !== undefined ? { query: p.query } : {}) });
+    else if (p.query !== undefined) await svc.addStudioWaypoint(p.projectDir, { name: p.name, query: p.query });
     else if (p.map) await svc.addStudioWaypoint(p.projectDir, { name: p.name, map: p.map });
     return waypointsState(p.projectDir);
   },
@@ -65,6 +66,14 @@ export const computeFunctions: Record<string, ComputeFn> = {
     const p = project.extend({ origin_m: z.tuple([z.number(), z.number()]), yaw_rad: z.number() }).parse(a);
     await (await q()).setMapFrame(p.projectDir, { origin_m: p.origin_m, yaw_rad: p.yaw_rad });
     return waypointsState(p.projectDir);
+  },
+  'field.top-labels': async (a) => ({ data: await (await q()).topLabelsBinary(project.parse(a).projectDir) }),
+  'report.generate': async (a) => {
+    const { projectDir } = project.parse(a);
+    const path = await import('node:path');
+    const { writeReport } = await import('../report/report');
+    const r = await writeReport({ projectDir, out: path.join(projectDir, 'report', 'report.html') });
+    return { data: { asset: 'report/report.html', bytes: r.bytes } };
   },
   'goals.occupancy': async (a) => ({ data: await (await q()).occupancyBinary(project.parse(a).projectDir) }),
   'field.status': async (a) => {

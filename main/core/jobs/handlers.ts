@@ -15,6 +15,8 @@ export async function loadHandler(kind: JobKind): Promise<JobHandler<never>> {
       return (await import('../field/train-job')).runTrainJob as JobHandler<never>;
     case 'evaluate-field':
       return (await import('../query/evaluate-job')).runEvaluateFieldJob as JobHandler<never>;
+    case 'eval':
+      return (await import('../eval/pipeline')).runEvalJob as JobHandler<never>;
     case 'label':
       return (await import('../labeling/label-job')).runLabelJob as JobHandler<never>;
     default:

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { QueryEngine, type QueryOptions, type QueryResult } from './engine';
 import { queryCacheDir } from './cache';
 import { QueryError } from './errors';
-import { ProjectGeometry, MAP_FILE } from '../goals/goal';
+import { ProjectGeometry, MAP_FILE, goalFor } from '../goals/goal';
 import { loadWaypoints, renameWaypoint, deleteWaypoint, reorderWaypoints, setMapFrame, moveWaypoint, type Waypoint } from '../goals/waypoints';
 import { mapFromWorld, transformPoint, worldDirectionOfYaw, yawOfWorldDirection } from '../goals/frame';
 import { readMapFile } from '../map/format';
@@ -91,11 +91,39 @@ export async function waypointsView(projectDir: string): Promise<{ waypoints: Wa
   };
 }
 
-export type WaypointAdd = { name: string; query: string } | { name: string; map: { x_m: number; y_m: number; yaw_rad: number } };
+export type WaypointAdd =
+  | { name: string; query: string }
+  | { name: string; map: { x_m: number; y_m: number; yaw_rad: number } }
+  | { name: string; target_world_m: [number, number, number]; query?: string };
 
 export async function addStudioWaypoint(projectDir: string, w: WaypointAdd): Promise<Waypoint> {
+  if ('target_world_m' in w) {
+    const geom = await ProjectGeometry.load(projectDir);
+    const g = goalFor(geom, w.target_world_m);
+    if (!g.ok) throw new QueryError('NOT_FOUND', null, `no reachable stand-off pose near that point: ${g.reason}`);
+    return waypointsAddMapPose(projectDir, w.name, { x_m: g.map_m[0], y_m: g.map_m[1], yaw_rad: g.yaw_rad }, { look_at_world_m: w.target_world_m, query: w.query ?? null });
+  }
   if ('query' in w) return waypointsAddFromQuery(projectDir, w.name, w.query);
   return waypointsAddMapPose(projectDir, w.name, w.map);
+}
+
+/**
+ * The field's top label per map point (from the query cache), for colouring the 3D view: u32 n, u32 JSON length,
+ * i16 top-label index per point (-1 = none; padded to 4 bytes), then the UTF-8 JSON array of label texts.
+ */
+export async function topLabelsBinary(projectDir: string): Promise<Uint8Array> {
+  const engine = await engineFor(projectDir);
+  const top = engine.cache.topLabel;
+  const labels = new TextEncoder().encode(JSON.stringify(engine.cache.manifest.labels));
+  const n = top.length;
+  const idsBytes = Math.ceil((n * 2) / 4) * 4;
+  const out = new Uint8Array(8 + idsBytes + labels.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, n, true);
+  dv.setUint32(4, labels.length, true);
+  new Int16Array(out.buffer, 8, n).set(top);
+  out.set(labels, 8 + idsBytes);
+  return out;
 }
 
 export async function moveStudioWaypoint(projectDir: string, id: string, pose: { x_m: number; y_m: number; yaw_rad: number }): Promise<Waypoint> {

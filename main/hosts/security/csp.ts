@@ -19,6 +19,8 @@ export function buildCsp(options: CspOptions = {}): string {
     ['img-src', ["'self'", 'data:', 'blob:', 'app:']],
     ['connect-src', connect],
     ['worker-src', ["'self'", 'blob:']],
+    // The Report pane shows the generated report (a project asset, no scripts) in a sandboxed iframe.
+    ['frame-src', ["'self'", 'app:']],
     ['object-src', ["'none'"]],
     ['base-uri', ["'none'"]],
     ['form-action', ["'none'"]],

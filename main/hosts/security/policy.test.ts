@@ -17,7 +17,7 @@ describe('buildCsp', () => {
   it('is the documented production policy', () => {
     expect(buildCsp()).toBe(
       "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; " +
-        "img-src 'self' data: blob: app:; connect-src 'self' app:; worker-src 'self' blob:; object-src 'none'; " +
+        "img-src 'self' data: blob: app:; connect-src 'self' app:; worker-src 'self' blob:; frame-src 'self' app:; object-src 'none'; " +
         "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     );
   });

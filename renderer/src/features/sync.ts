@@ -10,6 +10,7 @@ import { useViewport } from '../viewport/store';
 import { useApp } from './app/store';
 import { useCapture } from './capture/store';
 import { useJobs } from './jobs/store';
+import { useLabels } from './labels/store';
 import { useProblems } from './problems/store';
 import { useTraining } from './training/store';
 
@@ -46,6 +47,7 @@ function onProjectChanged(project: ReturnType<typeof useApp.getState>['project']
 export function routeEvent(e: StudioEvent): void {
   useJobs.getState().apply(e);
   useTraining.getState().apply(e);
+  useLabels.getState().apply(e);
   switch (e.type) {
     case 'problem.added':
       useProblems.getState().add(e.problem);

@@ -4,7 +4,7 @@
  * the orbit controller and prop changes invalidate; nothing renders while the scene is still.
  */
 import { Canvas, useFrame, useThree, type ThreeEvent } from '@react-three/fiber';
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, type ReactNode } from 'react';
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { FrameIndex, MapSummary } from '../../../preload/contract';
@@ -23,7 +23,15 @@ export interface ViewportProps {
   /** Bumped when project assets were rewritten. */
   generation: number;
   theme: 'light' | 'dark';
+  /** Extra scene layers from feature panes (rendered inside the canvas; may use R3F hooks). */
+  children?: ReactNode;
 }
+
+/**
+ * Imperative camera moves for feature panes (set while a viewport is mounted, null otherwise):
+ * `flyTo` re-targets the orbit controls on a world-frame point and moves the camera to `distance_m`.
+ */
+export const viewportApi: { flyTo: ((target_m: Vec3, distance_m: number) => void) | null } = { flyTo: null };
 
 /** Most frusta drawn at once; longer captures show every k-th (the selected one is always drawn). */
 const MAX_FRUSTA = 800;
@@ -123,6 +131,23 @@ function OrbitRig({ scene }: { scene: SceneFrame | null }) {
     controls.update();
     invalidate();
   }, [scene, camera, invalidate]);
+
+  useEffect(() => {
+    viewportApi.flyTo = (target_m, distance_m) => {
+      const controls = controlsRef.current;
+      if (!controls) return;
+      const target = new THREE.Vector3(...target_m);
+      const dir = camera.position.clone().sub(controls.target);
+      if (dir.lengthSq() < 1e-12) dir.set(0, 1, 1);
+      camera.position.copy(target).add(dir.normalize().multiplyScalar(Math.max(0.05, distance_m)));
+      controls.target.copy(target);
+      controls.update();
+      invalidate();
+    };
+    return () => {
+      viewportApi.flyTo = null;
+    };
+  }, [camera, invalidate]);
   return null;
 }
 
@@ -335,7 +360,7 @@ function ViewportToolbar() {
   );
 }
 
-export function Viewport({ map, frames, selected, onSelectFrame, generation, theme }: ViewportProps) {
+export function Viewport({ map, frames, selected, onSelectFrame, generation, theme, children }: ViewportProps) {
   const mapState = useViewport((s) => s.mapState);
   const mapKey = useViewport((s) => s.mapKey);
   const mapError = useViewport((s) => s.mapError);
@@ -381,6 +406,7 @@ export function Viewport({ map, frames, selected, onSelectFrame, generation, the
           {entry && <MapCloud mapKey={entry.key} colorBy={colorBy} pointSize_px={pointSize} />}
           {frames && frames.frames.length > 0 && <ScreenProbe frames={frames} />}
           {frames && frames.frames.length > 0 && <CameraPath frames={frames} selected={selected} onSelectFrame={onSelectFrame} scale_m={scene?.radius_m ?? 1} colors={colors} />}
+          {children}
         </Canvas>
         {empty && <div className="viewport-empty">No map yet — import a capture to see its trajectory and fused map here.</div>}
         {mapState === 'error' && (

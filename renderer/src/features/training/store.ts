@@ -1,30 +1,63 @@
 import { create } from 'zustand';
-import type { StudioEvent } from '../../../../preload/contract';
+import type { FieldStatus, StudioEvent } from '../../../../preload/contract';
+import { getBridge } from '../../bridge';
+import { useJobs } from '../jobs/store';
+import { appendMetrics } from './metrics-buffer';
 
-/** Cap on points kept per metric series (older ones are thinned by half). */
-export const MAX_SERIES_POINTS = 5000;
-
+/**
+ * Training pane state. Metric series live in metrics-buffer (typed arrays, module level); this store
+ * keeps only each job's newest metrics (for the text read-outs) and the field status.
+ */
 interface TrainingStore {
-  /** jobId -> metric name -> values in arrival order. */
-  series: Record<string, Record<string, number[]>>;
+  /** jobId -> newest value of each metric. */
+  latest: Record<string, Record<string, number>>;
+  /** The train job the charts follow (null = the newest). */
+  followJob: string | null;
+  status: FieldStatus | null;
+  statusState: 'idle' | 'loading' | 'ready' | 'error' | 'unavailable';
+  statusError: string | null;
   apply(e: StudioEvent): void;
-}
-
-export function appendMetric(values: number[], v: number): number[] {
-  const next = values.length >= MAX_SERIES_POINTS ? values.filter((_, i) => i % 2 === 0) : values.slice();
-  next.push(v);
-  return next;
+  setFollowJob(id: string | null): void;
+  loadStatus(): Promise<void>;
 }
 
 export const useTraining = create<TrainingStore>()((set, get) => ({
-  series: {},
+  latest: {},
+  followJob: null,
+  status: null,
+  statusState: 'idle',
+  statusError: null,
   apply: (e) => {
-    if (e.type !== 'job.metrics') return;
-    const cur = get().series[e.id] ?? {};
-    const next: Record<string, number[]> = { ...cur };
-    for (const [k, v] of Object.entries(e.metrics)) {
-      if (Number.isFinite(v)) next[k] = appendMetric(cur[k] ?? [], v);
+    if (e.type === 'job.metrics') {
+      appendMetrics(e.id, e.metrics);
+      const prev = get().latest[e.id] ?? {};
+      const next = { ...prev };
+      for (const [k, v] of Object.entries(e.metrics)) if (Number.isFinite(v)) next[k] = v;
+      set({ latest: { ...get().latest, [e.id]: next } });
+      return;
     }
-    set({ series: { ...get().series, [e.id]: next } });
+    if (
+      e.type === 'job.done' ||
+      e.type === 'job.failed' ||
+      (e.type === 'job.state' && e.job.state === 'paused')
+    ) {
+      const kind = e.type === 'job.state' ? e.job.kind : useJobs.getState().byId[e.id]?.kind;
+      if (kind === 'train' || kind === 'evaluate-field') void get().loadStatus();
+    }
+    if (e.type === 'project.changed') set({ status: null, statusState: 'idle' });
+  },
+  setFollowJob: (followJob) => set({ followJob }),
+  loadStatus: async () => {
+    set({ statusState: 'loading', statusError: null });
+    const r = await getBridge().invoke('field.status', {});
+    if (r.ok) set({ status: r.data, statusState: 'ready' });
+    else if (r.code === 'UNKNOWN_CHANNEL')
+      set({ status: null, statusState: 'unavailable', statusError: r.message });
+    else
+      set({
+        status: null,
+        statusState: r.code === 'NOT_FOUND' ? 'ready' : 'error',
+        statusError: `${r.message} (${r.code})`,
+      });
   },
 }));
