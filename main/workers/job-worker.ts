@@ -6,6 +6,16 @@ import type { FromWorker, ToWorker } from '../core/jobs/protocol';
 import { loadHandler } from '../core/jobs/handlers';
 import { JobError, type JobContext } from '../core/jobs/types';
 import type { ErrorCode } from '../../preload/contract';
+import { DiskSpaceError, diskSpaceError } from '../core/util/atomic';
+
+/** "needs X, Y free" for a disk-full failure (writeFileAtomic already says it; other writes get the volume's free space). */
+async function diskSpaceMessage(err: unknown, projectDir: string): Promise<string> {
+  if (err instanceof DiskSpaceError) return err.message;
+  const e = err as NodeJS.ErrnoException;
+  const file = typeof e.path === 'string' ? e.path : projectDir;
+  const free = (await diskSpaceError(file, 0)).freeBytes;
+  return `not enough disk space writing ${file} (${e.message}); ${free === null ? 'unknown space' : `${(free / 1048576).toFixed(1)} MiB`} free on that volume: free some space and resume`;
+}
 
 /** In Electron the worker is a utilityProcess (messages through `process.parentPort`); elsewhere a forked child. */
 interface ParentPort {
@@ -67,6 +77,10 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     else if (err instanceof JobError) send({ type: 'failed', code: err.code, message: err.message });
     else {
       const e = err as Error & { code?: unknown; file?: unknown; reason?: unknown };
+      if (e.code === 'ENOSPC') {
+        send({ type: 'failed', code: 'NEEDS_SPACE', message: await diskSpaceMessage(err, msg.projectDir) });
+        return;
+      }
       const typed: ErrorCode = e.name === 'CaptureError' || e.name === 'ProjectError' ? 'INVALID_INPUT' : 'INTERNAL';
       send({ type: 'failed', code: typed, message: e.message ?? String(err) });
     }

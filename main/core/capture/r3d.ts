@@ -342,6 +342,9 @@ export async function openR3dFromZip(zip: ZipReader, opts: CaptureOpenOptions = 
     return new R3dCapture(info, poses, zip, maxBytes);
   } catch (err) {
     await zip.close();
+    // Errors about an entry (`metadata`, `rgbd/0.depth`) also name the archive they are in.
+    const archive = path.basename(zip.file);
+    if (err instanceof CaptureError && !err.message.includes(archive)) throw new CaptureError(err.code, err.file, `${err.reason} (in ${archive})`);
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * CLI-ready export and waypoint functions (every pose exported in the map frame; every write atomic).
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ProjectGeometry } from '../goals/goal';
 import { mapFromWorld, invertRigid, transformPoint, worldDirectionOfYaw, type Vec3 } from '../goals/frame';
@@ -60,8 +61,15 @@ export async function exportOccupancy(projectDir: string, destYaml: string, opts
   const grid = geom.occupancy(opts);
   const yamlFile = destYaml.endsWith('.yaml') || destYaml.endsWith('.yml') ? destYaml : `${destYaml}.yaml`;
   const pgmFile = yamlFile.replace(/\.ya?ml$/, '.pgm');
+  const hadPgm = await fs.stat(pgmFile).then(() => true, () => false);
   await exportFile(pgmFile, occupancyPgm(grid));
-  await exportFile(yamlFile, occupancyYaml(grid, path.basename(pgmFile)));
+  try {
+    await exportFile(yamlFile, occupancyYaml(grid, path.basename(pgmFile)));
+  } catch (err) {
+    // Nothing partial at the destination: an image without its YAML is not a map.
+    if (!hadPgm) await fs.rm(pgmFile, { force: true }).catch(() => undefined);
+    throw err;
+  }
   return { yaml: path.resolve(yamlFile), pgm: path.resolve(pgmFile), width: grid.width, height: grid.height };
 }
 

@@ -145,7 +145,13 @@ export class JobManager {
       attempt: 1,
     };
     this.jobs.push(job);
-    await this.save();
+    try {
+      await this.save();
+    } catch (err) {
+      // Not recorded, so not started: a failed start must not leave a phantom queued job behind.
+      this.jobs = this.jobs.filter((j) => j !== job);
+      throw err;
+    }
     this.emitState(job);
     this.pump();
     return { ...job };
@@ -248,6 +254,9 @@ export class JobManager {
     const workDir = this.workDirOf(job.id);
     await fs.mkdir(workDir, { recursive: true });
     await this.save();
+    // Disposed while recording the start: spawning now would leave a worker nobody kills (it stays `running`
+    // in the journal and shows as interrupted next time).
+    if (this.disposed) return;
     this.emitState(job);
 
     let worker: WorkerHandle;

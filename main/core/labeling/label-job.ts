@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { CaptureSource, RgbImage } from '../capture/types';
 import { CaptureError } from '../capture/types';
 import { JobError, type JobContext } from '../jobs/types';
-import { writeFileAtomic } from '../util/atomic';
+import { cleanStaleTemps, writeFileAtomic } from '../util/atomic';
 import { DatasetError, datasetDirOf, loadDatasetDir, writeDataset } from '../dataset/format';
 import { RAW_FILE, concatRaw, decodeRaw, encodeRaw, type RawLabels } from '../dataset/raw';
 import { DEFAULT_DEPTH_FILTER, type DepthFilter } from '../map/backproject';
@@ -190,6 +190,7 @@ async function runLabelJobInner(ctx: JobContext<LabelParams>, deps: LabelJobDeps
 
     const cacheDir = path.join(ctx.projectDir, 'labels', 'cache');
     await fs.mkdir(cacheDir, { recursive: true });
+    await cleanStaleTemps(cacheDir); // temp files of a run whose host or worker died mid-write
     const captureId = `${info.format}:${path.basename(info.path)}:${info.frameCount}`;
     const parts: RawLabels[] = [];
     let cached = 0;

@@ -14,6 +14,7 @@ import { type QueryCache, readQueryCache } from './cache';
 import { fastScoresJs } from './scoring';
 import { type WasmMemory, instantiateKernel, quantizeQuery, scoreModuleBytes, wasm, wasmSimdAvailable } from './wasm-kernel';
 import { QueryError } from './errors';
+import { Mutex } from '../util/mutex';
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -107,10 +108,18 @@ export class FastScorer {
   }
 
   /**
-   * Scores of every point for the code-space query (qz, bias) into `this.scores` (valid until the next call;
-   * entries past `points` are padding).
+   * Scores of every point for the code-space query (qz, bias), as a fresh array (entries past `points` are
+   * padding). Calls run one at a time: the query vector and the output live in one shared buffer, so two
+   * concurrent queries (several studio clients) would otherwise overwrite each other's input and scores.
    */
-  async score(qz: Float64Array, bias: number): Promise<Float32Array> {
+  score(qz: Float64Array, bias: number): Promise<Float32Array> {
+    return this.lock.run(async () => (await this.scoreShared(qz, bias)).slice());
+  }
+
+  private readonly lock = new Mutex();
+
+  /** Scores into the shared `this.scores` (valid until the next call). */
+  private async scoreShared(qz: Float64Array, bias: number): Promise<Float32Array> {
     const { rank, codes } = this.cache.fast;
     const Np = this.cache.manifest.points_padded;
     if (!this.memory) {

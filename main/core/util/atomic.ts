@@ -22,8 +22,51 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
   } catch (err) {
     if (handle) await handle.close().catch(() => undefined);
     await fs.rm(tmp, { force: true }).catch(() => undefined);
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC' && !(err instanceof DiskSpaceError)) {
+      throw await diskSpaceError(target, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
+    }
     throw err;
   }
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** A write ran out of disk space; `code` stays 'ENOSPC' so callers that map errno codes keep working. */
+export class DiskSpaceError extends Error {
+  readonly code = 'ENOSPC';
+  constructor(
+    readonly file: string,
+    readonly neededBytes: number,
+    readonly freeBytes: number | null,
+  ) {
+    super(`not enough disk space to write ${file}: needs ${formatBytes(neededBytes)}, ${freeBytes === null ? 'unknown' : formatBytes(freeBytes)} free`);
+    this.name = 'DiskSpaceError';
+  }
+}
+
+/** A DiskSpaceError for `file` with the free space of its volume (null where statfs is unavailable). */
+export async function diskSpaceError(file: string, neededBytes: number): Promise<DiskSpaceError> {
+  let free: number | null = null;
+  // The file's folder may be a staging folder that is already gone: ask the nearest existing ancestor.
+  for (let dir = path.dirname(file), i = 0; free === null && i < 64; dir = path.dirname(dir), i++) {
+    try {
+      const st = await fs.statfs(dir);
+      free = Number(st.bavail) * Number(st.bsize);
+    } catch {
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  return new DiskSpaceError(file, neededBytes, free);
 }
 
 export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
@@ -66,7 +109,10 @@ export async function replaceDirAtomic(staged: string, target: string): Promise<
   if (hadOld) await fs.rm(old, { recursive: true, force: true });
 }
 
-/** Remove leftover temp files (`.*.tmp`) and `*.old-*` folders from an interrupted write in `dir` (not recursive). */
+/**
+ * Remove leftovers of an interrupted write in `dir` (not recursive): temp files (`.*.tmp`), `*.old-<hex>` folders
+ * (replaceDirAtomic) and `.staging-*` folders (staged field checkpoints that were never renamed into place).
+ */
 export async function cleanStaleTemps(dir: string): Promise<string[]> {
   const removed: string[] = [];
   let names: string[];
@@ -76,7 +122,7 @@ export async function cleanStaleTemps(dir: string): Promise<string[]> {
     return removed;
   }
   for (const name of names) {
-    if ((name.startsWith('.') && name.endsWith('.tmp')) || /\.old-[0-9a-f]{8}$/.test(name)) {
+    if ((name.startsWith('.') && name.endsWith('.tmp')) || name.startsWith('.staging-') || /\.old-[0-9a-f]{8}$/.test(name)) {
       await fs.rm(path.join(dir, name), { recursive: true, force: true });
       removed.push(name);
     }
