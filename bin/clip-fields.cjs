@@ -1,34 +1,33 @@
 #!/usr/bin/env node
-// The `clip-fields` command. In a source checkout it runs the TypeScript through tsx (always current);
-// in a packaged or built install it runs the bundle in dist/main/cli.cjs.
+// The `clip-fields` command. In a source checkout it runs the TypeScript through tsx (always current) in a
+// child Node process with tsx's loader; in a packaged or built install it runs the bundle in dist/main/cli.cjs.
 'use strict';
 const path = require('node:path');
 const fs = require('node:fs');
+const { spawn } = require('node:child_process');
+
 const root = path.resolve(__dirname, '..');
 const source = path.join(root, 'main', 'cli', 'main.ts');
 const bundle = path.join(root, 'dist', 'main', 'cli.cjs');
 
-let useSource = fs.existsSync(source) && process.env.CLIP_FIELDS_USE_DIST !== '1';
-if (useSource) {
+function hasTsx() {
   try {
-    require.resolve('tsx/cjs', { paths: [root] });
+    require.resolve('tsx', { paths: [root] });
+    return true;
   } catch {
-    useSource = false;
+    return false;
   }
 }
-if (useSource) {
-  require(require.resolve('tsx/cjs', { paths: [root] }));
-  const { runCli } = require(source);
-  run(runCli);
+
+if (fs.existsSync(source) && process.env.CLIP_FIELDS_USE_DIST !== '1' && hasTsx()) {
+  const child = spawn(process.execPath, ['--import', 'tsx', source, ...process.argv.slice(2)], { stdio: 'inherit', cwd: process.cwd() });
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
 } else if (fs.existsSync(bundle)) {
   const { runCli } = require(bundle);
-  run(runCli);
-} else {
-  process.stderr.write('clip-fields: error: not built (run `npm run build`)\n');
-  process.exit(1);
-}
-
-function run(runCli) {
   runCli(process.argv.slice(2), {
     out: (line) => process.stdout.write(line + '\n'),
     err: (text) => process.stderr.write(text),
@@ -36,4 +35,7 @@ function run(runCli) {
   }).then((code) => {
     process.exitCode = code;
   });
+} else {
+  process.stderr.write('clip-fields: error: not built (run `npm run build`)\n');
+  process.exit(1);
 }
