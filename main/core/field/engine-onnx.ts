@@ -16,6 +16,19 @@ export interface OnnxEngineOptions {
    * steal the core the TypeScript grid/Adam work needs right after each run).
    */
   spinning?: boolean;
+  /**
+   * Execution provider: 'cpu' (default), 'webgpu' (bundled with onnxruntime-node), 'cuda' (when the user has
+   * installed ORT's CUDA libraries), or 'auto' (cuda, then webgpu, then cpu: the first whose sessions build).
+   * The environment variable CLIP_FIELDS_ORT_PROVIDER sets the default.
+   */
+  provider?: OrtProvider;
+}
+
+export type OrtProvider = 'cpu' | 'webgpu' | 'cuda' | 'auto';
+
+export function defaultOrtProvider(env: NodeJS.ProcessEnv = process.env): OrtProvider {
+  const v = env['CLIP_FIELDS_ORT_PROVIDER'];
+  return v === 'webgpu' || v === 'cuda' || v === 'auto' ? v : 'cpu';
 }
 
 function scalar(t: ort.Tensor | undefined, name: string): number {
@@ -25,9 +38,12 @@ function scalar(t: ort.Tensor | undefined, name: string): number {
 
 export class OnnxBackend extends BackendBase {
   readonly name = 'onnx' as const;
-  readonly provider = 'onnxruntime-node/cpu';
+  provider = 'onnxruntime-node/cpu';
   readonly threads: number;
   private readonly spinning: boolean;
+  private readonly wanted: OrtProvider;
+  /** Why a requested GPU provider was not used (shown with the provider), or null. */
+  providerNote: string | null = null;
   private train: ort.InferenceSession | null = null;
   private infer: ort.InferenceSession | null = null;
   private features = new Float32Array(0);
@@ -36,21 +52,37 @@ export class OnnxBackend extends BackendBase {
     super();
     this.threads = opts.threads ?? 2;
     this.spinning = opts.spinning ?? false;
+    this.wanted = opts.provider ?? defaultOrtProvider();
   }
 
   protected async initEngine(): Promise<void> {
     await this.dispose();
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: this.threads,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-      extra: { session: { intra_op: { allow_spinning: this.spinning ? '1' : '0' } } },
-    };
     const loss = this.config.loss;
-    this.train = await ort.InferenceSession.create(buildTrainGraph(this.dims, { labelToImageRatio: loss.labelToImageRatio, imageToLabelRatio: loss.imageToLabelRatio }), sessionOptions);
-    this.infer = await ort.InferenceSession.create(buildInferGraph(this.dims), sessionOptions);
+    const trainGraph = buildTrainGraph(this.dims, { labelToImageRatio: loss.labelToImageRatio, imageToLabelRatio: loss.imageToLabelRatio });
+    const inferGraph = buildInferGraph(this.dims);
+    const candidates: ('cpu' | 'webgpu' | 'cuda')[] = this.wanted === 'auto' ? ['cuda', 'webgpu', 'cpu'] : this.wanted === 'cpu' ? ['cpu'] : [this.wanted, 'cpu'];
+    const failures: string[] = [];
+    for (const ep of candidates) {
+      const sessionOptions: ort.InferenceSession.SessionOptions = {
+        executionProviders: [ep],
+        intraOpNumThreads: this.threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+        extra: { session: { intra_op: { allow_spinning: this.spinning ? '1' : '0' } } },
+      };
+      try {
+        this.train = await ort.InferenceSession.create(trainGraph, sessionOptions);
+        this.infer = await ort.InferenceSession.create(inferGraph, sessionOptions);
+        this.provider = `onnxruntime-node/${ep}`;
+        this.providerNote = failures.length ? failures.join('; ') : null;
+        return;
+      } catch (err) {
+        await this.dispose();
+        failures.push(`${ep} unavailable (${(err as Error).message.split('\n')[0]})`);
+        if (ep === 'cpu') throw err;
+      }
+    }
   }
 
   private weightFeeds(feeds: Record<string, ort.Tensor>): void {
