@@ -400,6 +400,7 @@ export const commands: Command[] = [
         { name: 'steps', type: 'int', value: 'N', description: 'optimizer steps (default 3000)' },
         { name: 'epochs', type: 'number', value: 'E', description: 'passes over the labeled points (instead of --steps)' },
         { name: 'engine', type: 'string', value: 'NAME', description: 'onnx (onnxruntime, default) | tfjs (TensorFlow.js)', default: 'onnx' },
+        { name: 'provider', type: 'string', value: 'EP', description: 'onnxruntime execution provider: cpu | webgpu | cuda | auto (falls back to cpu)' },
         { name: 'seed', type: 'int', value: 'S', description: 'random seed', default: 0 },
         { name: 'batch', type: 'int', value: 'B', description: 'batch size (default from the preset)' },
       ],
@@ -408,6 +409,7 @@ export const commands: Command[] = [
       const dir = path.resolve(requireString(p, 'project'));
       const params: Record<string, unknown> = { preset: p.options['preset'], engine: p.options['engine'], seed: p.options['seed'] };
       if (typeof p.options['batch'] === 'number') params['batch_size'] = p.options['batch'];
+      if (typeof p.options['provider'] === 'string') params['provider'] = p.options['provider'];
       if (typeof p.options['steps'] === 'number') params['steps'] = p.options['steps'];
       else if (typeof p.options['epochs'] === 'number') {
         const { project } = await readProject(dir);

@@ -125,6 +125,8 @@ export const TrainParamsSchema = z
   .object({
     preset: z.enum(['cpu', 'paper', 'custom']).default('cpu'),
     engine: z.enum(['onnx', 'tfjs']).default('onnx'),
+    /** onnxruntime execution provider; GPU providers fall back to cpu with the reason reported. */
+    provider: z.enum(['cpu', 'webgpu', 'cuda', 'auto']).optional(),
     steps: intIn(1, 10_000_000).default(3000),
     seed: intIn(0, 2 ** 31 - 1).default(0),
     batch_size: intIn(2, 131072).optional(),

@@ -83,6 +83,7 @@ export async function runTrainJob(ctx: JobContext<TrainParams>): Promise<TrainJo
         steps: p.steps,
         engine: p.engine,
         threads: p.threads,
+        ...(p.provider ? { provider: p.provider } : {}),
         seed: p.seed,
         checkpointDir: checkpointDirOf(ctx.projectDir),
         checkpointEvery: p.checkpoint_every,

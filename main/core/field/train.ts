@@ -2,6 +2,7 @@
  * Field training loop, independent of the job runtime: held-out split, seeded batch sampling, metrics,
  * periodic evaluation, checkpoints and resume. `runTrainJob` (train-job.ts) wraps it for the job runtime.
  */
+import type { OrtProvider } from './engine-onnx';
 import { createHash } from 'node:crypto';
 import type { LabeledPointDataset } from '../dataset/types';
 import type { TrainingBackend } from './backend';
@@ -14,8 +15,8 @@ import { Rng } from './rng';
 
 export type EngineName = 'onnx' | 'tfjs';
 
-export function createBackend(engine: EngineName, opts: { threads?: number } = {}): TrainingBackend {
-  return engine === 'tfjs' ? new TfjsBackend() : new OnnxBackend({ threads: opts.threads ?? 2 });
+export function createBackend(engine: EngineName, opts: { threads?: number; provider?: OrtProvider } = {}): TrainingBackend {
+  return engine === 'tfjs' ? new TfjsBackend() : new OnnxBackend({ threads: opts.threads ?? 2, ...(opts.provider ? { provider: opts.provider } : {}) });
 }
 
 export class FieldTrainError extends Error {
@@ -39,6 +40,8 @@ export interface TrainOptions {
   steps: number;
   engine?: EngineName;
   threads?: number;
+  /** onnxruntime execution provider (onnx engine only; default cpu or CLIP_FIELDS_ORT_PROVIDER). */
+  provider?: OrtProvider;
   seed?: number;
   /** Folder of checkpoints (`<project>/field/checkpoints`); null = none. */
   checkpointDir?: string | null;
@@ -161,7 +164,7 @@ export async function trainField(ds: LabeledPointDataset, opts: TrainOptions, ho
   const evalIdx = heldout.slice(0, opts.evalPoints ?? 4096);
   const sampler = new EpochSampler(train, cfg.batchSize, seed);
   const fingerprint = datasetFingerprint(ds);
-  const backend = createBackend(engine, { threads: opts.threads });
+  const backend = createBackend(engine, { ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.provider ? { provider: opts.provider } : {}) });
   let keep = false;
   try {
     await backend.init(cfg, ds, seed);
@@ -244,7 +247,7 @@ export async function trainField(ds: LabeledPointDataset, opts: TrainOptions, ho
     keep = opts.keepBackend === true;
     return {
       engine,
-      provider: backend.provider,
+      provider: (backend as { providerNote?: string | null }).providerNote ? `${backend.provider} (${(backend as { providerNote?: string | null }).providerNote})` : backend.provider,
       threads: backend.threads,
       steps: step,
       samples_per_s: stepTime > 0 ? (stepsRun * cfg.batchSize) / (stepTime / 1000) : 0,
