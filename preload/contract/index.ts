@@ -467,7 +467,15 @@ export const channels = {
       z.object({ name: waypointName, query: z.string().min(1).max(1000) }).strict(),
       z.object({ name: waypointName, map: mapPose }).strict(),
       /** Stand-off pose facing a point (e.g. a query hit's centroid) in the capture's world frame. */
-      z.object({ name: waypointName, target_world_m: vec3, query: z.string().max(1000).optional() }).strict(),
+      z
+        .object({
+          name: waypointName,
+          target_world_m: vec3,
+          /** Half the target object's size (e.g. half a hit's extent diagonal): line of sight may end this close to the centre. */
+          target_radius_m: z.number().min(0).max(10).optional(),
+          query: z.string().max(1000).optional(),
+        })
+        .strict(),
     ]),
     result: WaypointsStateSchema,
   },

@@ -26,9 +26,15 @@ export const computeFunctions: Record<string, ComputeFn> = {
   },
   'waypoints.list': async (a) => waypointsState(project.parse(a).projectDir),
   'waypoints.add': async (a) => {
-    const p = project.extend({ name: z.string(), query: z.string().optional(), map: mapPose.optional(), target_world_m: z.tuple([z.number(), z.number(), z.number()]).optional() }).parse(a);
+    const p = project.extend({ name: z.string(), query: z.string().optional(), map: mapPose.optional(), target_world_m: z.tuple([z.number(), z.number(), z.number()]).optional(), target_radius_m: z.number().optional() }).parse(a);
     const svc = await q();
-    if (p.target_world_m) await svc.addStudioWaypoint(p.projectDir, { name: p.name, target_world_m: p.target_world_m, ...(p.query !== undefined ? { query: p.query } : {}) });
+    if (p.target_world_m)
+      await svc.addStudioWaypoint(p.projectDir, {
+        name: p.name,
+        target_world_m: p.target_world_m,
+        ...(p.target_radius_m !== undefined ? { target_radius_m: p.target_radius_m } : {}),
+        ...(p.query !== undefined ? { query: p.query } : {}),
+      });
     else if (p.query !== undefined) await svc.addStudioWaypoint(p.projectDir, { name: p.name, query: p.query });
     else if (p.map) await svc.addStudioWaypoint(p.projectDir, { name: p.name, map: p.map });
     return waypointsState(p.projectDir);
@@ -71,8 +77,13 @@ export const computeFunctions: Record<string, ComputeFn> = {
   'report.generate': async (a) => {
     const { projectDir } = project.parse(a);
     const path = await import('node:path');
-    const { writeReport } = await import('../report/report');
-    const r = await writeReport({ projectDir, out: path.join(projectDir, 'report', 'report.html') });
+    const { writeReport, ReportError } = await import('../report/report');
+    const r = await writeReport({ projectDir, out: path.join(projectDir, 'report', 'report.html') }).catch((err: unknown) => {
+      if (err instanceof ReportError) {
+        throw Object.assign(new Error(`${err.message} — run an evaluation first (Report ▸ Run evaluation, or clip-fields eval --project DIR)`), { code: 'NOT_FOUND' });
+      }
+      throw err;
+    });
     return { data: { asset: 'report/report.html', bytes: r.bytes } };
   },
   'goals.occupancy': async (a) => ({ data: await (await q()).occupancyBinary(project.parse(a).projectDir) }),

@@ -28,5 +28,8 @@ export async function fieldStatus(projectDir: string): Promise<{
     .access(path.join(queryCacheDir(projectDir), 'manifest.json'))
     .then(() => true)
     .catch(() => false);
-  return { checkpoints, latest: checkpoints[0]?.step ?? null, query_cache: hasCache };
+  // The checkpoint in use: the `latest` pointer (training and "use this one" write it), else the newest.
+  const pointer = Number((await fs.readFile(path.join(dir, 'latest'), 'utf8').catch(() => '')).trim());
+  const latest = checkpoints.some((c) => c.step === pointer) ? pointer : (checkpoints[0]?.step ?? null);
+  return { checkpoints, latest, query_cache: hasCache };
 }

@@ -94,12 +94,13 @@ export async function waypointsView(projectDir: string): Promise<{ waypoints: Wa
 export type WaypointAdd =
   | { name: string; query: string }
   | { name: string; map: { x_m: number; y_m: number; yaw_rad: number } }
-  | { name: string; target_world_m: [number, number, number]; query?: string };
+  | { name: string; target_world_m: [number, number, number]; target_radius_m?: number; query?: string };
 
 export async function addStudioWaypoint(projectDir: string, w: WaypointAdd): Promise<Waypoint> {
   if ('target_world_m' in w) {
     const geom = await ProjectGeometry.load(projectDir);
-    const g = goalFor(geom, w.target_world_m);
+    // Without a size, assume a piece of furniture (the look-at point is its centre, its surface ~0.3 m away).
+    const g = goalFor(geom, w.target_world_m, { target_radius_m: w.target_radius_m ?? 0.3 });
     if (!g.ok) throw new QueryError('NOT_FOUND', null, `no reachable stand-off pose near that point: ${g.reason}`);
     return waypointsAddMapPose(projectDir, w.name, { x_m: g.map_m[0], y_m: g.map_m[1], yaw_rad: g.yaw_rad }, { look_at_world_m: w.target_world_m, query: w.query ?? null });
   }

@@ -160,33 +160,39 @@ function HeatmapControls() {
   );
 }
 
-async function makeWaypoint(hit: QueryHit, rank: number, query: string, goal: boolean): Promise<string> {
+/**
+ * Saves a waypoint for any hit: main computes the stand-off pose facing the hit's centroid (reachable
+ * over the occupancy grid, with a line of sight), or answers NOT_FOUND with the reason.
+ */
+async function makeWaypoint(hit: QueryHit, rank: number, query: string): Promise<{ ok: boolean; text: string }> {
   const name = `${query}${rank > 0 ? ` #${rank + 1}` : ''}`.slice(0, 200);
-  // The top hit's stand-off pose is computed by main from the query; other hits are placed at the object.
-  const r = await getBridge().invoke(
-    'waypoints.add',
-    goal && rank === 0
-      ? { name, query }
-      : { name, map: { x_m: hit.map_m[0], y_m: hit.map_m[1], yaw_rad: 0 } },
-  );
-  if (!r.ok) return `Waypoint not saved: ${r.message} (${r.code})`;
+  // Line of sight may end at the object's surface: half its extent diagonal (as the query's own goal does).
+  const target_radius_m = Math.min(10, Math.max(0.1, Math.hypot(hit.extent_m[0], hit.extent_m[1], hit.extent_m[2]) / 2));
+  const r = await getBridge().invoke('waypoints.add', { name, target_world_m: hit.world_m, target_radius_m, query });
+  if (!r.ok)
+    return {
+      ok: false,
+      text:
+        r.code === 'NOT_FOUND'
+          ? `No waypoint: ${r.message}`
+          : `Waypoint not saved: ${r.message} (${r.code})`,
+    };
   useWaypoints.getState().setState(r.data);
-  return `Waypoint “${name}” saved (Waypoints pane, key 5).`;
+  return { ok: true, text: `Waypoint “${name}” saved (Waypoints pane, key 5).` };
 }
 
 function HitRow({
   hit,
   rank,
   query,
-  hasGoal,
 }: {
   hit: QueryHit;
   rank: number;
   query: string;
-  hasGoal: boolean;
 }) {
   const frames = useCapture((s) => s.index?.frames);
-  const [msg, setMsg] = useState<string | null>(null);
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [saving, setSaving] = useState(false);
   const thumbs = hit.support_frames
     .slice(0, 6)
     .map((sf) => ({ sf, entry: frames?.find((f) => f.index === sf.frame) }));
@@ -211,9 +217,17 @@ function HitRow({
         <button
           type="button"
           data-testid={`query-hit-waypoint-${rank}`}
-          onClick={() => void makeWaypoint(hit, rank, query, hasGoal).then(setMsg)}
+          disabled={saving}
+          title="Save a robot goal: a reachable pose facing this hit"
+          onClick={() => {
+            setSaving(true);
+            void makeWaypoint(hit, rank, query).then((m) => {
+              setSaving(false);
+              setMsg(m);
+            });
+          }}
         >
-          Make waypoint
+          {saving ? 'Saving…' : 'Make waypoint'}
         </button>
       </div>
       {thumbs.length > 0 && (
@@ -239,8 +253,13 @@ function HitRow({
         </div>
       )}
       {msg && (
-        <p className="muted" data-testid={`query-hit-message-${rank}`}>
-          {msg}
+        <p
+          className={msg.ok ? 'muted' : 'form-error'}
+          role="status"
+          data-testid={`query-hit-message-${rank}`}
+          data-ok={msg.ok ? 'true' : 'false'}
+        >
+          {msg.text}
         </p>
       )}
     </li>
@@ -279,7 +298,7 @@ function Results() {
       </p>
       <ol className="qp-hits">
         {result.hits.map((h, i) => (
-          <HitRow key={i} hit={h} rank={i} query={result.query} hasGoal={!!result.goal} />
+          <HitRow key={`${result.query}#${i}`} hit={h} rank={i} query={result.query} />
         ))}
       </ol>
     </div>

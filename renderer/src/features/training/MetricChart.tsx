@@ -34,6 +34,7 @@ export function MetricChart({
 }) {
   const wrap = useRef<HTMLDivElement>(null);
   const empty = useRef<HTMLDivElement>(null);
+  const fig = useRef<HTMLElement>(null);
   const key = series.map((s) => s.key).join(',');
   useEffect(() => {
     const el = wrap.current;
@@ -71,10 +72,17 @@ export function MetricChart({
       if (empty.current) empty.current.style.display = has ? 'none' : '';
       if (!s || !has) {
         plot.setData([[], ...series.map(() => [])] as uPlot.AlignedData);
+        if (fig.current) fig.current.dataset.points = '0';
         return;
       }
       const d = downsample(s.x, cols, s.length, MAX_BUCKETS);
       plot.setData([d.x, ...d.ys] as uPlot.AlignedData);
+      // Points drawn (rows with a finite value in any series), for tests and diagnostics.
+      if (fig.current) {
+        let n = 0;
+        for (let i = 0; i < d.x.length; i++) if (d.ys.some((y) => Number.isFinite(y[i]))) n++;
+        fig.current.dataset.points = String(n);
+      }
     };
     const schedule = (id: string) => {
       if (id !== jobId || timer) return;
@@ -93,7 +101,7 @@ export function MetricChart({
     // `series` is identified by its keys.
   }, [jobId, key, yRange?.[0], yRange?.[1]]);
   return (
-    <figure className="tp-chart" data-testid={testid}>
+    <figure ref={fig} className="tp-chart" data-testid={testid} data-points="0">
       <figcaption>{title}</figcaption>
       <div ref={wrap} className="tp-chart-plot" />
       <div ref={empty} className="tp-chart-empty muted">

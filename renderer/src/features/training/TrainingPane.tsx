@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
+import { getBridge } from '../../bridge';
 import type { JobInfo } from '../../../../preload/contract';
 import { Form } from '../../lib/Form';
 import { formatEta } from '../../lib/format';
@@ -17,6 +18,8 @@ import {
   type TrainForm,
 } from './params';
 import { useTraining } from './store';
+import { FieldMapView } from './FieldMapView';
+import { useFieldColors } from './field-colors';
 import '../labels/labels.css';
 import './training.css';
 
@@ -255,9 +258,36 @@ function FieldStatusPanel() {
       (j) => j.kind === 'evaluate-field' && (j.state === 'running' || j.state === 'queued'),
     ),
   );
+  const [using, setUsing] = useState<number | null>(null);
+  const [useMsg, setUseMsg] = useState<{ ok: boolean; text: string; job?: string } | null>(null);
+  /** The checkpoint chosen with "Use this one" (field.status's `latest` is the newest step). */
+  const [chosen, setChosen] = useState<number | null>(null);
+  const newest = status?.latest ?? null;
+  // A new run (a new newest checkpoint) is used by queries again.
+  useEffect(() => setChosen(null), [newest]);
+  const inUse = chosen ?? newest;
+  const colorsOn = useFieldColors((s) => s.enabled);
   useEffect(() => {
     if (useTraining.getState().statusState === 'idle') void useTraining.getState().loadStatus();
   }, []);
+  const switchCheckpoint = async (step: number) => {
+    setUsing(step);
+    setUseMsg(null);
+    const r = await getBridge().invoke('field.use', { step });
+    setUsing(null);
+    if (!r.ok) {
+      setUseMsg({ ok: false, text: `Checkpoint ${step} could not be used: ${r.message} (${r.code})` });
+      return;
+    }
+    useJobs.getState().apply({ type: 'job.state', job: r.data });
+    setChosen(step);
+    setUseMsg({
+      ok: true,
+      job: r.data.id,
+      text: `Queries now use step ${step.toLocaleString()}; rebuilding the query cache (job ${r.data.id.slice(0, 8)}, see the jobs bar).`,
+    });
+    void useTraining.getState().loadStatus();
+  };
   if (state === 'unavailable')
     return (
       <section className="lp-section muted">
@@ -309,11 +339,16 @@ function FieldStatusPanel() {
                   <button
                     type="button"
                     className="link"
-                    disabled
-                    title="Needs a field.use channel: queries always use the latest checkpoint for now."
+                    disabled={evaluating || using !== null}
+                    title={
+                      c.step === inUse
+                        ? 'Queries use this checkpoint; press to rebuild its query cache.'
+                        : 'Make queries use this checkpoint (rebuilds the query cache).'
+                    }
                     data-testid={`checkpoint-use-${c.step}`}
+                    onClick={() => void switchCheckpoint(c.step)}
                   >
-                    {c.step === status.latest ? 'in use' : 'use this one'}
+                    {using === c.step ? 'switching…' : c.step === inUse ? 'in use' : 'Use this one'}
                   </button>
                 </td>
               </tr>
@@ -338,9 +373,32 @@ function FieldStatusPanel() {
           </button>
         </div>
       )}
-      <label className="check disabled" title="Needs a field colouring asset from main.">
-        <input type="checkbox" disabled data-testid="field-color-toggle" /> Colour map by field top label (not
-        available yet)
+      {useMsg && (
+        <p
+          className={useMsg.ok ? 'muted' : 'form-error'}
+          role="status"
+          data-testid="checkpoint-use-message"
+          data-job-id={useMsg.job}
+        >
+          {useMsg.text}
+        </p>
+      )}
+      <label
+        className={`check ${status?.query_cache ? '' : 'disabled'}`}
+        title={
+          status?.query_cache
+            ? 'Colour the map by the label the field scores highest at each point (Labels pane colours).'
+            : 'Needs the query cache: evaluate the field first.'
+        }
+      >
+        <input
+          type="checkbox"
+          data-testid="field-color-toggle"
+          disabled={!status?.query_cache}
+          checked={colorsOn && !!status?.query_cache}
+          onChange={(e) => useFieldColors.getState().setEnabled(e.target.checked)}
+        />{' '}
+        Colour map by field top label
       </label>
     </section>
   );
@@ -417,6 +475,7 @@ export function TrainingPane() {
           />
         </div>
         <p className="muted hint">Charts show metrics received while this window was open.</p>
+        <FieldMapView />
       </div>
     </div>
   );

@@ -2,6 +2,7 @@ import { create } from 'zustand';
 import type { FieldStatus, StudioEvent } from '../../../../preload/contract';
 import { getBridge } from '../../bridge';
 import { useJobs } from '../jobs/store';
+import { useFieldColors } from './field-colors';
 import { appendMetrics } from './metrics-buffer';
 
 /**
@@ -20,6 +21,9 @@ interface TrainingStore {
   setFollowJob(id: string | null): void;
   loadStatus(): Promise<void>;
 }
+
+/** The project the field status and colours belong to. */
+let lastDir: string | null = null;
 
 export const useTraining = create<TrainingStore>()((set, get) => ({
   latest: {},
@@ -43,8 +47,17 @@ export const useTraining = create<TrainingStore>()((set, get) => ({
     ) {
       const kind = e.type === 'job.state' ? e.job.kind : useJobs.getState().byId[e.id]?.kind;
       if (kind === 'train' || kind === 'evaluate-field') void get().loadStatus();
+      // A rebuilt query cache has new top labels.
+      if (e.type === 'job.done' && kind === 'evaluate-field' && useFieldColors.getState().enabled)
+        void useFieldColors.getState().reload();
     }
-    if (e.type === 'project.changed') set({ status: null, statusState: 'idle' });
+    if (e.type === 'project.changed') {
+      const dir = e.project?.dir ?? null;
+      if (dir !== lastDir) useFieldColors.getState().reset();
+      lastDir = dir;
+      set({ status: null, statusState: 'idle' });
+      if (e.project) void get().loadStatus();
+    }
   },
   setFollowJob: (followJob) => set({ followJob }),
   loadStatus: async () => {

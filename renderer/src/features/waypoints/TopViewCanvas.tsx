@@ -2,6 +2,8 @@ import { useEffect, useMemo, useRef } from 'react';
 import { getMapEntry } from '../../viewport/map-cache';
 import { useViewport } from '../../viewport/store';
 import type { WaypointsState } from './store';
+import { topViewImage } from './occupancy';
+import { getOccupancy, useOccupancy } from './occupancy-store';
 import { buildTopView, mapToPixel } from './topview';
 
 /** 2D top view of the map in the map frame (point density) with waypoint arrows and the map axes. */
@@ -17,6 +19,9 @@ export function TopViewCanvas({
   const ref = useRef<HTMLCanvasElement>(null);
   const mapKey = useViewport((s) => (s.mapState === 'ready' ? s.mapKey : null));
   const entry = getMapEntry(mapKey);
+  const occRev = useOccupancy((s) => s.rev);
+  const showOcc = useOccupancy((s) => s.show);
+  const occState = useOccupancy((s) => s.state);
   const view = useMemo(() => {
     if (!entry) return null;
     const pos = entry.geometry.getAttribute('position').array as Float32Array;
@@ -30,14 +35,10 @@ export function TopViewCanvas({
     c.width = view.width;
     c.height = view.height;
     const img = ctx.createImageData(view.width, view.height);
-    for (let k = 0; k < view.density.length; k++) {
-      const d = view.density[k]!;
-      const o = k * 4;
-      img.data[o] = 255 - d;
-      img.data[o + 1] = 255 - d;
-      img.data[o + 2] = 255 - d;
-      img.data[o + 3] = 255;
-    }
+    const grid = showOcc ? getOccupancy() : null;
+    // Only a grid in the same map frame as the waypoints lines up with them.
+    const sameFrame = grid && grid.map_from_world.every((v, i) => Math.abs(v - (state.map_from_world[i] ?? NaN)) < 1e-6);
+    img.data.set(topViewImage(view, sameFrame ? grid : null));
     ctx.putImageData(img, 0, 0);
     // Map axes at the origin: x red, y green, 0.5 m long.
     const [ox, oy] = mapToPixel(view, 0, 0);
@@ -70,7 +71,7 @@ export function TopViewCanvas({
       ctx.font = '12px system-ui, sans-serif';
       ctx.fillText(`${i + 1}. ${w.name}`, px + 8, py - 8);
     });
-  }, [view, state.waypoints, selected]);
+  }, [view, state.waypoints, state.map_from_world, selected, occRev, showOcc]);
 
   if (!view) return <div className="empty-inline">The top view appears once the map is loaded.</div>;
   const onClick = (e: React.MouseEvent<HTMLCanvasElement>) => {
@@ -94,8 +95,11 @@ export function TopViewCanvas({
       <canvas ref={ref} className="wp-top-canvas" data-testid="waypoints-topview" onClick={onClick} />
       <div className="muted hint">
         Top view in the map frame ({(view.max_m[0] - view.min_m[0]).toFixed(1)} ×{' '}
-        {(view.max_m[1] - view.min_m[1]).toFixed(1)} m) · darker = more map points · red/green = map x/y axes.
-        An occupancy-grid asset is not served yet, so this shows point density.
+        {(view.max_m[1] - view.min_m[1]).toFixed(1)} m) ·{' '}
+        {showOcc && occState === 'ready'
+          ? 'occupancy: white free, dark occupied, grey unknown · '
+          : ''}
+        darker = more map points · red/green = map x/y axes.
       </div>
     </div>
   );

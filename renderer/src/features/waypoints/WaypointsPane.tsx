@@ -4,7 +4,11 @@ import { Form } from '../../lib/Form';
 import { Viewport, viewportApi } from '../../viewport/Viewport';
 import { useApp } from '../app/store';
 import { useCapture } from '../capture/store';
+import { useQuery } from '../query/store';
+import { EXPORT_FILE, exportTarget, FORMAT_HELP, type ExportFormat } from './export-target';
 import { reorderIds, useWaypoints, type WaypointView, type WaypointsState } from './store';
+import { OccupancyLayer } from './OccupancyLayer';
+import { useOccupancy } from './occupancy-store';
 import { TopViewCanvas } from './TopViewCanvas';
 import { WaypointArrows } from './WaypointArrows';
 import '../labels/labels.css';
@@ -153,26 +157,24 @@ function MapFrameForm({ state }: { state: WaypointsState }) {
   );
 }
 
-type ExportFormat = 'json' | 'nav2' | 'csv' | 'occupancy' | 'ply';
-const FORMAT_HELP: Record<ExportFormat, string> = {
-  json: 'waypoints with world and map poses',
-  nav2: 'Nav2 waypoint follower YAML',
-  csv: 'name, x, y, yaw per line',
-  occupancy: 'occupancy grid (PGM + YAML) for a ROS map server',
-  ply: 'the map point cloud in the map frame',
-};
-
 function ExportForm() {
   const project = useApp((s) => s.project);
+  const lastQuery = useQuery((s) => (s.result && !s.result.not_found ? s.result.query : null));
   const [format, setFormat] = useState<ExportFormat>('json');
-  const [out, setOut] = useState(() => (project ? `${project.dir.replace(/\/$/, '')}/exports` : ''));
+  // The project folder exists; main writes into existing folders only.
+  const [out, setOut] = useState(() => project?.dir ?? '');
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const run = async (f: ExportFormat) => {
     setFormat(f);
     if (!out.trim()) return setMsg({ ok: false, text: 'Type an output folder.' });
+    if (f === 'ply' && !lastQuery) return setMsg({ ok: false, text: 'Run a query first (Query pane): the PLY holds its heatmap.' });
     setBusy(true);
-    const r = await getBridge().invoke('waypoints.export', { format: f, out: out.trim() });
+    const r = await getBridge().invoke('waypoints.export', {
+      format: f,
+      out: exportTarget(out, f),
+      ...(f === 'ply' && lastQuery ? { query: lastQuery } : {}),
+    });
     setBusy(false);
     setMsg(
       r.ok
@@ -183,7 +185,7 @@ function ExportForm() {
   return (
     <div className="form" data-testid="export-form">
       <label className="field">
-        <span>Output folder</span>
+        <span>Output folder (must exist)</span>
         <input
           type="text"
           spellCheck={false}
@@ -199,7 +201,7 @@ function ExportForm() {
             key={f}
             data-testid={`export-${f}`}
             disabled={busy}
-            title={FORMAT_HELP[f]}
+            title={`${FORMAT_HELP[f]} → ${EXPORT_FILE[f]}`}
             className={format === f ? 'primary' : ''}
             onClick={() => void run(f)}
           >
@@ -207,6 +209,9 @@ function ExportForm() {
           </button>
         ))}
       </div>
+      <p className="muted hint">
+        Writes {EXPORT_FILE[format]} ({FORMAT_HELP[format]}); existing files are replaced.
+      </p>
       {msg && (
         <p className={msg.ok ? 'muted' : 'form-error'} data-testid="export-message">
           {msg.text}
@@ -304,10 +309,21 @@ export function WaypointsPane() {
   const error = useWaypoints((s) => s.error);
   const selected = useWaypoints((s) => s.selected);
 
+  const showOcc = useOccupancy((s) => s.show);
+  const occState = useOccupancy((s) => s.state);
+  const occError = useOccupancy((s) => s.error);
+  const occInfo = useOccupancy((s) => s.info);
+
   useEffect(() => {
     if (project?.map) void useWaypoints.getState().load();
     else useWaypoints.getState().reset();
   }, [project?.dir, project?.map]);
+  // The grid's header carries map_from_world: refetch when the map frame (or the map) changes.
+  const frameKey = state?.map_from_world.join(',') ?? null;
+  useEffect(() => {
+    if (project?.map && frameKey !== null) void useOccupancy.getState().reload();
+    else if (!project?.map) useOccupancy.getState().reset();
+  }, [project?.dir, project?.map, frameKey]);
 
   if (!project?.map) {
     return (
@@ -366,6 +382,24 @@ export function WaypointsPane() {
         </section>
       </aside>
       <div className="wp-main">
+        <div className="lp-viewport-bar">
+          <label className="check" title="Floor cells a robot can drive (white), blocked (dark) or unseen (clear)">
+            <input
+              type="checkbox"
+              data-testid="occupancy-toggle"
+              checked={showOcc}
+              onChange={(e) => useOccupancy.getState().setShow(e.target.checked)}
+            />
+            Occupancy floor
+          </label>
+          <span className="muted" data-testid="occupancy-status" data-state={occState}>
+            {occState === 'loading' && 'Loading the occupancy grid…'}
+            {occState === 'ready' &&
+              occInfo &&
+              `${occInfo.width}×${occInfo.height} cells at ${(occInfo.cell_m * 100).toFixed(1)} cm · ${occInfo.free.toLocaleString()} free · ${occInfo.occupied.toLocaleString()} occupied`}
+            {occState === 'error' && <span className="sev-error">Occupancy grid could not be shown: {occError}</span>}
+          </span>
+        </div>
         {state && (
           <TopViewCanvas
             state={state}
@@ -374,6 +408,7 @@ export function WaypointsPane() {
           />
         )}
         <Viewport map={project.map} frames={index} selected={null} generation={generation} theme={theme}>
+          {showOcc && occState === 'ready' && <OccupancyLayer theme={theme} />}
           {state && <WaypointArrows waypoints={state.waypoints} selected={selected} length_m={arrowLen} />}
         </Viewport>
       </div>
