@@ -7,7 +7,18 @@ const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'release/**', 'resources/**', 'bench/results/**', 'test-results/**', 'playwright-report/**', 'bin/**', '**/*.cjs', '**/*.mjs'],
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'release/**',
+      'resources/**',
+      'bench/results/**',
+      'test-results/**',
+      'playwright-report/**',
+      'bin/**',
+      '**/*.cjs',
+      '**/*.mjs',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -34,9 +45,22 @@ export default tseslint.config(
   },
   {
     // The host-agnostic core never imports electron.
-    files: ['main/core/**/*.ts', 'main/cli/**/*.ts', 'main/hosts/web/**/*.ts', 'main/workers/**/*.ts', 'main/hosts/security/**/*.ts'],
+    files: [
+      'main/core/**/*.ts',
+      'main/cli/**/*.ts',
+      'main/hosts/web/**/*.ts',
+      'main/workers/**/*.ts',
+      'main/hosts/security/**/*.ts',
+    ],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'The core must not import electron; only main/hosts/electron may.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'electron', message: 'The core must not import electron; only main/hosts/electron may.' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -47,9 +71,15 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [...nodeBuiltins.map((name) => ({ name, message: 'The renderer must not import Node builtins.' })), { name: 'electron', message: 'The renderer talks to main only through the bridge.' }],
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'The renderer must not import Node builtins.' })),
+            { name: 'electron', message: 'The renderer talks to main only through the bridge.' },
+          ],
           patterns: [
-            { group: ['**/main/**', '../../main/*'], message: 'The renderer may not import main; use the contract.' },
+            {
+              group: ['**/main/**', '../../main/*'],
+              message: 'The renderer may not import main; use the contract.',
+            },
           ],
         },
       ],
@@ -58,7 +88,12 @@ export default tseslint.config(
   {
     files: ['preload/contract/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: nodeBuiltins.map((name) => ({ name, message: 'The contract must run in the browser too.' })) }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins.map((name) => ({ name, message: 'The contract must run in the browser too.' })),
+        },
+      ],
     },
   },
 );

@@ -20,7 +20,10 @@ function hasTsx() {
 }
 
 if (fs.existsSync(source) && process.env.CLIP_FIELDS_USE_DIST !== '1' && hasTsx()) {
-  const child = spawn(process.execPath, ['--import', 'tsx', source, ...process.argv.slice(2)], { stdio: 'inherit', cwd: process.cwd() });
+  const child = spawn(process.execPath, ['--import', 'tsx', source, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    cwd: process.cwd(),
+  });
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
   child.on('exit', (code, signal) => {
     if (signal) process.kill(process.pid, signal);

@@ -34,10 +34,16 @@ interface StudioTest {
 const diag = (page: Page) =>
   page.evaluate(() => {
     const d = (globalThis as unknown as { __studioTest?: StudioTest }).__studioTest;
-    return { mapPoints: d?.mapPoints ?? 0, selectedFrame: d?.selectedFrame ?? null, renderCount: d?.renderCount ?? 0 };
+    return {
+      mapPoints: d?.mapPoints ?? 0,
+      selectedFrame: d?.selectedFrame ?? null,
+      renderCount: d?.renderCount ?? 0,
+    };
   });
 
-test('opens the demo capture, scrubs frames, toggles overlays, picks a frame in 3D and shows the fused map', async ({ page }, testInfo) => {
+test('opens the demo capture, scrubs frames, toggles overlays, picks a frame in 3D and shows the fused map', async ({
+  page,
+}, testInfo) => {
   test.setTimeout(300_000);
   await page.goto(host.url);
   await expect(page.getByTestId('pane-capture')).toBeVisible();
@@ -84,7 +90,11 @@ test('opens the demo capture, scrubs frames, toggles overlays, picks a frame in 
     ({ box }) => {
       const d = (globalThis as unknown as { __studioTest: StudioTest }).__studioTest;
       const inside = (p: { x: number; y: number } | null) =>
-        !!p && p.x > box.x + 40 && p.x < box.x + box.width - 40 && p.y > box.y + 50 && p.y < box.y + box.height - 40;
+        !!p &&
+        p.x > box.x + 40 &&
+        p.x < box.x + box.width - 40 &&
+        p.y > box.y + 50 &&
+        p.y < box.y + box.height - 40;
       // Far from the currently selected frame (11) so the selection visibly changes.
       for (const pos of [150, 120, 180, 90, 60, 199, 40]) {
         const p = d.frameScreenPosition(pos);

@@ -27,8 +27,14 @@ function electronBinary(): string | null {
 const binary = electronBinary();
 
 test.describe('electron host', () => {
-  test.skip(binary === null, 'Electron binary not installed (cannot be downloaded here): skipping Electron e2e');
-  test.skip(!existsSync(mainBundle), 'dist/main/electron-main.cjs missing: run `node scripts/build.mjs` first');
+  test.skip(
+    binary === null,
+    'Electron binary not installed (cannot be downloaded here): skipping Electron e2e',
+  );
+  test.skip(
+    !existsSync(mainBundle),
+    'dist/main/electron-main.cjs missing: run `node scripts/build.mjs` first',
+  );
 
   let app: ElectronApplication;
   let page: Page;
@@ -58,7 +64,11 @@ test.describe('electron host', () => {
 
   test('exposes window.studio and it answers app.info', async () => {
     const info = await page.evaluate(async () => {
-      const studio = (globalThis as unknown as { studio?: { host: string; invoke(c: string, a: unknown): Promise<unknown> } }).studio;
+      const studio = (
+        globalThis as unknown as {
+          studio?: { host: string; invoke(c: string, a: unknown): Promise<unknown> };
+        }
+      ).studio;
       if (!studio) return null;
       return { host: studio.host, result: await studio.invoke('app.info', {}) };
     });
@@ -74,12 +84,21 @@ test.describe('electron host', () => {
       module: typeof (globalThis as { module?: unknown }).module,
       ipcRenderer: typeof (globalThis as { ipcRenderer?: unknown }).ipcRenderer,
     }));
-    expect(globals).toEqual({ require: 'undefined', process: 'undefined', module: 'undefined', ipcRenderer: 'undefined' });
+    expect(globals).toEqual({
+      require: 'undefined',
+      process: 'undefined',
+      module: 'undefined',
+      ipcRenderer: 'undefined',
+    });
   });
 
   test('refuses to open new windows', async () => {
     const opened = await page.evaluate(
-      () => (globalThis as unknown as { open(url: string, target: string): unknown }).open('https://example.com/', '_blank') === null,
+      () =>
+        (globalThis as unknown as { open(url: string, target: string): unknown }).open(
+          'https://example.com/',
+          '_blank',
+        ) === null,
     );
     expect(opened).toBe(true);
     await page.waitForTimeout(300);

@@ -19,8 +19,19 @@ export async function makeHome(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'cfs-e2e-'));
 }
 
-export async function startHost(opts: { home: string; project?: string; demo?: boolean; port?: number }): Promise<HostProcess> {
-  const args = [path.join(root, 'dist', 'main', 'cli.cjs'), 'serve', '--json', '--port', String(opts.port ?? 0)];
+export async function startHost(opts: {
+  home: string;
+  project?: string;
+  demo?: boolean;
+  port?: number;
+}): Promise<HostProcess> {
+  const args = [
+    path.join(root, 'dist', 'main', 'cli.cjs'),
+    'serve',
+    '--json',
+    '--port',
+    String(opts.port ?? 0),
+  ];
   if (opts.project) args.push('--project', opts.project);
   if (opts.demo) args.push('--demo');
   const proc = spawn(process.execPath, args, {

@@ -27,8 +27,10 @@ async function waitForJob(rpc: RpcClient, id: string, timeout_ms: number): Promi
     const { jobs } = await rpc.call<{ jobs: JobRow[] }>('jobs.list');
     const j = jobs.find((x) => x.id === id);
     if (j?.state === 'done') return;
-    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state)) throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
-    if (Date.now() - t0 > timeout_ms) throw new Error(`job ${id} did not finish in ${timeout_ms} ms (state ${j?.state})`);
+    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state))
+      throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
+    if (Date.now() - t0 > timeout_ms)
+      throw new Error(`job ${id} did not finish in ${timeout_ms} ms (state ${j?.state})`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
@@ -40,7 +42,10 @@ test.beforeAll(async () => {
   const home = await makeHome();
   host = await startHost({ home, project: path.join(home, 'labels-project') });
   const rpc = await RpcClient.connect(host.port, host.token);
-  const job = await rpc.call<{ id: string }>('jobs.start', { kind: 'import', params: { capture: 'demo:0', every: 4, voxel_m: 0.05 } });
+  const job = await rpc.call<{ id: string }>('jobs.start', {
+    kind: 'import',
+    params: { capture: 'demo:0', every: 4, voxel_m: 0.05 },
+  });
   await waitForJob(rpc, job.id, 240_000);
   rpc.close();
 });
@@ -49,9 +54,13 @@ test.afterAll(async () => {
 });
 
 const renderCount = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __studioTest?: { renderCount: number } }).__studioTest?.renderCount ?? 0);
+  page.evaluate(
+    () =>
+      (globalThis as unknown as { __studioTest?: { renderCount: number } }).__studioTest?.renderCount ?? 0,
+  );
 
-const numberIn = async (page: Page, testid: string) => Number((await page.getByTestId(testid).innerText()).replace(/[^\d]/g, ''));
+const numberIn = async (page: Page, testid: string) =>
+  Number((await page.getByTestId(testid).innerText()).replace(/[^\d]/g, ''));
 
 /** Waits until the viewport has rendered again and stayed still, then returns its pixels. */
 async function settledCanvas(page: Page, after: number): Promise<Buffer> {
@@ -71,7 +80,9 @@ async function settledCanvas(page: Page, after: number): Promise<Buffer> {
   return page.getByTestId('viewport-canvas').screenshot();
 }
 
-test('runs ground-truth labeling from the studio, then rejects and renames classes with counts and 3D colours updating', async ({ page }) => {
+test('runs ground-truth labeling from the studio, then rejects and renames classes with counts and 3D colours updating', async ({
+  page,
+}) => {
   test.setTimeout(180_000);
   await page.goto(host.url);
   await page.getByTestId('rail-labels').click();
@@ -102,7 +113,9 @@ test('runs ground-truth labeling from the studio, then rejects and renames class
   // Reject the class with the most points (the list is sorted by points).
   const firstRow = classList.locator('tbody tr').first();
   const rejected = (await firstRow.getAttribute('data-testid'))!.replace(/^class-row-/, '');
-  const rejectedPoints = Number((await page.getByTestId(`class-points-${rejected}`).innerText()).replace(/[^\d]/g, ''));
+  const rejectedPoints = Number(
+    (await page.getByTestId(`class-points-${rejected}`).innerText()).replace(/[^\d]/g, ''),
+  );
   expect(rejectedPoints).toBeGreaterThan(0);
   const before = await settledCanvas(page, 0);
   const renders = await renderCount(page);
@@ -121,7 +134,9 @@ test('runs ground-truth labeling from the studio, then rejects and renames class
   // Rename another class; its points move to the new name.
   const second = classList.locator('tbody tr').nth(1);
   const from = (await second.getAttribute('data-testid'))!.replace(/^class-row-/, '');
-  const fromPoints = Number((await page.getByTestId(`class-points-${from}`).innerText()).replace(/[^\d]/g, ''));
+  const fromPoints = Number(
+    (await page.getByTestId(`class-points-${from}`).innerText()).replace(/[^\d]/g, ''),
+  );
   await second.click();
   await expect(page.getByTestId('class-editor')).toHaveAttribute('data-class', from);
   await page.getByTestId('class-rename-input').fill('renamed thing');

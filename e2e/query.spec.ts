@@ -28,14 +28,19 @@ async function waitForJob(rpc: RpcClient, match: (j: JobRow) => boolean, timeout
     const { jobs } = await rpc.call<{ jobs: JobRow[] }>('jobs.list');
     const j = jobs.find(match);
     if (j?.state === 'done') return;
-    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state)) throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
-    if (Date.now() - t0 > timeout_ms) throw new Error(`job did not finish in ${timeout_ms} ms (state ${j?.state ?? 'not started'})`);
+    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state))
+      throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
+    if (Date.now() - t0 > timeout_ms)
+      throw new Error(`job did not finish in ${timeout_ms} ms (state ${j?.state ?? 'not started'})`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
 
 const renderCount = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __studioTest?: { renderCount: number } }).__studioTest?.renderCount ?? 0);
+  page.evaluate(
+    () =>
+      (globalThis as unknown as { __studioTest?: { renderCount: number } }).__studioTest?.renderCount ?? 0,
+  );
 
 /** The 3D view's pixels once it has stopped re-rendering (it renders on demand). */
 async function settledCanvas(page: Page, after = 0): Promise<Buffer> {
@@ -104,7 +109,9 @@ test('lists a waypoint over the occupancy grid and exports Nav2 YAML that parses
   await expect(page.getByTestId('waypoint-0')).toBeVisible();
   await expect(page.getByTestId('waypoint-name-0')).toHaveValue('chair goal');
   await expect(page.getByTestId('waypoint-0')).toContainText('from “chair”');
-  await expect(page.getByTestId('occupancy-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+  await expect(page.getByTestId('occupancy-status')).toHaveAttribute('data-state', 'ready', {
+    timeout: 60_000,
+  });
   await expect(page.getByTestId('occupancy-status')).toContainText(/\d+×\d+ cells/);
   await expect(page.getByTestId('waypoints-topview')).toBeVisible();
   // The grid is drawn as a floor layer in 3D: hiding it changes the rendered pixels.
@@ -133,7 +140,10 @@ test('lists a waypoint over the occupancy grid and exports Nav2 YAML that parses
   const doc = parseYaml(text) as {
     frame_id: string;
     names: string[];
-    poses: { header: { frame_id: string }; pose: { position: { x: number; y: number }; orientation: { z: number; w: number } } }[];
+    poses: {
+      header: { frame_id: string };
+      pose: { position: { x: number; y: number }; orientation: { z: number; w: number } };
+    }[];
   };
   expect(doc.frame_id).toBe('map');
   expect(doc.names).toEqual(['chair goal']);
@@ -143,7 +153,9 @@ test('lists a waypoint over the occupancy grid and exports Nav2 YAML that parses
   expect(Math.hypot(pose.orientation.z, pose.orientation.w)).toBeCloseTo(1, 3);
 });
 
-test('finds a class with a heatmap and hits; "Make waypoint" on a hit saves a reachable goal or says why not', async ({ page }) => {
+test('finds a class with a heatmap and hits; "Make waypoint" on a hit saves a reachable goal or says why not', async ({
+  page,
+}) => {
   test.setTimeout(180_000);
   await page.goto(host.url);
   await page.getByTestId('rail-query').click();
@@ -154,7 +166,11 @@ test('finds a class with a heatmap and hits; "Make waypoint" on a hit saves a re
   await expect(page.getByTestId('query-results')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('query-hit-0')).toBeVisible();
   await expect(page.getByTestId('heatmap-legend')).toBeVisible();
-  await expect.poll(async () => Number((await page.getByTestId('heatmap-above').innerText()).replace(/[^\d]/g, '')), { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(async () => Number((await page.getByTestId('heatmap-above').innerText()).replace(/[^\d]/g, '')), {
+      timeout: 30_000,
+    })
+    .toBeGreaterThan(0);
   await expect(page.getByTestId('viewport')).toHaveAttribute('data-map-state', 'ready');
 
   // Main picks a reachable stand-off pose facing the hit, or answers NOT_FOUND with the reason (shown).
@@ -172,7 +188,10 @@ test('finds a class with a heatmap and hits; "Make waypoint" on a hit saves a re
     }
   }
   // The query's own goal for the top hit is reachable, so some hit must give a waypoint.
-  expect(saved, `some chair hit gives a waypoint; answers were:\n${reasons.join('\n')}`).toBeGreaterThanOrEqual(0);
+  expect(
+    saved,
+    `some chair hit gives a waypoint; answers were:\n${reasons.join('\n')}`,
+  ).toBeGreaterThanOrEqual(0);
   await expect(page.getByTestId(`query-hit-message-${saved}`)).toContainText('saved');
   await page.getByTestId('rail-waypoints').click();
   await expect(page.locator('[data-testid^="waypoint-name-"]').last()).toHaveValue(/^chair/);

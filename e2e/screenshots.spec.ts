@@ -34,14 +34,19 @@ async function waitForJob(rpc: RpcClient, id: string, timeout_ms: number): Promi
     const { jobs } = await rpc.call<{ jobs: JobRow[] }>('jobs.list');
     const j = jobs.find((x) => x.id === id);
     if (j?.state === 'done') return;
-    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state)) throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
-    if (Date.now() - t0 > timeout_ms) throw new Error(`job ${id} did not finish in ${timeout_ms} ms (state ${j?.state})`);
+    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state))
+      throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
+    if (Date.now() - t0 > timeout_ms)
+      throw new Error(`job ${id} did not finish in ${timeout_ms} ms (state ${j?.state})`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
 
 const renderCount = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as { __studioTest?: { renderCount: number } }).__studioTest?.renderCount ?? 0);
+  page.evaluate(
+    () =>
+      (globalThis as unknown as { __studioTest?: { renderCount: number } }).__studioTest?.renderCount ?? 0,
+  );
 
 /** Waits until the 3D view stopped re-rendering (on-demand rendering; software WebGL is slow). */
 async function settle(page: Page): Promise<void> {
@@ -64,7 +69,10 @@ async function shoot(page: Page, name: string): Promise<void> {
   await settle(page);
   const raw = await page.screenshot({ type: 'png' });
   let png = await sharp(raw).png({ palette: true, colours: 256, compressionLevel: 9, effort: 10 }).toBuffer();
-  if (png.byteLength > MAX_BYTES) png = await sharp(raw).png({ palette: true, colours: 96, compressionLevel: 9, effort: 10, dither: 0.5 }).toBuffer();
+  if (png.byteLength > MAX_BYTES)
+    png = await sharp(raw)
+      .png({ palette: true, colours: 96, compressionLevel: 9, effort: 10, dither: 0.5 })
+      .toBuffer();
   expect(png.byteLength, `${name}.png must stay under ${MAX_BYTES} bytes`).toBeLessThan(MAX_BYTES);
   const meta = await sharp(png).metadata();
   expect([meta.width, meta.height]).toEqual([1400, 900]);
@@ -84,9 +92,15 @@ test.beforeAll(async () => {
   host = await startHost({ home, project: path.join(home, 'demo-apartment') });
   const rpc = await RpcClient.connect(host.port, host.token);
   // All frames (each has a preview) fused at 3 cm: a dense-looking map that software WebGL still draws quickly.
-  const imp = await rpc.call<{ id: string }>('jobs.start', { kind: 'import', params: { capture: 'demo:0', voxel_m: 0.03 } });
+  const imp = await rpc.call<{ id: string }>('jobs.start', {
+    kind: 'import',
+    params: { capture: 'demo:0', voxel_m: 0.03 },
+  });
   await waitForJob(rpc, imp.id, 300_000);
-  const lab = await rpc.call<{ id: string }>('jobs.start', { kind: 'label', params: { labeler: 'ground-truth' } });
+  const lab = await rpc.call<{ id: string }>('jobs.start', {
+    kind: 'label',
+    params: { labeler: 'ground-truth' },
+  });
   await waitForJob(rpc, lab.id, 180_000);
   rpc.close();
 });
@@ -95,7 +109,10 @@ test.afterAll(async () => {
 });
 
 test('writes the README screenshots from the demo workflow', async ({ page }) => {
-  test.skip(!enabled, 'screenshots are written only with SCREENSHOTS=1 (they are committed under docs/screenshots)');
+  test.skip(
+    !enabled,
+    'screenshots are written only with SCREENSHOTS=1 (they are committed under docs/screenshots)',
+  );
   test.setTimeout(600_000);
   const h = host!;
   await page.goto(h.url);
@@ -103,7 +120,9 @@ test('writes the README screenshots from the demo workflow', async ({ page }) =>
 
   await test.step('capture', async () => {
     await page.getByTestId('rail-capture').click();
-    await expect(page.getByTestId('viewport')).toHaveAttribute('data-map-state', 'ready', { timeout: 60_000 });
+    await expect(page.getByTestId('viewport')).toHaveAttribute('data-map-state', 'ready', {
+      timeout: 60_000,
+    });
     await page.getByTestId('frame-scrubber').fill('64');
     await expect(page.getByTestId('frame-layer-rgb')).toBeVisible();
     await page.getByTestId('overlay-depth').check();
@@ -115,7 +134,9 @@ test('writes the README screenshots from the demo workflow', async ({ page }) =>
   await test.step('labels', async () => {
     await page.getByTestId('rail-labels').click();
     await expect(page.getByTestId('labels-pane')).toBeVisible({ timeout: 30_000 });
-    await expect(page.getByTestId('label-points-status')).toContainText('labeled points', { timeout: 60_000 });
+    await expect(page.getByTestId('label-points-status')).toContainText('labeled points', {
+      timeout: 60_000,
+    });
     await expect(page.getByTestId('label-frame-image')).toBeVisible({ timeout: 30_000 });
     await page.waitForTimeout(800);
     await shoot(page, 'labels');
@@ -130,7 +151,9 @@ test('writes the README screenshots from the demo workflow', async ({ page }) =>
     await expect(page.getByTestId('train-run')).toHaveAttribute('data-state', 'done', { timeout: 300_000 });
     const evalRow = page.locator('[data-testid="job-row"][data-job-kind="evaluate-field"]').first();
     await expect(evalRow).toHaveAttribute('data-job-state', 'done', { timeout: 180_000 });
-    await expect(page.getByTestId('query-cache-state')).toContainText('Query cache built', { timeout: 30_000 });
+    await expect(page.getByTestId('query-cache-state')).toContainText('Query cache built', {
+      timeout: 30_000,
+    });
     await shoot(page, 'training');
   });
 
@@ -157,7 +180,10 @@ test('writes the README screenshots from the demo workflow', async ({ page }) =>
     const rpc = await RpcClient.connect(h.port, h.token);
     try {
       for (const q of ['sofa', 'table', 'bed', 'desk', 'tv', 'plant']) {
-        const r = await rpc.call<{ hits: { world_m: [number, number, number] }[] }>('query.run', { text: q, top: 5 });
+        const r = await rpc.call<{ hits: { world_m: [number, number, number] }[] }>('query.run', {
+          text: q,
+          top: 5,
+        });
         for (const hit of r.hits) {
           const ok = await rpc.call('waypoints.add', { name: q, target_world_m: hit.world_m, query: q }).then(
             () => true,
@@ -173,7 +199,9 @@ test('writes the README screenshots from the demo workflow', async ({ page }) =>
     }
     await page.getByTestId('rail-waypoints').click();
     await expect(page.getByTestId('waypoint-0')).toBeVisible({ timeout: 30_000 });
-    await expect(page.getByTestId('occupancy-status')).toHaveAttribute('data-state', 'ready', { timeout: 60_000 });
+    await expect(page.getByTestId('occupancy-status')).toHaveAttribute('data-state', 'ready', {
+      timeout: 60_000,
+    });
     await page.getByTestId('waypoint-0').click();
     await page.waitForTimeout(800);
     await shoot(page, 'waypoints');

@@ -42,7 +42,10 @@ test('creates a project, streams a job to the jobs bar, and cancels it', async (
 
   // A second client (the CLI or another window) starts a job; the page sees it live.
   const rpc = await RpcClient.connect(host.port, host.token);
-  const job = await rpc.call<{ id: string }>('jobs.start', { kind: 'selftest', params: { steps: 400, step_ms: 50 } });
+  const job = await rpc.call<{ id: string }>('jobs.start', {
+    kind: 'selftest',
+    params: { steps: 400, step_ms: 50 },
+  });
   const row = page.locator(`[data-testid="job-row"][data-job-id="${job.id}"]`);
   await expect(row).toHaveAttribute('data-job-state', 'running');
   const progress = row.getByTestId('job-progress');
@@ -57,12 +60,17 @@ test('creates a project, streams a job to the jobs bar, and cancels it', async (
   rpc.close();
 });
 
-test('a job running when the host is killed shows as interrupted after restart and can be resumed', async ({ page }) => {
+test('a job running when the host is killed shows as interrupted after restart and can be resumed', async ({
+  page,
+}) => {
   const home = await makeHome();
   const project = path.join(home, 'crash-project');
   host = await startHost({ home, project });
   const rpc = await RpcClient.connect(host.port, host.token);
-  const job = await rpc.call<{ id: string }>('jobs.start', { kind: 'selftest', params: { steps: 200, step_ms: 50 } });
+  const job = await rpc.call<{ id: string }>('jobs.start', {
+    kind: 'selftest',
+    params: { steps: 200, step_ms: 50 },
+  });
   await expect(async () => {
     const list = await rpc.call<{ jobs: { id: string; progress: { done: number } | null }[] }>('jobs.list');
     expect(list.jobs.find((j) => j.id === job.id)?.progress?.done ?? 0).toBeGreaterThan(5);

@@ -27,8 +27,10 @@ async function waitForJob(rpc: RpcClient, id: string, timeout_ms: number): Promi
     const { jobs } = await rpc.call<{ jobs: JobRow[] }>('jobs.list');
     const j = jobs.find((x) => x.id === id);
     if (j?.state === 'done') return;
-    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state)) throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
-    if (Date.now() - t0 > timeout_ms) throw new Error(`job ${id} did not finish in ${timeout_ms} ms (state ${j?.state})`);
+    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state))
+      throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
+    if (Date.now() - t0 > timeout_ms)
+      throw new Error(`job ${id} did not finish in ${timeout_ms} ms (state ${j?.state})`);
     await new Promise((r) => setTimeout(r, 300));
   }
 }
@@ -40,9 +42,15 @@ test.beforeAll(async () => {
   const home = await makeHome();
   host = await startHost({ home, project: path.join(home, 'training-project') });
   const rpc = await RpcClient.connect(host.port, host.token);
-  const imp = await rpc.call<{ id: string }>('jobs.start', { kind: 'import', params: { capture: 'demo:0', every: 4, voxel_m: 0.05 } });
+  const imp = await rpc.call<{ id: string }>('jobs.start', {
+    kind: 'import',
+    params: { capture: 'demo:0', every: 4, voxel_m: 0.05 },
+  });
   await waitForJob(rpc, imp.id, 240_000);
-  const lab = await rpc.call<{ id: string }>('jobs.start', { kind: 'label', params: { labeler: 'ground-truth' } });
+  const lab = await rpc.call<{ id: string }>('jobs.start', {
+    kind: 'label',
+    params: { labeler: 'ground-truth' },
+  });
   await waitForJob(rpc, lab.id, 120_000);
   rpc.close();
 });
@@ -50,9 +58,12 @@ test.afterAll(async () => {
   await host?.stop('SIGKILL');
 });
 
-const chartPoints = async (page: Page, testid: string) => Number((await page.getByTestId(testid).getAttribute('data-points')) ?? '0');
+const chartPoints = async (page: Page, testid: string) =>
+  Number((await page.getByTestId(testid).getAttribute('data-points')) ?? '0');
 
-test('trains from the studio with live charts, pause and resume, and shows the accuracy', async ({ page }) => {
+test('trains from the studio with live charts, pause and resume, and shows the accuracy', async ({
+  page,
+}) => {
   test.setTimeout(300_000);
   await page.goto(host.url);
   await page.getByTestId('rail-training').click();
@@ -71,7 +82,8 @@ test('trains from the studio with live charts, pause and resume, and shows the a
 
   // The charts fill as metrics stream, and the step read-out advances.
   await expect.poll(() => chartPoints(page, 'chart-loss'), { timeout: 90_000 }).toBeGreaterThan(1);
-  const step = async () => Number((await page.getByTestId('train-step').innerText()).split('/')[0]!.replace(/[^\d]/g, ''));
+  const step = async () =>
+    Number((await page.getByTestId('train-step').innerText()).split('/')[0]!.replace(/[^\d]/g, ''));
   const s1 = await step();
   await expect.poll(step, { timeout: 60_000 }).toBeGreaterThan(s1);
   await expect(page.getByTestId('train-sps')).not.toHaveText('—');

@@ -47,7 +47,11 @@ describe('preload', () => {
 
   it('turns an IPC failure into an INTERNAL result instead of rejecting', async () => {
     rec.reply = () => Promise.reject(new Error('An object could not be cloned.'));
-    await expect(studio.invoke('app.info', {})).resolves.toEqual({ ok: false, code: 'INTERNAL', message: 'An object could not be cloned.' });
+    await expect(studio.invoke('app.info', {})).resolves.toEqual({
+      ok: false,
+      code: 'INTERNAL',
+      message: 'An object could not be cloned.',
+    });
     rec.reply = null;
   });
 

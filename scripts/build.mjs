@@ -29,20 +29,31 @@ if (!args.has('--renderer-only')) {
     ['main/workers/job-worker.ts', 'dist/main/job-worker.cjs'],
     ['main/workers/compute-worker.ts', 'dist/main/compute-worker.cjs'],
   ];
-  if (existsSync(path.join(root, 'main/hosts/electron/main.ts'))) mainEntries.push(['main/hosts/electron/main.ts', 'dist/main/electron-main.cjs']);
+  if (existsSync(path.join(root, 'main/hosts/electron/main.ts')))
+    mainEntries.push(['main/hosts/electron/main.ts', 'dist/main/electron-main.cjs']);
   for (const [entry, outfile] of mainEntries) {
     await build({ ...common, entryPoints: [entry], outfile, external: ['electron'] });
   }
   if (existsSync(path.join(root, 'preload/index.ts'))) {
     // The sandboxed preload cannot require anything but electron: bundle everything else in.
-    await build({ ...common, packages: undefined, entryPoints: ['preload/index.ts'], outfile: 'dist/preload/preload.cjs', external: ['electron'], platform: 'node' });
+    await build({
+      ...common,
+      packages: undefined,
+      entryPoints: ['preload/index.ts'],
+      outfile: 'dist/preload/preload.cjs',
+      external: ['electron'],
+      platform: 'node',
+    });
   }
   mkdirSync(path.join(root, 'dist'), { recursive: true });
 }
 
 if (!args.has('--main-only')) {
   const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
-  const r = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [vite, 'build', '--logLevel', 'warn'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) {
     console.error('build: renderer build failed');
     process.exit(r.status ?? 1);

@@ -10,7 +10,17 @@
 //   --keep     keep the temporary output folder and print its path
 // Exit status: 0 all checks passed, 1 a check failed, 2 could not pack (missing dist/, builder error).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,7 +57,22 @@ const REQUIRED_IN_ASAR = [
   'dist/preload/preload.cjs',
   'dist/renderer/index.html',
 ];
-const DEV_ONLY_PACKAGES = ['electron', 'electron-builder', 'app-builder-lib', 'typescript', 'esbuild', 'vite', 'vitest', 'eslint', '@playwright/test', 'playwright', 'tsx', 'prettier', 'fast-check', 'yazl'];
+const DEV_ONLY_PACKAGES = [
+  'electron',
+  'electron-builder',
+  'app-builder-lib',
+  'typescript',
+  'esbuild',
+  'vite',
+  'vitest',
+  'eslint',
+  '@playwright/test',
+  'playwright',
+  'tsx',
+  'prettier',
+  'fast-check',
+  'yazl',
+];
 
 // ---------------------------------------------------------------------------------------------
 
@@ -73,7 +98,8 @@ function fatal(message) {
 }
 
 for (const rel of REQUIRED_IN_ASAR.filter((p) => p.startsWith('dist/'))) {
-  if (!existsSync(path.join(projectDir, rel))) fatal(`${path.join(projectDir, rel)} is missing: run \`node scripts/build.mjs\` first`);
+  if (!existsSync(path.join(projectDir, rel)))
+    fatal(`${path.join(projectDir, rel)} is missing: run \`node scripts/build.mjs\` first`);
 }
 const builderCli = path.join(projectDir, 'node_modules', 'electron-builder', 'cli.js');
 if (!existsSync(builderCli)) fatal(`electron-builder is not installed (${builderCli})`);
@@ -136,7 +162,12 @@ const builder = spawnSync(
   {
     cwd: projectDir,
     encoding: 'utf8',
-    env: { ...process.env, CSC_IDENTITY_AUTO_DISCOVERY: 'false', ELECTRON_BUILDER_OFFLINE: 'true', ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+    env: {
+      ...process.env,
+      CSC_IDENTITY_AUTO_DISCOVERY: 'false',
+      ELECTRON_BUILDER_OFFLINE: 'true',
+      ELECTRON_SKIP_BINARY_DOWNLOAD: '1',
+    },
     maxBuffer: 64 * 1024 * 1024,
     timeout: 15 * 60 * 1000,
   },
@@ -176,15 +207,24 @@ const files = entries.filter((p) => {
 for (const rel of REQUIRED_IN_ASAR) check(entrySet.has(rel), `app.asar lacks ${rel}`);
 
 const pkg = JSON.parse(asar.extractFile(archive, 'package.json').toString('utf8'));
-check(pkg.main === 'dist/main/electron-main.cjs', `package.json main is ${JSON.stringify(pkg.main)}, expected dist/main/electron-main.cjs`);
+check(
+  pkg.main === 'dist/main/electron-main.cjs',
+  `package.json main is ${JSON.stringify(pkg.main)}, expected dist/main/electron-main.cjs`,
+);
 
 const appFiles = files.filter((p) => !p.startsWith('node_modules/'));
 const forbidden = [
   [/\.(ts|tsx|mts|cts)$/, 'TypeScript source'],
-  [/^(main|preload|renderer|e2e|bench|scripts|resources|shared|src|test|tests)\//, 'a source or resource folder (only dist/ ships)'],
+  [
+    /^(main|preload|renderer|e2e|bench|scripts|resources|shared|src|test|tests)\//,
+    'a source or resource folder (only dist/ ships)',
+  ],
   [/(^|\/)fixtures?\//, 'a fixture'],
   [/\.(test|spec)\.[cm]?[jt]sx?$/, 'a test'],
-  [/(^|\/)(tsconfig[^/]*\.json|vitest\.config\.[^/]+|playwright\.config\.[^/]+|eslint\.config\.[^/]+|electron-builder\.yml|package-lock\.json)$/, 'a build/config file'],
+  [
+    /(^|\/)(tsconfig[^/]*\.json|vitest\.config\.[^/]+|playwright\.config\.[^/]+|eslint\.config\.[^/]+|electron-builder\.yml|package-lock\.json)$/,
+    'a build/config file',
+  ],
   [/(^|\/)\.(git|github|vscode)\//, 'a VCS/editor folder'],
 ];
 for (const file of appFiles) {
@@ -194,7 +234,8 @@ for (const file of appFiles) {
 }
 for (const file of files) {
   if (file.endsWith('.map')) check(false, `app.asar contains a source map: ${file}`);
-  if (/(^|\/)(__tests__|fixtures)\//.test(file) && !file.startsWith('node_modules/')) check(false, `app.asar contains tests/fixtures: ${file}`);
+  if (/(^|\/)(__tests__|fixtures)\//.test(file) && !file.startsWith('node_modules/'))
+    check(false, `app.asar contains tests/fixtures: ${file}`);
 }
 const topPackages = new Set(
   files
@@ -204,7 +245,8 @@ const topPackages = new Set(
       return parts[1]?.startsWith('@') ? `${parts[1]}/${parts[2]}` : parts[1];
     }),
 );
-for (const name of DEV_ONLY_PACKAGES) check(!topPackages.has(name), `app.asar contains the devDependency ${name}`);
+for (const name of DEV_ONLY_PACKAGES)
+  check(!topPackages.has(name), `app.asar contains the devDependency ${name}`);
 
 // Native addons must be real files beside the archive.
 const findFiles = (dir, predicate, out = []) => {
@@ -216,20 +258,32 @@ const findFiles = (dir, predicate, out = []) => {
   }
   return out;
 };
-const unpackedNodes = findFiles(unpackedDir, (f) => f.endsWith('.node')).map((f) => path.relative(unpackedDir, f).split(path.sep).join('/'));
-const ortBinding = unpackedNodes.find((f) => /^node_modules\/onnxruntime-node\/bin\/napi-v\d+\/linux\/x64\/onnxruntime_binding\.node$/.test(f));
+const unpackedNodes = findFiles(unpackedDir, (f) => f.endsWith('.node')).map((f) =>
+  path.relative(unpackedDir, f).split(path.sep).join('/'),
+);
+const ortBinding = unpackedNodes.find((f) =>
+  /^node_modules\/onnxruntime-node\/bin\/napi-v\d+\/linux\/x64\/onnxruntime_binding\.node$/.test(f),
+);
 check(ortBinding !== undefined, 'onnxruntime-node linux/x64 binding (.node) is not in app.asar.unpacked');
-const ortLibs = findFiles(path.join(unpackedDir, 'node_modules', 'onnxruntime-node'), (f) => /libonnxruntime\.so/.test(f));
+const ortLibs = findFiles(path.join(unpackedDir, 'node_modules', 'onnxruntime-node'), (f) =>
+  /libonnxruntime\.so/.test(f),
+);
 check(ortLibs.length > 0, 'libonnxruntime.so is not unpacked beside the onnxruntime-node binding');
 check(
   unpackedNodes.some((f) => /^node_modules\/@img\/sharp-linux-x64\/lib\/sharp-linux-x64[^/]*\.node$/.test(f)),
   'sharp linux-x64 binding (.node) is not in app.asar.unpacked',
 );
 for (const file of files) {
-  if (file.endsWith('.node') && !existsSync(path.join(unpackedDir, file))) check(false, `native addon packed inside app.asar (cannot load): ${file}`);
+  if (file.endsWith('.node') && !existsSync(path.join(unpackedDir, file)))
+    check(false, `native addon packed inside app.asar (cannot load): ${file}`);
 }
-const foreignOrt = findFiles(path.join(unpackedDir, 'node_modules', 'onnxruntime-node', 'bin'), (f) => /\/(darwin|win32)\//.test(f.split(path.sep).join('/')));
-check(foreignOrt.length === 0, `onnxruntime-node binaries of other platforms shipped (${foreignOrt.length} files)`);
+const foreignOrt = findFiles(path.join(unpackedDir, 'node_modules', 'onnxruntime-node', 'bin'), (f) =>
+  /\/(darwin|win32)\//.test(f.split(path.sep).join('/')),
+);
+check(
+  foreignOrt.length === 0,
+  `onnxruntime-node binaries of other platforms shipped (${foreignOrt.length} files)`,
+);
 
 // Fuses flipped in the packed executable.
 const executable = path.join(appOutDir, typeof pkg.name === 'string' ? 'clip-fields-studio' : 'electron');
@@ -237,20 +291,31 @@ if (check(existsSync(executable), `no executable ${executable}`)) {
   const bytes = readFileSync(executable);
   const at = bytes.indexOf(FUSE_SENTINEL);
   if (check(at >= 0, 'fuse sentinel not found in the packed executable')) {
-    const wire = bytes.subarray(at + FUSE_SENTINEL.length + 2, at + FUSE_SENTINEL.length + 2 + FUSE_NAMES.length).toString('latin1');
+    const wire = bytes
+      .subarray(at + FUSE_SENTINEL.length + 2, at + FUSE_SENTINEL.length + 2 + FUSE_NAMES.length)
+      .toString('latin1');
     FUSE_NAMES.forEach((name, i) => {
       if (!(name in EXPECTED_FUSES)) return;
       const on = wire[i] === '1';
-      check(on === EXPECTED_FUSES[name], `fuse ${name} is ${on ? 'on' : 'off'}, expected ${EXPECTED_FUSES[name] ? 'on' : 'off'}`);
+      check(
+        on === EXPECTED_FUSES[name],
+        `fuse ${name} is ${on ? 'on' : 'off'}, expected ${EXPECTED_FUSES[name] ? 'on' : 'off'}`,
+      );
     });
     notes.push(`fuses: ${FUSE_NAMES.map((n, i) => `${n}=${wire[i] === '1' ? 'on' : 'off'}`).join(' ')}`);
   }
 }
 
 // Extra resources.
-check(existsSync(path.join(resourcesDir, 'icons', '512x512.png')), 'resources/icons/512x512.png not shipped as an extra resource');
+check(
+  existsSync(path.join(resourcesDir, 'icons', '512x512.png')),
+  'resources/icons/512x512.png not shipped as an extra resource',
+);
 if (existsSync(path.join(projectDir, 'resources', 'models', 'manifest.json'))) {
-  check(existsSync(path.join(resourcesDir, 'models', 'manifest.json')), 'resources/models/manifest.json not shipped as an extra resource');
+  check(
+    existsSync(path.join(resourcesDir, 'models', 'manifest.json')),
+    'resources/models/manifest.json not shipped as an extra resource',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -275,11 +340,19 @@ for (const file of files) {
 }
 const largest = [...packageSizes.entries()].sort((a, b) => b[1] - a[1]).slice(0, 6);
 
-console.log(`check-package: packed ${projectDir} in ${packSeconds.toFixed(1)} s (electron-builder --linux dir, stand-in Electron ${ELECTRON_VERSION})`);
-console.log(`  app.asar: ${mib(statSync(archive).size)}, ${files.length} files (${appFiles.length} app files, ${topPackages.size} packages)`);
-console.log(`  app.asar.unpacked: ${mib(dirSize(unpackedDir))}, native addons: ${unpackedNodes.join(', ') || 'none'}`);
+console.log(
+  `check-package: packed ${projectDir} in ${packSeconds.toFixed(1)} s (electron-builder --linux dir, stand-in Electron ${ELECTRON_VERSION})`,
+);
+console.log(
+  `  app.asar: ${mib(statSync(archive).size)}, ${files.length} files (${appFiles.length} app files, ${topPackages.size} packages)`,
+);
+console.log(
+  `  app.asar.unpacked: ${mib(dirSize(unpackedDir))}, native addons: ${unpackedNodes.join(', ') || 'none'}`,
+);
 console.log(`  largest packages inside app.asar: ${largest.map(([n, s]) => `${n} ${mib(s)}`).join(', ')}`);
-console.log(`  app files: ${appFiles.slice(0, 12).join(', ')}${appFiles.length > 12 ? `, … (+${appFiles.length - 12})` : ''}`);
+console.log(
+  `  app files: ${appFiles.slice(0, 12).join(', ')}${appFiles.length > 12 ? `, … (+${appFiles.length - 12})` : ''}`,
+);
 for (const note of notes) console.log(`  ${note}`);
 if (keep) console.log(`  output kept at ${appOutDir}`);
 cleanup();

@@ -11,14 +11,25 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 if (!existsSync(chromium)) {
   if (process.env.CI === 'true') {
-    console.error(`e2e: FAILED: Chromium not found at ${chromium} (CI must install the apt package "chromium").`);
+    console.error(
+      `e2e: FAILED: Chromium not found at ${chromium} (CI must install the apt package "chromium").`,
+    );
     process.exit(1);
   }
-  console.log(`e2e: SKIPPED: Chromium not found at ${chromium}. Install it (apt-get install chromium) to run the browser tests.`);
+  console.log(
+    `e2e: SKIPPED: Chromium not found at ${chromium}. Install it (apt-get install chromium) to run the browser tests.`,
+  );
   process.exit(0);
 }
-const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], {
+  cwd: root,
+  stdio: 'inherit',
+});
 if (build.status !== 0) process.exit(build.status ?? 1);
 const pw = path.join(root, 'node_modules', '@playwright', 'test', 'cli.js');
-const r = spawnSync(process.execPath, [pw, 'test', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env: { ...process.env, CHROMIUM_PATH: chromium } });
+const r = spawnSync(process.execPath, [pw, 'test', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, CHROMIUM_PATH: chromium },
+});
 process.exit(r.status ?? 1);

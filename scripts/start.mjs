@@ -16,10 +16,12 @@ function newestMtime(dir) {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (/\.(ts|tsx|css|html)$/.test(e.name) && !/\.test\.ts$/.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+      else if (/\.(ts|tsx|css|html)$/.test(e.name) && !/\.test\.ts$/.test(e.name))
+        newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
-  for (const sub of ['main', 'preload', 'renderer']) if (existsSync(path.join(root, sub))) walk(path.join(root, sub));
+  for (const sub of ['main', 'preload', 'renderer'])
+    if (existsSync(path.join(root, sub))) walk(path.join(root, sub));
   return newest;
 }
 
@@ -27,7 +29,10 @@ const stamp = path.join(root, 'dist', 'BUILD_STAMP');
 const needsBuild = !existsSync(stamp) || statSync(stamp).mtimeMs < newestMtime(root);
 if (needsBuild) {
   console.log('Building the studio…');
-  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
@@ -47,8 +52,14 @@ if (electron) {
   const child = spawn(electron, [root, ...extra], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  console.log("Electron's runtime is not installed here (it is downloaded on first run, which this machine cannot do): serving the same studio in your browser instead.");
-  const child = spawn(process.execPath, [path.join(root, 'dist', 'main', 'cli.cjs'), 'serve', '--demo', ...extra], { stdio: 'inherit' });
+  console.log(
+    "Electron's runtime is not installed here (it is downloaded on first run, which this machine cannot do): serving the same studio in your browser instead.",
+  );
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'dist', 'main', 'cli.cjs'), 'serve', '--demo', ...extra],
+    { stdio: 'inherit' },
+  );
   const stop = () => child.kill('SIGINT');
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -35,7 +35,11 @@ export interface Parsed {
 }
 
 export const GLOBAL_OPTIONS: OptionSpec[] = [
-  { name: 'json', type: 'boolean', description: 'machine-readable output: the last line of stdout is one JSON object' },
+  {
+    name: 'json',
+    type: 'boolean',
+    description: 'machine-readable output: the last line of stdout is one JSON object',
+  },
   { name: 'help', type: 'boolean', description: 'show help for this command' },
 ];
 
@@ -59,7 +63,10 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
       const eq = a.indexOf('=');
       const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
       const o = byName.get(name);
-      if (!o) throw new UsageError(`unknown option --${name} for "${spec.name}" (see clip-fields ${spec.name} --help)`);
+      if (!o)
+        throw new UsageError(
+          `unknown option --${name} for "${spec.name}" (see clip-fields ${spec.name} --help)`,
+        );
       if (o.type === 'boolean') {
         if (eq >= 0) throw new UsageError(`--${name} takes no value`);
         options[name] = true;
@@ -71,7 +78,9 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
       else {
         const n = Number(raw);
         if (!Number.isFinite(n) || (o.type === 'int' && !Number.isInteger(n))) {
-          throw new UsageError(`--${name} must be ${o.type === 'int' ? 'an integer' : 'a number'} (got "${raw}")`);
+          throw new UsageError(
+            `--${name} must be ${o.type === 'int' ? 'an integer' : 'a number'} (got "${raw}")`,
+          );
         }
         options[name] = n;
       }
@@ -83,10 +92,13 @@ export function parseArgs(spec: CommandSpec, argv: string[]): Parsed {
   if (!help) {
     const required = (spec.positionals ?? []).filter((p) => p.required).length;
     if (positionals.length < required) {
-      throw new UsageError(`missing ${spec.positionals?.[positionals.length]?.name ?? 'argument'} (usage: ${spec.usage})`);
+      throw new UsageError(
+        `missing ${spec.positionals?.[positionals.length]?.name ?? 'argument'} (usage: ${spec.usage})`,
+      );
     }
     const max = spec.positionals?.length ?? 0;
-    if (positionals.length > max) throw new UsageError(`unexpected argument "${positionals[max]}" (usage: ${spec.usage})`);
+    if (positionals.length > max)
+      throw new UsageError(`unexpected argument "${positionals[max]}" (usage: ${spec.usage})`);
   }
   return { positionals, options, help };
 }
@@ -96,11 +108,13 @@ export function formatHelp(spec: CommandSpec): string {
   if (spec.reserved) lines.push('', 'Not available in this build yet (the name is reserved).');
   if (spec.positionals?.length) {
     lines.push('', 'Arguments:');
-    for (const p of spec.positionals) lines.push(`  ${p.name.padEnd(24)} ${p.description}${p.required ? '' : ' (optional)'}`);
+    for (const p of spec.positionals)
+      lines.push(`  ${p.name.padEnd(24)} ${p.description}${p.required ? '' : ' (optional)'}`);
   }
   lines.push('', 'Options:');
   for (const o of [...spec.options, ...GLOBAL_OPTIONS]) {
-    const flag = o.type === 'boolean' ? `--${o.name}` : `--${o.name} ${o.value ?? (o.type === 'string' ? 'TEXT' : 'N')}`;
+    const flag =
+      o.type === 'boolean' ? `--${o.name}` : `--${o.name} ${o.value ?? (o.type === 'string' ? 'TEXT' : 'N')}`;
     const def = o.default !== undefined && o.type !== 'boolean' ? ` (default ${String(o.default)})` : '';
     lines.push(`  ${flag.padEnd(24)} ${o.description}${def}`);
   }

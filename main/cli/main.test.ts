@@ -20,7 +20,10 @@ describe('clip-fields CLI', () => {
       expect(o.stdout.join('\n')).toContain('--json');
     }
     for (const reserved of ['label', 'train', 'query', 'waypoints', 'eval', 'bench']) {
-      expect(commands.some((c) => c.spec.name === reserved || c.spec.name.startsWith(`${reserved} `)), reserved).toBe(true);
+      expect(
+        commands.some((c) => c.spec.name === reserved || c.spec.name.startsWith(`${reserved} `)),
+        reserved,
+      ).toBe(true);
     }
   });
 

@@ -30,7 +30,13 @@ export function safeSegments(relPath: string): string[] | null {
   } catch {
     return null;
   }
-  if (decoded.includes('\0') || decoded.includes('\\') || decoded.startsWith('/') || /^[a-zA-Z]:/.test(decoded)) return null;
+  if (
+    decoded.includes('\0') ||
+    decoded.includes('\\') ||
+    decoded.startsWith('/') ||
+    /^[a-zA-Z]:/.test(decoded)
+  )
+    return null;
   const segs = decoded.split('/');
   for (const s of segs) {
     if (s === '' || s === '.' || s === '..' || s.includes('%')) return null;
@@ -64,7 +70,11 @@ export async function closeCaptureCache(): Promise<void> {
  * Resolve an asset request for the current project. Real files come from the served folders (with the path
  * kept inside the project, symlinks included); `frame/<N>/<kind>` assets are read from the capture on demand.
  */
-export async function resolveProjectAsset(projectDir: string, relPath: string, summary: ProjectSummary | null): Promise<AssetResponse | null> {
+export async function resolveProjectAsset(
+  projectDir: string,
+  relPath: string,
+  summary: ProjectSummary | null,
+): Promise<AssetResponse | null> {
   const segs = safeSegments(relPath);
   if (!segs) return null;
   if (segs[0] === 'frame' && segs.length === 3) {
@@ -79,7 +89,10 @@ export async function resolveProjectAsset(projectDir: string, relPath: string, s
       }
       case 'depth.f32': {
         const d = await source.readDepth(index);
-        return { bytes: new Uint8Array(d.buffer, d.byteOffset, d.byteLength), mime: 'application/octet-stream' };
+        return {
+          bytes: new Uint8Array(d.buffer, d.byteOffset, d.byteLength),
+          mime: 'application/octet-stream',
+        };
       }
       case 'confidence.u8': {
         const c = await source.readConfidence(index);
@@ -87,7 +100,9 @@ export async function resolveProjectAsset(projectDir: string, relPath: string, s
       }
       case 'labels.u16': {
         const l = await source.readLabels(index);
-        return l ? { bytes: new Uint8Array(l.buffer, l.byteOffset, l.byteLength), mime: 'application/octet-stream' } : null;
+        return l
+          ? { bytes: new Uint8Array(l.buffer, l.byteOffset, l.byteLength), mime: 'application/octet-stream' }
+          : null;
       }
       default:
         return null;

@@ -15,14 +15,20 @@ let base: string;
 async function waitKind(kind: string, timeoutMs = 240_000): Promise<JobInfo> {
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutMs) {
-    const job = core.jobManager!.list().filter((j) => j.kind === kind).at(-1);
+    const job = core
+      .jobManager!.list()
+      .filter((j) => j.kind === kind)
+      .at(-1);
     if (job && ['done', 'failed', 'cancelled'].includes(job.state)) return job;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no ${kind} job ended in time`);
 }
 
-async function call<C extends Parameters<StudioCore['invoke']>[0]>(channel: C, args: unknown): Promise<unknown> {
+async function call<C extends Parameters<StudioCore['invoke']>[0]>(
+  channel: C,
+  args: unknown,
+): Promise<unknown> {
   const r = await core.invoke(channel, args);
   if (!r.ok) throw new Error(`${channel}: ${r.code}: ${r.message}`);
   return r.data;
@@ -38,7 +44,10 @@ beforeAll(async () => {
   expect((await waitKind('import')).state).toBe('done');
   await call('jobs.start', { kind: 'label', params: { labeler: 'ground-truth', point_probability: 1 } });
   expect((await waitKind('label')).state).toBe('done');
-  await call('jobs.start', { kind: 'train', params: { steps: 60, batch_size: 256, eval_every: 30, checkpoint_every: 30 } });
+  await call('jobs.start', {
+    kind: 'train',
+    params: { steps: 60, batch_size: 256, eval_every: 30, checkpoint_every: 30 },
+  });
   const train = await waitKind('train');
   expect(train.error).toBeNull();
   const evaluate = await waitKind('evaluate-field');
@@ -68,22 +77,34 @@ describe('product path on a tiny annotated capture', () => {
 
   it('rejects empty and oversized queries as BAD_ARGS', async () => {
     expect(await core.invoke('query.run', { text: '   ' })).toMatchObject({ ok: false, code: 'BAD_ARGS' });
-    expect(await core.invoke('query.run', { text: 'x'.repeat(5000) })).toMatchObject({ ok: false, code: 'BAD_ARGS' });
+    expect(await core.invoke('query.run', { text: 'x'.repeat(5000) })).toMatchObject({
+      ok: false,
+      code: 'BAD_ARGS',
+    });
   });
 
   it('adds, renames and exports waypoints in the map frame', async () => {
-    let st = (await call('waypoints.add', { name: 'dock', map: { x_m: 0.5, y_m: -0.25, yaw_rad: 1 } })) as ChannelResult<'waypoints.list'>;
+    let st = (await call('waypoints.add', {
+      name: 'dock',
+      map: { x_m: 0.5, y_m: -0.25, yaw_rad: 1 },
+    })) as ChannelResult<'waypoints.list'>;
     expect(st.waypoints).toHaveLength(1);
     expect(st.waypoints[0]!.map.x_m).toBeCloseTo(0.5, 4);
     expect(st.waypoints[0]!.map.yaw_rad).toBeCloseTo(1, 4);
-    st = (await call('waypoints.rename', { id: st.waypoints[0]!.id, name: 'charging dock' })) as ChannelResult<'waypoints.list'>;
+    st = (await call('waypoints.rename', {
+      id: st.waypoints[0]!.id,
+      name: 'charging dock',
+    })) as ChannelResult<'waypoints.list'>;
     expect(st.waypoints[0]!.name).toBe('charging dock');
     const out = path.join(base, 'exports', 'goals.yaml');
     await fs.mkdir(path.dirname(out), { recursive: true });
     const ex = (await call('waypoints.export', { format: 'nav2', out })) as { files: string[] };
     const doc = parseYaml(await fs.readFile(ex.files[0]!, 'utf8')) as unknown;
     expect(JSON.stringify(doc)).toContain('"frame_id":"map"');
-    const occ = (await call('waypoints.export', { format: 'occupancy', out: path.join(base, 'exports', 'map.yaml') })) as { files: string[] };
+    const occ = (await call('waypoints.export', {
+      format: 'occupancy',
+      out: path.join(base, 'exports', 'map.yaml'),
+    })) as { files: string[] };
     expect(occ.files.some((f) => f.endsWith('.pgm'))).toBe(true);
   });
 
@@ -92,7 +113,10 @@ describe('product path on a tiny annotated capture', () => {
     expect(asset?.bytes).toBeDefined();
     const bytes = asset!.bytes!;
     const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
-    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n))) as { width: number; height: number };
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n))) as {
+      width: number;
+      height: number;
+    };
     expect(header.width * header.height).toBeGreaterThan(0);
   });
 });

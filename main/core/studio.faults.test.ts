@@ -53,13 +53,18 @@ describe.skipIf(!FAULTS_ENABLED)('disk full inside a job worker', () => {
       }
       expect(job.state).toBe('failed');
       expect(job.error?.code).toBe('NEEDS_SPACE');
-      expect(job.error?.message).toMatch(/not enough disk space .*(needs [0-9.]+ (B|KiB|MiB), [0-9.]+ (B|KiB|MiB|GiB|TiB) free|[0-9.]+ MiB free on that volume)/);
+      expect(job.error?.message).toMatch(
+        /not enough disk space .*(needs [0-9.]+ (B|KiB|MiB), [0-9.]+ (B|KiB|MiB|GiB|TiB) free|[0-9.]+ MiB free on that volume)/,
+      );
       expect(job.error?.message).toContain(path.join(projectDir, 'labels'));
       expect(diffSnapshots(before, await snapshotProject())).toEqual([]);
       expect(await strayTemps(projectDir)).toEqual([]);
       await responsive();
       // Space is back: the same job now succeeds.
-      expect((await runJob(core, 'label', { labeler: 'ground-truth', point_probability: 1, seed: 100 + nth })).state).toBe('done');
+      expect(
+        (await runJob(core, 'label', { labeler: 'ground-truth', point_probability: 1, seed: 100 + nth }))
+          .state,
+      ).toBe('done');
     }, 120_000);
   }
 });
@@ -76,7 +81,9 @@ describe.skipIf(!FAULTS_ENABLED)('disk full in the host', () => {
       faults.restore();
     }
     expect(r).toMatchObject({ ok: false, code: 'NEEDS_SPACE' });
-    expect(!r.ok && r.message).toMatch(/journal\.json: needs [0-9.]+ (B|KiB), [0-9.]+ (B|KiB|MiB|GiB|TiB) free/);
+    expect(!r.ok && r.message).toMatch(
+      /journal\.json: needs [0-9.]+ (B|KiB), [0-9.]+ (B|KiB|MiB|GiB|TiB) free/,
+    );
     expect(core.jobManager!.list()).toEqual(jobsBefore);
     expect(diffSnapshots(before, await snapshotDir(projectDir))).toEqual([]);
     // A later start runs only its own job.
@@ -139,7 +146,9 @@ describe.skipIf(!FAULTS_ENABLED)('a real full filesystem (tmpfs)', () => {
       expect(r).toMatchObject({ ok: false, code: 'NEEDS_SPACE' });
       expect(!r.ok && r.message).toMatch(/needs [0-9.]+ (B|KiB), [0-9.]+ (B|KiB) free/);
       expect(diffSnapshots(before, await snapshotDir(proj, ['jobs']))).toEqual([]);
-      await expect(fs.access(path.join(proj, 'jobs', 'journal.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(fs.access(path.join(proj, 'jobs', 'journal.json'))).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
       expect(await strayTemps(mnt)).toEqual([]);
       expect((await studio.invoke('jobs.list', {})).ok).toBe(true);
       await fs.rm(filler);

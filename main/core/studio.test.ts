@@ -44,7 +44,12 @@ describe('contract handling in the core', () => {
       fc.integer(),
       fc.string(),
       fc.array(fc.integer()),
-      fc.record({ dir: fc.integer(), id: fc.boolean(), index: fc.string(), kind: fc.constant('no-such-kind') }),
+      fc.record({
+        dir: fc.integer(),
+        id: fc.boolean(),
+        index: fc.string(),
+        kind: fc.constant('no-such-kind'),
+      }),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...withArgs), wrong, async (channel, args) => {
@@ -62,7 +67,10 @@ describe('contract handling in the core', () => {
     const proto = JSON.parse('{"dir":"/tmp/x","__proto__":{"polluted":true}}') as unknown;
     expect(await c.invoke('project.open', proto)).toMatchObject({ ok: false, code: 'BAD_ARGS' });
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
-    expect(await c.invoke('project.create', { dir: 'x'.repeat(10 * 1024 * 1024) })).toMatchObject({ ok: false, code: 'BAD_ARGS' });
+    expect(await c.invoke('project.create', { dir: 'x'.repeat(10 * 1024 * 1024) })).toMatchObject({
+      ok: false,
+      code: 'BAD_ARGS',
+    });
     expect(await c.invoke('jobs.list', { extra: 1 })).toMatchObject({ ok: false, code: 'BAD_ARGS' });
     expect(await fs.readFile(path.join(dir, 'project.json'), 'utf8')).toBe(before);
     expect(await c.invoke('jobs.list', {})).toMatchObject({ ok: true, data: { jobs: [] } });
@@ -80,7 +88,10 @@ describe('contract handling in the core', () => {
   it('says what to do first when there is no project or no capture', async () => {
     const base = await fs.mkdtemp(path.join(os.tmpdir(), 'cfs-core-'));
     const c = new StudioCore({ host: 'web', userDataDir: base, resourcesDir: base });
-    expect(await c.invoke('jobs.start', { kind: 'selftest', params: {} })).toMatchObject({ ok: false, code: 'NO_PROJECT' });
+    expect(await c.invoke('jobs.start', { kind: 'selftest', params: {} })).toMatchObject({
+      ok: false,
+      code: 'NO_PROJECT',
+    });
     await c.invoke('project.create', { dir: path.join(base, 'p') });
     const r = await c.invoke('capture.frames', {});
     expect(r).toMatchObject({ ok: false, code: 'NOT_FOUND' });
@@ -100,8 +111,21 @@ describe('contract handling in the core', () => {
     await fs.mkdir(path.join(dir, 'map'), { recursive: true });
     await fs.writeFile(path.join(dir, 'map', 'map.bin'), 'MAP');
     await fs.symlink('/etc/passwd', path.join(dir, 'map', 'escape.bin'));
-    expect((await c.readAsset('map/map.bin'))?.filePath).toBe(path.join(await fs.realpath(dir), 'map', 'map.bin'));
-    for (const bad of ['project.json', '../x', 'map/../project.json', 'map/%2e%2e/project.json', '/etc/passwd', 'map\\..\\project.json', 'map/escape.bin', 'C:/x', 'map/%252e%252e/x', 'map//map.bin']) {
+    expect((await c.readAsset('map/map.bin'))?.filePath).toBe(
+      path.join(await fs.realpath(dir), 'map', 'map.bin'),
+    );
+    for (const bad of [
+      'project.json',
+      '../x',
+      'map/../project.json',
+      'map/%2e%2e/project.json',
+      '/etc/passwd',
+      'map\\..\\project.json',
+      'map/escape.bin',
+      'C:/x',
+      'map/%252e%252e/x',
+      'map//map.bin',
+    ]) {
       expect(await c.readAsset(bad)).toBeNull();
     }
     await c.dispose();

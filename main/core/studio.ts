@@ -100,12 +100,16 @@ export class StudioCore implements StudioApi {
   }
 
   async invoke(channel: string, args: unknown): Promise<Result<unknown>> {
-    if (!isChannelName(channel)) return errorResult('UNKNOWN_CHANNEL', `unknown channel "${String(channel).slice(0, 100)}"`);
+    if (!isChannelName(channel))
+      return errorResult('UNKNOWN_CHANNEL', `unknown channel "${String(channel).slice(0, 100)}"`);
     const spec = channels[channel];
     const parsed = spec.args.safeParse(args ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return errorResult('BAD_ARGS', `${channel}: ${issue ? `${issue.path.join('.') || '(arguments)'}: ${issue.message}` : 'invalid arguments'}`);
+      return errorResult(
+        'BAD_ARGS',
+        `${channel}: ${issue ? `${issue.path.join('.') || '(arguments)'}: ${issue.message}` : 'invalid arguments'}`,
+      );
     }
     try {
       const handler = this.handlers[channel] as (a: unknown) => Promise<unknown>;
@@ -165,7 +169,11 @@ export class StudioCore implements StudioApi {
     'capture.frame': async ({ index }) => {
       const fi = await this.frameIndex();
       const entry = fi.frames.find((f) => f.index === index);
-      if (!entry) throw new RequestError('NOT_FOUND', `frame ${index} is not in this capture (0..${fi.frames.length - 1})`);
+      if (!entry)
+        throw new RequestError(
+          'NOT_FOUND',
+          `frame ${index} is not in this capture (0..${fi.frames.length - 1})`,
+        );
       const summary = await this.currentSummary();
       const cap = summary?.capture;
       return {
@@ -182,7 +190,9 @@ export class StudioCore implements StudioApi {
       };
     },
     'labels.overview': async () => this.computeCall('labels.overview', {}),
-    'labels.frame': async ({ index }) => ({ detections: await this.computeCall('labels.frame', { frame: index }) }),
+    'labels.frame': async ({ index }) => ({
+      detections: await this.computeCall('labels.frame', { frame: index }),
+    }),
     'labels.edit': async ({ edit }) => {
       const r = await this.computeCall<ChannelResult<'labels.edit'>>('labels.edit', { edit });
       await this.refreshLabelSummary(r);
@@ -212,7 +222,11 @@ export class StudioCore implements StudioApi {
       const { checkpointDirOf } = await import('./field/train-job');
       const cpDir = checkpointDirOf(dir);
       const steps = await listCheckpoints(cpDir);
-      if (!steps.includes(step)) throw new RequestError('NOT_FOUND', `no checkpoint at step ${step} (have ${steps.join(', ') || 'none'})`);
+      if (!steps.includes(step))
+        throw new RequestError(
+          'NOT_FOUND',
+          `no checkpoint at step ${step} (have ${steps.join(', ') || 'none'})`,
+        );
       await writeFileAtomic(path.join(cpDir, 'latest'), `${step}\n`);
       // Rebuild the query cache from the chosen checkpoint.
       return this.requireJobs().start('evaluate-field', {});
@@ -220,13 +234,18 @@ export class StudioCore implements StudioApi {
     'map.info': async () => {
       const s = await this.currentSummary();
       if (!s) throw new RequestError('NO_PROJECT', 'no project is open: create or open one first');
-      if (!s.map) throw new RequestError('NOT_FOUND', 'this project has no map yet: import a capture first (Capture ▸ Import)');
+      if (!s.map)
+        throw new RequestError(
+          'NOT_FOUND',
+          'this project has no map yet: import a capture first (Capture ▸ Import)',
+        );
       return s.map;
     },
   };
 
   private requireProject(): string {
-    if (!this.projectDir) throw new RequestError('NO_PROJECT', 'no project is open: create or open one first');
+    if (!this.projectDir)
+      throw new RequestError('NO_PROJECT', 'no project is open: create or open one first');
     return this.projectDir;
   }
 
@@ -255,7 +274,8 @@ export class StudioCore implements StudioApi {
       spawn: this.spawn,
       emit: (e) => this.emit(e),
       onDone: (job) => this.applyJobResult(abs, job.kind, job.result),
-      onProblem: (p) => this.addProblem({ severity: p.severity, source: p.source, file: p.file, message: p.message }),
+      onProblem: (p) =>
+        this.addProblem({ severity: p.severity, source: p.source, file: p.file, message: p.message }),
     });
     await addRecent(this.options.userDataDir, abs, project.name).catch(() => undefined);
     const summary = summarize(abs, project);
@@ -270,7 +290,19 @@ export class StudioCore implements StudioApi {
       if (!prev) return p;
       const classes: Record<string, number> = {};
       for (const c of o.classes) classes[c.name] = c.points;
-      return { ...p, sections: { ...p.sections, labels: { ...prev, points: o.points, detections: o.detections, classes, updated_at: new Date().toISOString() } } };
+      return {
+        ...p,
+        sections: {
+          ...p.sections,
+          labels: {
+            ...prev,
+            points: o.points,
+            detections: o.detections,
+            classes,
+            updated_at: new Date().toISOString(),
+          },
+        },
+      };
     });
     this.emit({ type: 'project.changed', project: summarize(dir, p) });
   }
@@ -285,7 +317,10 @@ export class StudioCore implements StudioApi {
     }
     if (kind === 'train' && result && typeof result === 'object') {
       const r = result as Record<string, unknown>;
-      const p = await updateProject(dir, (p) => ({ ...p, sections: { ...p.sections, field: { ...r, updated_at: new Date().toISOString() } } }));
+      const p = await updateProject(dir, (p) => ({
+        ...p,
+        sections: { ...p.sections, field: { ...r, updated_at: new Date().toISOString() } },
+      }));
       this.emit({ type: 'project.changed', project: summarize(dir, p) });
       // The query cache is built from the newest checkpoint as a follow-up job.
       if (this.jobs && this.projectDir === dir) await this.jobs.start('evaluate-field', {});
@@ -313,9 +348,16 @@ export class StudioCore implements StudioApi {
     try {
       stat = await fs.stat(file);
     } catch {
-      throw new RequestError('NOT_FOUND', 'this project has no frames yet: import a capture first (Capture ▸ Import)');
+      throw new RequestError(
+        'NOT_FOUND',
+        'this project has no frames yet: import a capture first (Capture ▸ Import)',
+      );
     }
-    if (this.frameIndexCache && this.frameIndexCache.dir === dir && this.frameIndexCache.mtimeMs === stat.mtimeMs) {
+    if (
+      this.frameIndexCache &&
+      this.frameIndexCache.dir === dir &&
+      this.frameIndexCache.mtimeMs === stat.mtimeMs
+    ) {
       return this.frameIndexCache.index;
     }
     const raw = JSON.parse(await fs.readFile(file, 'utf8')) as FrameIndex & { capture?: unknown };
@@ -338,7 +380,9 @@ export class StudioCore implements StudioApi {
     };
     const fn = computed[relPath] ?? (/^query\/heatmap-\d+\.f32$/.test(relPath) ? 'query.heatmap' : null);
     if (fn) {
-      const bytes = await this.compute.call<Uint8Array | null>(fn, { projectDir: this.projectDir, asset: relPath }).catch(() => null);
+      const bytes = await this.compute
+        .call<Uint8Array | null>(fn, { projectDir: this.projectDir, asset: relPath })
+        .catch(() => null);
       return bytes ? { bytes, mime: 'application/octet-stream' } : null;
     }
     const summary = await this.currentSummary().catch(() => null);
@@ -357,10 +401,15 @@ function toErrorResult(err: unknown): Result<never> {
   if (err instanceof RequestError) return errorResult(err.code, err.message);
   if (err instanceof JobRequestError) return errorResult(err.code, err.message);
   if (err instanceof ProjectError) return errorResult(err.code === 'IO' ? 'IO' : err.code, err.message);
-  if (err instanceof CaptureError) return errorResult(err.code === 'TOO_LARGE' ? 'INVALID_INPUT' : err.code, err.message);
+  if (err instanceof CaptureError)
+    return errorResult(err.code === 'TOO_LARGE' ? 'INVALID_INPUT' : err.code, err.message);
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string') {
-    if (e.code === 'ENOSPC') return errorResult('NEEDS_SPACE', e instanceof DiskSpaceError ? e.message : `not enough disk space: ${e.message}`);
+    if (e.code === 'ENOSPC')
+      return errorResult(
+        'NEEDS_SPACE',
+        e instanceof DiskSpaceError ? e.message : `not enough disk space: ${e.message}`,
+      );
     if (e.code === 'ENOENT') return errorResult('NOT_FOUND', e.message);
     if (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS') return errorResult('IO', e.message);
   }
@@ -394,7 +443,11 @@ export async function openDemoProject(core: StudioCore): Promise<void> {
   if (!exists) await createProject(dir, 'Demo apartment');
   const summary = await core.openProjectDir(dir);
   const jobs = core.jobManager;
-  if (!summary.map && jobs && !jobs.list().some((j) => j.kind === 'import' && (j.state === 'running' || j.state === 'queued'))) {
+  if (
+    !summary.map &&
+    jobs &&
+    !jobs.list().some((j) => j.kind === 'import' && (j.state === 'running' || j.state === 'queued'))
+  ) {
     await jobs.start('import', { capture: 'demo:0' });
   }
 }

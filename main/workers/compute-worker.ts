@@ -19,7 +19,9 @@ function send(msg: ComputeResponse): void {
 function onMessage(raw: unknown): void {
   const msg = raw as ComputeRequest;
   void (async () => {
-    const f = Object.prototype.hasOwnProperty.call(computeFunctions, msg.fn) ? computeFunctions[msg.fn] : undefined;
+    const f = Object.prototype.hasOwnProperty.call(computeFunctions, msg.fn)
+      ? computeFunctions[msg.fn]
+      : undefined;
     if (!f) {
       send({ id: msg.id, ok: false, code: 'UNKNOWN_CHANNEL', message: `no compute function ${msg.fn}` });
       return;
@@ -29,7 +31,12 @@ function onMessage(raw: unknown): void {
       send({ id: msg.id, ok: true, data });
     } catch (err) {
       const e = err as Error & { code?: unknown };
-      send({ id: msg.id, ok: false, code: typeof e.code === 'string' ? e.code : 'INTERNAL', message: e.message ?? String(err) });
+      send({
+        id: msg.id,
+        ok: false,
+        code: typeof e.code === 'string' ? e.code : 'INTERNAL',
+        message: e.message ?? String(err),
+      });
     }
   })();
 }

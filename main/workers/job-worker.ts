@@ -81,7 +81,8 @@ async function run(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
         send({ type: 'failed', code: 'NEEDS_SPACE', message: await diskSpaceMessage(err, msg.projectDir) });
         return;
       }
-      const typed: ErrorCode = e.name === 'CaptureError' || e.name === 'ProjectError' ? 'INVALID_INPUT' : 'INTERNAL';
+      const typed: ErrorCode =
+        e.name === 'CaptureError' || e.name === 'ProjectError' ? 'INVALID_INPUT' : 'INTERNAL';
       send({ type: 'failed', code: typed, message: e.message ?? String(err) });
     }
   } finally {

@@ -55,7 +55,15 @@ export const JobKindSchema = z.enum([
 ]);
 export type JobKind = z.infer<typeof JobKindSchema>;
 
-export const JobStateSchema = z.enum(['queued', 'running', 'paused', 'done', 'failed', 'cancelled', 'interrupted']);
+export const JobStateSchema = z.enum([
+  'queued',
+  'running',
+  'paused',
+  'done',
+  'failed',
+  'cancelled',
+  'interrupted',
+]);
 export type JobState = z.infer<typeof JobStateSchema>;
 
 export const JobProgressSchema = z.object({
@@ -143,7 +151,10 @@ export const TrainParamsSchema = z
       })
       .strict()
       .optional(),
-    mlp: z.object({ width: intIn(1, 8192).optional(), depth: intIn(0, 16).optional() }).strict().optional(),
+    mlp: z
+      .object({ width: intIn(1, 8192).optional(), depth: intIn(0, 16).optional() })
+      .strict()
+      .optional(),
     checkpoint_every: intIn(0, 10_000_000).default(500),
     eval_every: intIn(1, 10_000_000).default(200),
     heldout_fraction: z.number().min(0).max(0.5).default(0.05),
@@ -294,7 +305,21 @@ export const RecentProjectSchema = z.object({ dir: z.string(), name: z.string(),
 const labelText = z.string().min(1).max(200);
 /** A label QA edit as the renderer sends it (the log adds id, version and time). */
 export const LabelEditSchema = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('reject-detection'), frame: z.number().int().min(0).max(2 ** 32 - 1), index: z.number().int().min(0).max(2 ** 32 - 1) }).strict(),
+  z
+    .object({
+      op: z.literal('reject-detection'),
+      frame: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1),
+      index: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1),
+    })
+    .strict(),
   z.object({ op: z.literal('reject-class'), label: labelText }).strict(),
   z.object({ op: z.literal('rename-class'), from: labelText, to: labelText }).strict(),
   z.object({ op: z.literal('class-weight'), label: labelText, weight: z.number().min(0).max(100) }).strict(),
@@ -307,10 +332,27 @@ export const LabelsOverviewSchema = z.object({
   encoders: z.object({ language: z.string(), vision: z.string().nullable() }),
   threshold: z.number(),
   frames: z.array(z.number().int()),
-  classes: z.array(z.object({ name: z.string(), points: z.number(), detections: z.number(), mean_score: z.number(), weight: z.number() })),
+  classes: z.array(
+    z.object({
+      name: z.string(),
+      points: z.number(),
+      detections: z.number(),
+      mean_score: z.number(),
+      weight: z.number(),
+    }),
+  ),
   rejected_classes: z.array(z.string()),
   edits: z.array(z.object({ id: z.string(), op: z.string(), text: z.string(), at: z.string() })),
-  quality: z.array(z.object({ label: z.string(), precision: z.number().nullable(), recall: z.number().nullable(), labeled: z.number() })).nullable(),
+  quality: z
+    .array(
+      z.object({
+        label: z.string(),
+        precision: z.number().nullable(),
+        recall: z.number().nullable(),
+        labeled: z.number(),
+      }),
+    )
+    .nullable(),
   point_accuracy: z.number().nullable(),
   points: z.number(),
   detections: z.number(),
@@ -353,7 +395,14 @@ export const QueryHitSchema = z.object({
   points: z.number().int(),
   support_frames: z.array(z.object({ frame: z.number().int(), points: z.number().int() })),
   detections: z.array(
-    z.object({ detection_id: z.number(), frame: z.number(), label: z.string(), score: z.number(), box_px: z.tuple([z.number(), z.number(), z.number(), z.number()]), points: z.number() }),
+    z.object({
+      detection_id: z.number(),
+      frame: z.number(),
+      label: z.string(),
+      score: z.number(),
+      box_px: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+      points: z.number(),
+    }),
   ),
   instance_id: z.number().int().nullable(),
   instance_label: z.string().nullable(),
@@ -397,7 +446,9 @@ export const WaypointsStateSchema = z.object({
 });
 
 export const FieldStatusSchema = z.object({
-  checkpoints: z.array(z.object({ step: z.number().int(), heldout_accuracy: z.number().nullable(), engine: z.string() })),
+  checkpoints: z.array(
+    z.object({ step: z.number().int(), heldout_accuracy: z.number().nullable(), engine: z.string() }),
+  ),
   latest: z.number().int().nullable(),
   query_cache: z.boolean(),
 });
@@ -423,9 +474,7 @@ export const channels = {
   'project.current': { args: none, result: ProjectSummarySchema.nullable() },
   'project.recent': { args: none, result: z.object({ items: z.array(RecentProjectSchema) }) },
   'jobs.start': {
-    args: z
-      .object({ kind: JobKindSchema, params: z.record(z.string(), z.unknown()).default({}) })
-      .strict(),
+    args: z.object({ kind: JobKindSchema, params: z.record(z.string(), z.unknown()).default({}) }).strict(),
     result: JobInfoSchema,
   },
   'jobs.cancel': { args: jobId, result: JobInfoSchema },
@@ -453,7 +502,11 @@ export const channels = {
   'query.run': {
     args: z
       .object({
-        text: z.string().trim().min(1, 'type what to look for').max(1000, 'queries are limited to 1000 characters'),
+        text: z
+          .string()
+          .trim()
+          .min(1, 'type what to look for')
+          .max(1000, 'queries are limited to 1000 characters'),
         mode: QueryModeSchema.default('auto'),
         weight: z.number().min(0).max(1).optional(),
         top: z.number().int().min(1).max(50).default(5),
@@ -479,32 +532,55 @@ export const channels = {
     ]),
     result: WaypointsStateSchema,
   },
-  'waypoints.rename': { args: z.object({ id: waypointId, name: waypointName }).strict(), result: WaypointsStateSchema },
-  'waypoints.move': { args: z.object({ id: waypointId, map: mapPose }).strict(), result: WaypointsStateSchema },
-  'waypoints.reorder': { args: z.object({ ids: z.array(waypointId).max(10_000) }).strict(), result: WaypointsStateSchema },
+  'waypoints.rename': {
+    args: z.object({ id: waypointId, name: waypointName }).strict(),
+    result: WaypointsStateSchema,
+  },
+  'waypoints.move': {
+    args: z.object({ id: waypointId, map: mapPose }).strict(),
+    result: WaypointsStateSchema,
+  },
+  'waypoints.reorder': {
+    args: z.object({ ids: z.array(waypointId).max(10_000) }).strict(),
+    result: WaypointsStateSchema,
+  },
   'waypoints.delete': { args: z.object({ id: waypointId }).strict(), result: WaypointsStateSchema },
   'waypoints.export': {
     args: z
-      .object({ format: z.enum(['json', 'nav2', 'csv', 'occupancy', 'ply']), out: pathStr, query: z.string().min(1).max(1000).optional() })
+      .object({
+        format: z.enum(['json', 'nav2', 'csv', 'occupancy', 'ply']),
+        out: pathStr,
+        query: z.string().min(1).max(1000).optional(),
+      })
       .strict(),
     result: z.object({ files: z.array(z.string()) }),
   },
   'waypoints.send': {
     args: z
       .object({
-        url: z.string().max(500).regex(/^wss?:\/\/[^\s]+$/, 'must be a ws:// or wss:// URL'),
+        url: z
+          .string()
+          .max(500)
+          .regex(/^wss?:\/\/[^\s]+$/, 'must be a ws:// or wss:// URL'),
         topic: z.string().max(200).optional(),
         action: z.boolean().optional(),
       })
       .strict(),
-    result: z.object({ url: z.string(), topic: z.string(), published: z.array(z.object({ id: z.string(), name: z.string() })) }),
+    result: z.object({
+      url: z.string(),
+      topic: z.string(),
+      published: z.array(z.object({ id: z.string(), name: z.string() })),
+    }),
   },
   'field.use': {
     args: z.object({ step: z.number().int().min(0).max(1e12) }).strict(),
     result: JobInfoSchema,
   },
   'report.generate': { args: none, result: z.object({ asset: z.string(), bytes: z.number() }) },
-  'mapframe.set': { args: z.object({ origin_m: vec2, yaw_rad: finite }).strict(), result: WaypointsStateSchema },
+  'mapframe.set': {
+    args: z.object({ origin_m: vec2, yaw_rad: finite }).strict(),
+    result: WaypointsStateSchema,
+  },
 } as const;
 
 export type Channels = typeof channels;

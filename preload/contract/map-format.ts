@@ -109,9 +109,16 @@ function layoutFor(n: number, m: number, idBytes: number): SectionLayout {
 /** Bounds of `positions` (zeros when empty). */
 export function computeBounds(positions: Float32Array, count: number): { min: Vec3; max: Vec3 } {
   if (count === 0) return { min: [0, 0, 0], max: [0, 0, 0] };
-  let x0 = Infinity, y0 = Infinity, z0 = Infinity, x1 = -Infinity, y1 = -Infinity, z1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    z0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity,
+    z1 = -Infinity;
   for (let i = 0; i < count; i++) {
-    const x = positions[3 * i]!, y = positions[3 * i + 1]!, z = positions[3 * i + 2]!;
+    const x = positions[3 * i]!,
+      y = positions[3 * i + 1]!,
+      z = positions[3 * i + 2]!;
     if (x < x0) x0 = x;
     if (x > x1) x1 = x;
     if (y < y0) y0 = y;
@@ -127,7 +134,12 @@ export function encodeMap(map: PointMap, file = 'map.bin'): Uint8Array<ArrayBuff
   const n = map.count;
   const m = map.frameIds.length;
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new MapFormatError(file, `bad point count ${n}`);
-  if (map.positions.length !== 3 * n || map.colors.length !== 3 * n || map.frameCounts.length !== n || map.frameOffsets.length !== n + 1) {
+  if (
+    map.positions.length !== 3 * n ||
+    map.colors.length !== 3 * n ||
+    map.frameCounts.length !== n ||
+    map.frameOffsets.length !== n + 1
+  ) {
     throw new MapFormatError(file, 'array lengths do not match the point count');
   }
   const idsU32 = map.frameIds instanceof Uint32Array;
@@ -167,7 +179,8 @@ export function encodeMap(map: PointMap, file = 'map.bin'): Uint8Array<ArrayBuff
     } else {
       // Big-endian hosts: write element by element in little-endian.
       const bpe = (arr as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-      for (let i = 0; i < src.length; i += bpe) for (let k = 0; k < bpe; k++) u8[off + i + k] = src[i + bpe - 1 - k]!;
+      for (let i = 0; i < src.length; i += bpe)
+        for (let k = 0; k < bpe; k++) u8[off + i + k] = src[i + bpe - 1 - k]!;
     }
   };
   put(lay.xyz, map.positions);
@@ -194,7 +207,12 @@ function readView<T extends Float32Array | Uint16Array | Uint32Array>(
   const bpe = Ctor.BYTES_PER_ELEMENT;
   for (let i = 0; i < length; i++) {
     const p = offset + i * bpe;
-    out[i] = bpe === 2 ? dv.getUint16(p, true) : out instanceof Float32Array ? dv.getFloat32(p, true) : dv.getUint32(p, true);
+    out[i] =
+      bpe === 2
+        ? dv.getUint16(p, true)
+        : out instanceof Float32Array
+          ? dv.getFloat32(p, true)
+          : dv.getUint32(p, true);
   }
   return out;
 }
@@ -248,7 +266,8 @@ export function parseMap(input: ArrayBuffer | ArrayBufferView, file = 'map.bin')
     const up: Vec3 = [f32(60), f32(64), f32(68)];
     const height = f32(72);
     const norm = Math.hypot(up[0], up[1], up[2]);
-    if (!Number.isFinite(height) || !(Math.abs(norm - 1) < 1e-3)) fail('bad floor (up must be a unit vector, height finite)');
+    if (!Number.isFinite(height) || !(Math.abs(norm - 1) < 1e-3))
+      fail('bad floor (up must be a unit vector, height finite)');
     floor = { up, height };
   }
   const idBytes = flags & FLAG_IDS_U32 ? 4 : 2;
@@ -263,13 +282,17 @@ export function parseMap(input: ArrayBuffer | ArrayBufferView, file = 'map.bin')
   if (total !== lay.total) fail(`header says ${total} bytes but the counts need ${lay.total}`);
   if (length < lay.total) fail(`truncated: ${length} bytes, expected ${lay.total}`);
   if (length > lay.total) fail(`${length - lay.total} unexpected trailing bytes`);
-  for (let o = 100; o < MAP_HEADER_BYTES; o++) if (dv.getUint8(o) !== 0) fail('reserved header bytes are not zero');
+  for (let o = 100; o < MAP_HEADER_BYTES; o++)
+    if (dv.getUint8(o) !== 0) fail('reserved header bytes are not zero');
 
   const positions = readView(Float32Array, buffer, base, lay.xyz, 3 * n, dv);
   const colors = new Uint8Array(buffer, base + lay.rgb, 3 * n);
   const frameCounts = readView(Uint16Array, buffer, base, lay.counts, n, dv);
   const frameOffsets = readView(Uint32Array, buffer, base, lay.offsets, n + 1, dv);
-  const frameIds = idBytes === 4 ? readView(Uint32Array, buffer, base, lay.ids, m, dv) : readView(Uint16Array, buffer, base, lay.ids, m, dv);
+  const frameIds =
+    idBytes === 4
+      ? readView(Uint32Array, buffer, base, lay.ids, m, dv)
+      : readView(Uint16Array, buffer, base, lay.ids, m, dv);
 
   // Points: finite and inside the bounds (with float slack).
   if (n === 0) {
@@ -279,16 +302,20 @@ export function parseMap(input: ArrayBuffer | ArrayBufferView, file = 'map.bin')
   const [lx, ly, lz] = [min[0] - slack[0]!, min[1] - slack[1]!, min[2] - slack[2]!];
   const [hx, hy, hz] = [max[0] + slack[0]!, max[1] + slack[1]!, max[2] + slack[2]!];
   for (let i = 0; i < n; i++) {
-    const x = positions[3 * i]!, y = positions[3 * i + 1]!, z = positions[3 * i + 2]!;
+    const x = positions[3 * i]!,
+      y = positions[3 * i + 1]!,
+      z = positions[3 * i + 2]!;
     // NaN fails every comparison, so `!(a <= b)` rejects it too.
-    if (!(x >= lx && x <= hx && y >= ly && y <= hy && z >= lz && z <= hz)) fail(`point ${i} is not finite or lies outside the bounds`);
+    if (!(x >= lx && x <= hx && y >= ly && y <= hy && z >= lz && z <= hz))
+      fail(`point ${i} is not finite or lies outside the bounds`);
   }
   // CSR: starts at 0, ends at M, non-decreasing, at most MAX_FRAMES_PER_POINT per point and no more than
   // the frame count; ids strictly increasing within a point and below F.
   if (frameOffsets[0] !== 0) fail('frame_offsets[0] must be 0');
   if (frameOffsets[n] !== m) fail(`frame_offsets[N] = ${frameOffsets[n]} but M = ${m}`);
   for (let i = 0; i < n; i++) {
-    const a = frameOffsets[i]!, b = frameOffsets[i + 1]!;
+    const a = frameOffsets[i]!,
+      b = frameOffsets[i + 1]!;
     if (b < a) fail(`frame_offsets decrease at point ${i}`);
     const len = b - a;
     if (len > MAX_FRAMES_PER_POINT) fail(`point ${i} lists ${len} frames (max ${MAX_FRAMES_PER_POINT})`);

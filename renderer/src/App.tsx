@@ -22,12 +22,25 @@ const PANE_VIEWS: Record<PaneId, () => ReactNode> = {
   report: () => <ReportPane />,
 };
 
-const PANE_ICONS: Record<PaneId, string> = { capture: '◉', labels: '◧', training: '◔', query: '⌕', waypoints: '⚑', report: '▤' };
+const PANE_ICONS: Record<PaneId, string> = {
+  capture: '◉',
+  labels: '◧',
+  training: '◔',
+  query: '⌕',
+  waypoints: '⚑',
+  report: '▤',
+};
 
 function useShortcuts(): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      const action = shortcutFor({ key: e.key, ctrlKey: e.ctrlKey, metaKey: e.metaKey, altKey: e.altKey, inTextField: isTextField(document.activeElement) });
+      const action = shortcutFor({
+        key: e.key,
+        ctrlKey: e.ctrlKey,
+        metaKey: e.metaKey,
+        altKey: e.altKey,
+        inTextField: isTextField(document.activeElement),
+      });
       if (!action) return;
       const app = useApp.getState();
       if (app.dialog && action.type !== 'escape' && action.type !== 'open-project') return;
@@ -92,7 +105,8 @@ function ConnectionBanner() {
   if (connection === 'open') return null;
   return (
     <div className="banner banner-error" role="status" data-testid="disconnected-banner">
-      Disconnected from the studio — reconnecting{attempt > 1 ? ` (attempt ${attempt})` : ''}… Actions made now will fail.
+      Disconnected from the studio — reconnecting{attempt > 1 ? ` (attempt ${attempt})` : ''}… Actions made
+      now will fail.
     </div>
   );
 }
@@ -104,7 +118,12 @@ function Notice() {
   return (
     <div className={`banner banner-${notice.kind}`} role="alert" data-testid="notice">
       <span>{notice.text}</span>
-      <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => useApp.getState().setNotice(null)}>
+      <button
+        type="button"
+        className="icon-button"
+        aria-label="Dismiss"
+        onClick={() => useApp.getState().setNotice(null)}
+      >
         ×
       </button>
     </div>

@@ -18,7 +18,9 @@ export const diag = {
    * Client (CSS px) coordinates of a frame's camera centre in the 3D viewport, or null when no
    * viewport is shown or it is behind the camera. `position` indexes capture.frames' list.
    */
-  frameScreenPosition: ((_position: number): { x: number; y: number } | null => null) as (position: number) => { x: number; y: number } | null,
+  frameScreenPosition: ((_position: number): { x: number; y: number } | null => null) as (
+    position: number,
+  ) => { x: number; y: number } | null,
 };
 
 export type StudioTestHooks = Readonly<typeof diag>;

@@ -9,7 +9,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const svg = await readFile(path.join(here, 'icon.svg'));
 for (const size of [16, 32, 48, 64, 128, 256, 512, 1024]) {
   const out = path.join(here, `${size}x${size}.png`);
-  await sharp(svg, { density: Math.max(72, (72 * size) / 1024 * 4) })
+  await sharp(svg, { density: Math.max(72, ((72 * size) / 1024) * 4) })
     .resize(size, size)
     .png({ compressionLevel: 9 })
     .toFile(out);

@@ -46,7 +46,11 @@ export async function registeredSuites(): Promise<BenchSuite[]> {
     { id: 'lzfse', run: async (o) => (await import('../capture/lzfse/bench')).benchLzfse(o) },
     {
       id: 'import',
-      run: async (o) => (await import('../map/bench')).benchImport({ repeats: o.quick ? 1 : Math.min(o.repeats, 3), ...(o.quick ? { frames: 60 } : {}) }),
+      run: async (o) =>
+        (await import('../map/bench')).benchImport({
+          repeats: o.quick ? 1 : Math.min(o.repeats, 3),
+          ...(o.quick ? { frames: 60 } : {}),
+        }),
     },
     { id: 'labeling', run: async (o) => (await import('../labeling/bench')).benchLabeling(o) },
     { id: 'training', run: async (o) => (await import('../field/bench')).benchTraining(o) },
@@ -124,9 +128,21 @@ export async function runBench(opts: {
     }
   }
   const header = ['suite', 'benchmark', 'median', 'min', 'max', 'unit', 'runs', 'vs prev'];
-  const table = rows.map((r) => [r.suite, r.name, fmt(r.median), fmt(r.min), fmt(r.max), r.unit, String(r.runs), r.ratio_to_previous === null ? '-' : `${r.ratio_to_previous.toFixed(2)}x`]);
+  const table = rows.map((r) => [
+    r.suite,
+    r.name,
+    fmt(r.median),
+    fmt(r.min),
+    fmt(r.max),
+    r.unit,
+    String(r.runs),
+    r.ratio_to_previous === null ? '-' : `${r.ratio_to_previous.toFixed(2)}x`,
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => (row[i] as string).length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ');
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 2 && i <= 4 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+      .join('  ');
   opts.print('');
   opts.print(line(header));
   opts.print(widths.map((w) => '-'.repeat(w)).join('  '));
@@ -134,7 +150,13 @@ export async function runBench(opts: {
   await fs.mkdir(opts.outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = path.join(opts.outDir, `${stamp}-${os.hostname().replace(/[^a-zA-Z0-9_-]/g, '_')}.json`);
-  await writeJsonAtomic(file, { created_at: new Date().toISOString(), quick: opts.quick, repeats, machine: machineInfo(), rows });
+  await writeJsonAtomic(file, {
+    created_at: new Date().toISOString(),
+    quick: opts.quick,
+    repeats,
+    machine: machineInfo(),
+    rows,
+  });
   opts.print('');
   opts.print(`wrote ${file}`);
   return { rows, file };

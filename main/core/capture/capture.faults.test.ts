@@ -41,7 +41,8 @@ async function tinyEntries(opts: TinyCaptureOptions = {}): Promise<HandZipEntry[
   const zip = await ZipReader.fromBuffer(bytes, 'tiny.r3d');
   try {
     const out: HandZipEntry[] = [];
-    for (const name of zip.names()) out.push({ name, data: await zip.read(name, 64 * MIB), method: name === 'metadata' ? 8 : 0 });
+    for (const name of zip.names())
+      out.push({ name, data: await zip.read(name, 64 * MIB), method: name === 'metadata' ? 8 : 0 });
     return out;
   } finally {
     await zip.close();
@@ -53,19 +54,50 @@ const depthBytes = (n: number) => encodeLzfse(new Uint8Array(new Float32Array(n)
 type Hostile = { name: string; build: () => Promise<Uint8Array>; code: RegExp; reason: RegExp };
 
 const HOSTILE: Hostile[] = [
-  { name: 'zip slip ../', build: async () => buildZip([...(await tinyEntries()), { name: '../../evil.txt', data: new Uint8Array(4) }]), code: /INVALID_INPUT/, reason: /'\.\.' in entry name/ },
-  { name: 'absolute entry', build: async () => buildZip([...(await tinyEntries()), { name: '/etc/evil', data: new Uint8Array(4) }]), code: /INVALID_INPUT/, reason: /absolute entry name/ },
-  { name: 'drive-letter entry', build: async () => buildZip([...(await tinyEntries()), { name: 'C:/Windows/evil', data: new Uint8Array(4) }]), code: /INVALID_INPUT/, reason: /absolute entry name/ },
-  { name: 'backslash drive entry', build: async () => buildZip([...(await tinyEntries()), { name: 'C:\\evil', data: new Uint8Array(4) }]), code: /INVALID_INPUT/, reason: /backslash|absolute/ },
+  {
+    name: 'zip slip ../',
+    build: async () =>
+      buildZip([...(await tinyEntries()), { name: '../../evil.txt', data: new Uint8Array(4) }]),
+    code: /INVALID_INPUT/,
+    reason: /'\.\.' in entry name/,
+  },
+  {
+    name: 'absolute entry',
+    build: async () => buildZip([...(await tinyEntries()), { name: '/etc/evil', data: new Uint8Array(4) }]),
+    code: /INVALID_INPUT/,
+    reason: /absolute entry name/,
+  },
+  {
+    name: 'drive-letter entry',
+    build: async () =>
+      buildZip([...(await tinyEntries()), { name: 'C:/Windows/evil', data: new Uint8Array(4) }]),
+    code: /INVALID_INPUT/,
+    reason: /absolute entry name/,
+  },
+  {
+    name: 'backslash drive entry',
+    build: async () => buildZip([...(await tinyEntries()), { name: 'C:\\evil', data: new Uint8Array(4) }]),
+    code: /INVALID_INPUT/,
+    reason: /backslash|absolute/,
+  },
   {
     name: 'symlink entry',
-    build: async () => buildZip([...(await tinyEntries()), { name: 'rgbd/link', data: new TextEncoder().encode('/etc/passwd'), externalAttrs: (0o120777 << 16) >>> 0 }]),
+    build: async () =>
+      buildZip([
+        ...(await tinyEntries()),
+        {
+          name: 'rgbd/link',
+          data: new TextEncoder().encode('/etc/passwd'),
+          externalAttrs: (0o120777 << 16) >>> 0,
+        },
+      ]),
     code: /INVALID_INPUT/,
     reason: /symbolic-link/,
   },
   {
     name: '100k entries',
-    build: async () => buildZip(Array.from({ length: 100_000 }, (_, i) => ({ name: `junk/${i}`, data: new Uint8Array(0) }))),
+    build: async () =>
+      buildZip(Array.from({ length: 100_000 }, (_, i) => ({ name: `junk/${i}`, data: new Uint8Array(0) }))),
     code: /NOT_FOUND|INVALID_INPUT/,
     reason: /metadata/,
   },
@@ -99,7 +131,10 @@ const HOSTILE: Hostile[] = [
     name: 'bomb with a lying small size',
     build: async () => {
       const e = (await tinyEntries()).filter((x) => x.name !== 'metadata');
-      return buildZip([{ name: 'metadata', data: new Uint8Array(50 * MIB).fill(0x20), method: 8, declaredSize: 100 }, ...e]);
+      return buildZip([
+        { name: 'metadata', data: new Uint8Array(50 * MIB).fill(0x20), method: 8, declaredSize: 100 },
+        ...e,
+      ]);
     },
     code: /INVALID_INPUT|TOO_LARGE/,
     reason: /produces more than 100 bytes/,
@@ -108,7 +143,8 @@ const HOSTILE: Hostile[] = [
     name: 'truncated JPEGs',
     build: async () => {
       const e = await tinyEntries();
-      for (const x of e) if (x.name.endsWith('.jpg')) x.data = x.data.subarray(0, Math.floor(x.data.length / 3));
+      for (const x of e)
+        if (x.name.endsWith('.jpg')) x.data = x.data.subarray(0, Math.floor(x.data.length / 3));
       return buildZip(e);
     },
     code: /INVALID_INPUT/,
@@ -126,7 +162,13 @@ const HOSTILE: Hostile[] = [
   },
   {
     name: 'NaN poses (JSON null)',
-    build: async () => (await buildTinyR3d({ frames: 2, mutateMetadata: (m) => ((m['poses'] as number[][])[1] = [NaN, 0, 0, 1, 0, 0, 0]) })).bytes,
+    build: async () =>
+      (
+        await buildTinyR3d({
+          frames: 2,
+          mutateMetadata: (m) => ((m['poses'] as number[][])[1] = [NaN, 0, 0, 1, 0, 0, 0]),
+        })
+      ).bytes,
     code: /INVALID_INPUT/,
     reason: /NaN, infinite or non-numeric/,
   },
@@ -135,7 +177,9 @@ const HOSTILE: Hostile[] = [
     build: async () => {
       const e = await tinyEntries();
       const meta = e.find((x) => x.name === 'metadata')!;
-      meta.data = new TextEncoder().encode(new TextDecoder().decode(meta.data).replace(/"poses":\[\[[^\]]*\]/, '"poses":[[NaN,0,0,1,0,0,0]'));
+      meta.data = new TextEncoder().encode(
+        new TextDecoder().decode(meta.data).replace(/"poses":\[\[[^\]]*\]/, '"poses":[[NaN,0,0,1,0,0,0]'),
+      );
       return buildZip(e);
     },
     code: /INVALID_INPUT/,
@@ -203,9 +247,13 @@ describe.skipIf(!FAULTS_ENABLED)('hostile captures', () => {
       const t0 = performance.now();
       const job = await runJob(core, 'import', { capture: files.get(h.name)! }, 60_000);
       expect(job.state, h.name).toBe('failed');
-      expect(job.error?.code, `${h.name}: ${job.error?.message}`).toMatch(/INVALID_INPUT|UNSUPPORTED|NOT_FOUND/);
+      expect(job.error?.code, `${h.name}: ${job.error?.message}`).toMatch(
+        /INVALID_INPUT|UNSUPPORTED|NOT_FOUND/,
+      );
       expect(job.error?.message).toContain(path.basename(files.get(h.name)!, '.r3d'));
-      expect(performance.now() - t0).toBeLessThan(h.name === '100k entries' ? WALL_LIMIT_100K_MS : WALL_LIMIT_MS);
+      expect(performance.now() - t0).toBeLessThan(
+        h.name === '100k entries' ? WALL_LIMIT_100K_MS : WALL_LIMIT_MS,
+      );
       expect(diffSnapshots(before, await snapshotDir(projectDir, ['jobs'])), h.name).toEqual([]);
     }
     expect((await core.invoke('app.info', {})).ok).toBe(true);

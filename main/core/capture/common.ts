@@ -19,17 +19,26 @@ export const DEFAULT_MAX_FRAMES = 200_000;
 /** Largest accepted image side, in pixels. */
 export const MAX_IMAGE_SIDE = 16384;
 
-export function resolveLimits(opts: CaptureOpenOptions | undefined): { maxEntries: number; maxBytes: number } {
+export function resolveLimits(opts: CaptureOpenOptions | undefined): {
+  maxEntries: number;
+  maxBytes: number;
+} {
   const maxEntries = opts?.maxEntries ?? DEFAULT_MAX_FRAMES;
   const maxBytes = opts?.maxBytes ?? DEFAULT_MAX_BYTES;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
-  if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new RangeError('maxBytes must be a positive integer');
+  if (!Number.isInteger(maxEntries) || maxEntries < 1)
+    throw new RangeError('maxEntries must be a positive integer');
+  if (!Number.isInteger(maxBytes) || maxBytes < 1)
+    throw new RangeError('maxBytes must be a positive integer');
   return { maxEntries, maxBytes };
 }
 
 export function checkFrameIndex(index: number, frameCount: number, file: string): void {
   if (!Number.isInteger(index) || index < 0 || index >= frameCount) {
-    throw new CaptureError('INVALID_INPUT', file, `frame index ${index} is out of range (capture has ${frameCount} frames)`);
+    throw new CaptureError(
+      'INVALID_INPUT',
+      file,
+      `frame index ${index} is out of range (capture has ${frameCount} frames)`,
+    );
   }
 }
 
@@ -54,7 +63,15 @@ export function mul4(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
  * Rigid transform (row-major 4x4) from a Hamilton quaternion (qx,qy,qz,qw) and a translation.
  * The quaternion must already be unit length.
  */
-export function rigidFromQuaternion(qx: number, qy: number, qz: number, qw: number, px: number, py: number, pz: number): Float64Array {
+export function rigidFromQuaternion(
+  qx: number,
+  qy: number,
+  qz: number,
+  qw: number,
+  px: number,
+  py: number,
+  pz: number,
+): Float64Array {
   const m = new Float64Array(16);
   m[0] = 1 - 2 * (qy * qy + qz * qz);
   m[1] = 2 * (qx * qy - qz * qw);
@@ -82,7 +99,12 @@ export const MAX_TRANSLATION_M = 1e5;
 export function rigidProblem(m: ArrayLike<number>): string | null {
   if (m.length !== 16) return 'must have 16 numbers';
   for (let i = 0; i < 16; i++) if (!Number.isFinite(m[i])) return 'has a NaN or infinite entry';
-  if (Math.abs(m[12]!) > 1e-6 || Math.abs(m[13]!) > 1e-6 || Math.abs(m[14]!) > 1e-6 || Math.abs(m[15]! - 1) > 1e-6) {
+  if (
+    Math.abs(m[12]!) > 1e-6 ||
+    Math.abs(m[13]!) > 1e-6 ||
+    Math.abs(m[14]!) > 1e-6 ||
+    Math.abs(m[15]! - 1) > 1e-6
+  ) {
     return 'last row is not (0, 0, 0, 1)';
   }
   for (let a = 0; a < 3; a++) {
@@ -93,9 +115,12 @@ export function rigidProblem(m: ArrayLike<number>): string | null {
     }
   }
   const det =
-    m[0]! * (m[5]! * m[10]! - m[6]! * m[9]!) - m[1]! * (m[4]! * m[10]! - m[6]! * m[8]!) + m[2]! * (m[4]! * m[9]! - m[5]! * m[8]!);
+    m[0]! * (m[5]! * m[10]! - m[6]! * m[9]!) -
+    m[1]! * (m[4]! * m[10]! - m[6]! * m[8]!) +
+    m[2]! * (m[4]! * m[9]! - m[5]! * m[8]!);
   if (det < 0) return 'rotation part is a reflection (determinant -1)';
-  if (Math.hypot(m[3]!, m[7]!, m[11]!) > MAX_TRANSLATION_M) return `translation is larger than ${MAX_TRANSLATION_M} m`;
+  if (Math.hypot(m[3]!, m[7]!, m[11]!) > MAX_TRANSLATION_M)
+    return `translation is larger than ${MAX_TRANSLATION_M} m`;
   return null;
 }
 
@@ -121,13 +146,19 @@ export function sanitizeDepth(depth_m: Float32Array): Float32Array {
 /** Little-endian float32 bytes -> a fresh, aligned Float32Array. */
 export function float32FromBytes(bytes: Uint8Array): Float32Array {
   const n = bytes.length >> 2;
-  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + n * 4));
+  if (bytes.byteOffset % 4 === 0)
+    return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + n * 4));
   return new Float32Array(bytes.slice(0, n * 4).buffer);
 }
 
 export function checkConfidence(conf: Uint8Array, file: string): Uint8Array {
   for (let i = 0; i < conf.length; i++) {
-    if (conf[i]! > 2) throw new CaptureError('INVALID_INPUT', file, `confidence value ${conf[i]} at pixel ${i} (expected 0, 1 or 2)`);
+    if (conf[i]! > 2)
+      throw new CaptureError(
+        'INVALID_INPUT',
+        file,
+        `confidence value ${conf[i]} at pixel ${i} (expected 0, 1 or 2)`,
+      );
   }
   return conf;
 }
@@ -140,13 +171,17 @@ export function parseInstances(json: unknown, file: string): Map<number, Instanc
   const bad = (reason: string): CaptureError => new CaptureError('INVALID_INPUT', file, reason);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad('must be a JSON object');
   const inst = (json as Record<string, unknown>)['instances'];
-  if (typeof inst !== 'object' || inst === null || Array.isArray(inst)) throw bad('"instances" must be an object of id -> {"class": name}');
+  if (typeof inst !== 'object' || inst === null || Array.isArray(inst))
+    throw bad('"instances" must be an object of id -> {"class": name}');
   const out = new Map<number, InstanceInfo>();
   for (const [key, value] of Object.entries(inst as Record<string, unknown>)) {
-    if (!/^[1-9][0-9]{0,4}$/.test(key) || Number(key) > 65535) throw bad(`instance id "${key}" is not an integer in 1..65535`);
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad(`instance ${key} must be an object`);
+    if (!/^[1-9][0-9]{0,4}$/.test(key) || Number(key) > 65535)
+      throw bad(`instance id "${key}" is not an integer in 1..65535`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw bad(`instance ${key} must be an object`);
     const cls = (value as Record<string, unknown>)['class'];
-    if (typeof cls !== 'string' || cls.trim().length === 0 || cls.length > 200) throw bad(`instance ${key} needs a non-empty "class" string (<= 200 chars)`);
+    if (typeof cls !== 'string' || cls.trim().length === 0 || cls.length > 200)
+      throw bad(`instance ${key} needs a non-empty "class" string (<= 200 chars)`);
     out.set(Number(key), { class: cls });
   }
   return out;

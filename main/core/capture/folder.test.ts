@@ -61,7 +61,8 @@ describe('plain folder round trip', () => {
     expect(src.info.instances!.get(2)).toEqual({ class: 'table' });
     expect(src.info.depthIntrinsics).toEqual(truth.depthIntrinsics);
     for (let i = 0; i < 4; i++) {
-      for (let k = 0; k < 16; k++) expect(src.poses[i]!.world_from_camera[k]).toBeCloseTo(truth.world_from_camera[i]![k]!, 12);
+      for (let k = 0; k < 16; k++)
+        expect(src.poses[i]!.world_from_camera[k]).toBeCloseTo(truth.world_from_camera[i]![k]!, 12);
       const d = await src.readDepth(i);
       for (let k = 0; k < d.length; k++) expect(Math.abs(d[k]! - truth.depth_m[i]![k]!)).toBeLessThan(1e-6);
       expect(await src.readConfidence(i)).toEqual(truth.confidence[i]);
@@ -78,7 +79,9 @@ describe('plain folder round trip', () => {
     await writeTinyFolder(dirB, { convention: 'arkit', frames: 3 });
     const a = await openFolder(dirA);
     const b = await openFolder(dirB);
-    const r = await openR3dFromZip(await ZipReader.fromBuffer((await buildTinyR3d({ frames: 3 })).bytes, 't.r3d'));
+    const r = await openR3dFromZip(
+      await ZipReader.fromBuffer((await buildTinyR3d({ frames: 3 })).bytes, 't.r3d'),
+    );
     for (let i = 0; i < 3; i++) {
       for (let k = 0; k < 16; k++) {
         expect(a.poses[i]!.world_from_camera[k]).toBeCloseTo(b.poses[i]!.world_from_camera[k]!, 12);
@@ -90,7 +93,12 @@ describe('plain folder round trip', () => {
 
   it('reads .npy float32 depth, PNG colour and zero-padded names', async () => {
     const dir = fresh();
-    const truth = await writeTinyFolder(dir, { depthFormat: 'npy', colorFormat: 'png', zeroPad: 6, confidence: false });
+    const truth = await writeTinyFolder(dir, {
+      depthFormat: 'npy',
+      colorFormat: 'png',
+      zeroPad: 6,
+      confidence: false,
+    });
     const src = await openFolder(dir);
     expect(src.info.hasConfidence).toBe(false);
     expect(await src.readConfidence(0)).toBeNull();
@@ -147,7 +155,10 @@ describe('folder with missing or bad files', () => {
     await fs.copyFile(path.join(dir, 'color', '0.jpg'), path.join(dir, 'depth', '2.png'));
     const src = await openFolder(dir);
     const e0 = await caught(src.readDepth(0));
-    expect([e0.file, e0.reason]).toEqual([path.join(dir, 'depth', '0.png'), 'PNG is 31x24, expected 32x24 (w x h)']);
+    expect([e0.file, e0.reason]).toEqual([
+      path.join(dir, 'depth', '0.png'),
+      'PNG is 31x24, expected 32x24 (w x h)',
+    ]);
     expect((await caught(src.readDepth(1))).reason).toMatch(/shape \(24, 31\)/);
     expect((await caught(src.readDepth(2))).reason).toMatch(/not a PNG/);
   });
@@ -168,34 +179,66 @@ describe('intrinsics.json parser', () => {
   const color = { width: 64, height: 48, fx: 50, fy: 50, cx: 32, cy: 24 };
   it('defaults depth to colour and scale to 1 mm', () => {
     expect(parseFolderIntrinsics({ color })).toEqual({ color, depth: color, depthScale_m: 0.001 });
-    expect(parseFolderIntrinsics({ color, depth: { ...color, width: 32, height: 24, cx: 16, cy: 12, scale_m: 0.0001 }, extra: 1 }).depthScale_m).toBe(0.0001);
+    expect(
+      parseFolderIntrinsics({
+        color,
+        depth: { ...color, width: 32, height: 24, cx: 16, cy: 12, scale_m: 0.0001 },
+        extra: 1,
+      }).depthScale_m,
+    ).toBe(0.0001);
   });
   it('refuses NaN, infinite and non-positive values', () => {
-    expect(caughtSync(() => parseFolderIntrinsics({ color: { ...color, fx: NaN } })).reason).toMatch(/"fx" must be a finite/);
-    expect(caughtSync(() => parseFolderIntrinsics({ color: { ...color, cy: Infinity } })).reason).toMatch(/"cy"/);
+    expect(caughtSync(() => parseFolderIntrinsics({ color: { ...color, fx: NaN } })).reason).toMatch(
+      /"fx" must be a finite/,
+    );
+    expect(caughtSync(() => parseFolderIntrinsics({ color: { ...color, cy: Infinity } })).reason).toMatch(
+      /"cy"/,
+    );
     expect(caughtSync(() => parseFolderIntrinsics({ color: { ...color, fy: 0 } })).reason).toMatch(/focal/);
-    expect(caughtSync(() => parseFolderIntrinsics({ color, depth: { ...color, scale_m: -1 } })).reason).toMatch(/scale_m/);
+    expect(
+      caughtSync(() => parseFolderIntrinsics({ color, depth: { ...color, scale_m: -1 } })).reason,
+    ).toMatch(/scale_m/);
   });
   it('property: random input parses to sane intrinsics or throws CaptureError', () => {
-    const num = fc.oneof(fc.double(), fc.integer({ min: -10, max: 20000 }), fc.constantFrom(NaN, Infinity, 0));
-    const cam = fc.record({ width: num, height: num, fx: num, fy: num, cx: num, cy: num, scale_m: num }, { requiredKeys: [] });
+    const num = fc.oneof(
+      fc.double(),
+      fc.integer({ min: -10, max: 20000 }),
+      fc.constantFrom(NaN, Infinity, 0),
+    );
+    const cam = fc.record(
+      { width: num, height: num, fx: num, fy: num, cx: num, cy: num, scale_m: num },
+      { requiredKeys: [] },
+    );
     let accepted = 0;
     fc.assert(
-      fc.property(fc.oneof(fc.record({ color: fc.oneof(cam, fc.constant(color)), depth: fc.oneof(cam, fc.constant(undefined)) }), fc.anything()), (v) => {
-        let r;
-        try {
-          r = parseFolderIntrinsics(v);
-        } catch (e) {
-          if (!(e instanceof CaptureError)) throw e;
-          return;
-        }
-        accepted++;
-        for (const c of [r.color, r.depth]) {
-          expect(Number.isInteger(c.width) && c.width >= 1 && Number.isInteger(c.height) && c.height >= 1).toBe(true);
-          expect(c.fx > 0 && c.fy > 0 && c.cx >= 0 && c.cx <= c.width && c.cy >= 0 && c.cy <= c.height).toBe(true);
-        }
-        expect(r.depthScale_m > 0 && r.depthScale_m <= 1).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.record({
+            color: fc.oneof(cam, fc.constant(color)),
+            depth: fc.oneof(cam, fc.constant(undefined)),
+          }),
+          fc.anything(),
+        ),
+        (v) => {
+          let r;
+          try {
+            r = parseFolderIntrinsics(v);
+          } catch (e) {
+            if (!(e instanceof CaptureError)) throw e;
+            return;
+          }
+          accepted++;
+          for (const c of [r.color, r.depth]) {
+            expect(
+              Number.isInteger(c.width) && c.width >= 1 && Number.isInteger(c.height) && c.height >= 1,
+            ).toBe(true);
+            expect(
+              c.fx > 0 && c.fy > 0 && c.cx >= 0 && c.cx <= c.width && c.cy >= 0 && c.cy <= c.height,
+            ).toBe(true);
+          }
+          expect(r.depthScale_m > 0 && r.depthScale_m <= 1).toBe(true);
+        },
+      ),
       { numRuns: 1500, seed: 3 },
     );
     expect(accepted).toBeGreaterThan(0);
@@ -210,33 +253,85 @@ describe('poses.json parser', () => {
       [0, 1, 0, 7],
       [0, 0, 0, 1],
     ];
-    const p = parseFolderPoses({ camera_convention: 'opencv', frames: [{ index: 0, timestamp_s: 2.5, world_from_camera: M }] });
-    expect(Array.from(p.poses[0]!.world_from_camera)).toEqual([1, -0, -0, 5, 0, -0, 1, 6, 0, -1, -0, 7, 0, -0, -0, 1]);
+    const p = parseFolderPoses({
+      camera_convention: 'opencv',
+      frames: [{ index: 0, timestamp_s: 2.5, world_from_camera: M }],
+    });
+    expect(Array.from(p.poses[0]!.world_from_camera)).toEqual([
+      1, -0, -0, 5, 0, -0, 1, 6, 0, -1, -0, 7, 0, -0, -0, 1,
+    ]);
     expect(p.poses[0]!.timestamp_s).toBe(2.5);
   });
   it('sorts frames by index and requires exactly 0..n-1', () => {
-    const p = parseFolderPoses({ camera_convention: 'arkit', frames: [{ index: 1, world_from_camera: I4 }, { index: 0, world_from_camera: I4 }] });
+    const p = parseFolderPoses({
+      camera_convention: 'arkit',
+      frames: [
+        { index: 1, world_from_camera: I4 },
+        { index: 0, world_from_camera: I4 },
+      ],
+    });
     expect(p.poses.map((f) => f.index)).toEqual([0, 1]);
-    expect(caughtSync(() => parseFolderPoses({ camera_convention: 'arkit', frames: [{ index: 0, world_from_camera: I4 }, { index: 0, world_from_camera: I4 }] })).reason).toMatch(/twice/);
-    expect(caughtSync(() => parseFolderPoses({ camera_convention: 'arkit', frames: [{ index: 5, world_from_camera: I4 }] })).reason).toMatch(/0\.\.n-1/);
+    expect(
+      caughtSync(() =>
+        parseFolderPoses({
+          camera_convention: 'arkit',
+          frames: [
+            { index: 0, world_from_camera: I4 },
+            { index: 0, world_from_camera: I4 },
+          ],
+        }),
+      ).reason,
+    ).toMatch(/twice/);
+    expect(
+      caughtSync(() =>
+        parseFolderPoses({ camera_convention: 'arkit', frames: [{ index: 5, world_from_camera: I4 }] }),
+      ).reason,
+    ).toMatch(/0\.\.n-1/);
   });
   it('refuses NaN/infinite entries, non-rigid matrices and a missing convention', () => {
     const nan = I4.map((r) => [...r]);
     nan[1]![3] = NaN;
-    expect(caughtSync(() => parseFolderPoses({ camera_convention: 'arkit', frames: [{ index: 0, world_from_camera: nan }] })).reason).toMatch(/NaN/);
+    expect(
+      caughtSync(() =>
+        parseFolderPoses({ camera_convention: 'arkit', frames: [{ index: 0, world_from_camera: nan }] }),
+      ).reason,
+    ).toMatch(/NaN/);
     const scaled = I4.map((r) => r.map((x) => x * 2));
     scaled[3] = [0, 0, 0, 1];
-    expect(caughtSync(() => parseFolderPoses({ camera_convention: 'arkit', frames: [{ index: 0, world_from_camera: scaled }] })).reason).toMatch(/orthonormal/);
-    expect(caughtSync(() => parseFolderPoses({ frames: [{ index: 0, world_from_camera: I4 }] })).reason).toMatch(/camera_convention/);
+    expect(
+      caughtSync(() =>
+        parseFolderPoses({ camera_convention: 'arkit', frames: [{ index: 0, world_from_camera: scaled }] }),
+      ).reason,
+    ).toMatch(/orthonormal/);
+    expect(
+      caughtSync(() => parseFolderPoses({ frames: [{ index: 0, world_from_camera: I4 }] })).reason,
+    ).toMatch(/camera_convention/);
   });
   it('property: random input yields rigid poses with indices 0..n-1, or a CaptureError', () => {
     const num = fc.oneof(fc.double(), fc.constantFrom(0, 1, -1, NaN, Infinity));
-    const matrix = fc.oneof(fc.constant(I4), fc.array(fc.array(num, { minLength: 3, maxLength: 5 }), { minLength: 3, maxLength: 5 }), fc.anything());
-    const frame = fc.record({ index: fc.oneof(fc.integer({ min: -1, max: 4 }), num), timestamp_s: fc.oneof(num, fc.constant(undefined)), world_from_camera: matrix }, { requiredKeys: [] });
+    const matrix = fc.oneof(
+      fc.constant(I4),
+      fc.array(fc.array(num, { minLength: 3, maxLength: 5 }), { minLength: 3, maxLength: 5 }),
+      fc.anything(),
+    );
+    const frame = fc.record(
+      {
+        index: fc.oneof(fc.integer({ min: -1, max: 4 }), num),
+        timestamp_s: fc.oneof(num, fc.constant(undefined)),
+        world_from_camera: matrix,
+      },
+      { requiredKeys: [] },
+    );
     let accepted = 0;
     fc.assert(
       fc.property(
-        fc.oneof(fc.record({ camera_convention: fc.constantFrom('opencv', 'arkit', 'OpenCV', 5), frames: fc.array(frame, { maxLength: 4 }) }), fc.anything()),
+        fc.oneof(
+          fc.record({
+            camera_convention: fc.constantFrom('opencv', 'arkit', 'OpenCV', 5),
+            frames: fc.array(frame, { maxLength: 4 }),
+          }),
+          fc.anything(),
+        ),
         (v) => {
           let r;
           try {

@@ -78,12 +78,15 @@ export interface FolderPoses {
 
 function parseCamera(v: unknown, key: string, file: string): CameraIntrinsics {
   const bad = (reason: string): CaptureError => new CaptureError('INVALID_INPUT', file, `"${key}" ${reason}`);
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw bad('must be an object {width,height,fx,fy,cx,cy}');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw bad('must be an object {width,height,fx,fy,cx,cy}');
   const o = v as Record<string, unknown>;
   const width = o['width'];
   const height = o['height'];
-  if (!(typeof width === 'number' && Number.isInteger(width) && width >= 1 && width <= MAX_IMAGE_SIDE)) throw bad(`"width" must be an integer in 1..${MAX_IMAGE_SIDE}`);
-  if (!(typeof height === 'number' && Number.isInteger(height) && height >= 1 && height <= MAX_IMAGE_SIDE)) throw bad(`"height" must be an integer in 1..${MAX_IMAGE_SIDE}`);
+  if (!(typeof width === 'number' && Number.isInteger(width) && width >= 1 && width <= MAX_IMAGE_SIDE))
+    throw bad(`"width" must be an integer in 1..${MAX_IMAGE_SIDE}`);
+  if (!(typeof height === 'number' && Number.isInteger(height) && height >= 1 && height <= MAX_IMAGE_SIDE))
+    throw bad(`"height" must be an integer in 1..${MAX_IMAGE_SIDE}`);
   const nums: Record<'fx' | 'fy' | 'cx' | 'cy', number> = { fx: 0, fy: 0, cx: 0, cy: 0 };
   for (const k of ['fx', 'fy', 'cx', 'cy'] as const) {
     const x = o[k];
@@ -91,21 +94,25 @@ function parseCamera(v: unknown, key: string, file: string): CameraIntrinsics {
     nums[k] = x;
   }
   if (!(nums.fx > 0 && nums.fy > 0)) throw bad('focal lengths must be > 0');
-  if (!(nums.cx >= 0 && nums.cx <= width && nums.cy >= 0 && nums.cy <= height)) throw bad(`principal point (${nums.cx}, ${nums.cy}) lies outside the ${width}x${height} image`);
+  if (!(nums.cx >= 0 && nums.cx <= width && nums.cy >= 0 && nums.cy <= height))
+    throw bad(`principal point (${nums.cx}, ${nums.cy}) lies outside the ${width}x${height} image`);
   return { width, height, ...nums };
 }
 
 /** Validate a parsed `intrinsics.json` value. */
 export function parseFolderIntrinsics(json: unknown, file = 'intrinsics.json'): FolderIntrinsics {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new CaptureError('INVALID_INPUT', file, 'must be a JSON object');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new CaptureError('INVALID_INPUT', file, 'must be a JSON object');
   const o = json as Record<string, unknown>;
   const color = parseCamera(o['color'], 'color', file);
-  if (o['depth'] === undefined || o['depth'] === null) return { color, depth: { ...color }, depthScale_m: 0.001 };
+  if (o['depth'] === undefined || o['depth'] === null)
+    return { color, depth: { ...color }, depthScale_m: 0.001 };
   const depth = parseCamera(o['depth'], 'depth', file);
   const scale = (o['depth'] as Record<string, unknown>)['scale_m'];
   let depthScale_m = 0.001;
   if (scale !== undefined && scale !== null) {
-    if (!isFiniteNumber(scale) || !(scale > 0 && scale <= 1)) throw new CaptureError('INVALID_INPUT', file, '"depth"."scale_m" must be a finite number in (0, 1]');
+    if (!isFiniteNumber(scale) || !(scale > 0 && scale <= 1))
+      throw new CaptureError('INVALID_INPUT', file, '"depth"."scale_m" must be a finite number in (0, 1]');
     depthScale_m = scale;
   }
   return { color, depth, depthScale_m };
@@ -117,15 +124,18 @@ export function parseFolderPoses(json: unknown, file = 'poses.json', maxFrames =
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad('must be a JSON object');
   const o = json as Record<string, unknown>;
   const convention = o['camera_convention'];
-  if (convention !== 'opencv' && convention !== 'arkit') throw bad('"camera_convention" must be "opencv" or "arkit"');
+  if (convention !== 'opencv' && convention !== 'arkit')
+    throw bad('"camera_convention" must be "opencv" or "arkit"');
   let fps: number | null = null;
   if (o['fps'] !== undefined && o['fps'] !== null) {
-    if (!isFiniteNumber(o['fps']) || o['fps'] < 0 || o['fps'] > 10000) throw bad('"fps" must be a finite number in 0..10000');
+    if (!isFiniteNumber(o['fps']) || o['fps'] < 0 || o['fps'] > 10000)
+      throw bad('"fps" must be a finite number in 0..10000');
     fps = o['fps'] > 0 ? o['fps'] : null;
   }
   const frames = o['frames'];
   if (!Array.isArray(frames) || frames.length === 0) throw bad('"frames" must be a non-empty array');
-  if (frames.length > maxFrames) throw new CaptureError('TOO_LARGE', file, `${frames.length} frames; the limit is ${maxFrames}`);
+  if (frames.length > maxFrames)
+    throw new CaptureError('TOO_LARGE', file, `${frames.length} frames; the limit is ${maxFrames}`);
   const poses: (FramePose | undefined)[] = new Array<FramePose | undefined>(frames.length);
   frames.forEach((f: unknown, k: number) => {
     const where = `"frames"[${k}]`;
@@ -146,7 +156,8 @@ export function parseFolderPoses(json: unknown, file = 'poses.json', maxFrames =
       throw bad(`${where}."world_from_camera" must be a 4x4 array of rows`);
     }
     const flat = (rows as unknown[][]).flat();
-    if (!flat.every(isFiniteNumber)) throw bad(`${where}."world_from_camera" has a NaN, infinite or non-numeric entry`);
+    if (!flat.every(isFiniteNumber))
+      throw bad(`${where}."world_from_camera" has a NaN, infinite or non-numeric entry`);
     const m = Float64Array.from(flat as number[]);
     const problem = rigidProblem(m);
     if (problem) throw bad(`${where}."world_from_camera" is not a rigid transform: ${problem}`);
@@ -167,14 +178,20 @@ async function listIndexed(dir: string, exts: RegExp, maxFiles: number): Promise
     if (code === 'ENOTDIR') throw new CaptureError('INVALID_INPUT', dir, 'is not a folder');
     throw new CaptureError('IO', dir, `cannot list folder (${code ?? (err as Error).message})`);
   }
-  if (names.length > maxFiles) throw new CaptureError('TOO_LARGE', dir, `holds ${names.length} files; the limit is ${maxFiles}`);
+  if (names.length > maxFiles)
+    throw new CaptureError('TOO_LARGE', dir, `holds ${names.length} files; the limit is ${maxFiles}`);
   const out: IndexedFiles = new Map();
   for (const name of names) {
     const m = /^([0-9]{1,9})\.([A-Za-z]+)$/.exec(name);
     if (!m || !exts.test(m[2]!)) continue;
     const index = Number(m[1]);
     const prev = out.get(index);
-    if (prev !== undefined) throw new CaptureError('INVALID_INPUT', path.join(dir, name), `frame ${index} also has ${prev} in the same folder`);
+    if (prev !== undefined)
+      throw new CaptureError(
+        'INVALID_INPUT',
+        path.join(dir, name),
+        `frame ${index} also has ${prev} in the same folder`,
+      );
     out.set(index, name);
   }
   return out;
@@ -192,7 +209,8 @@ async function readFileCapped(file: string, maxBytes: number): Promise<Uint8Arra
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new CaptureError('INVALID_INPUT', file, 'is not a regular file');
-    if (st.size > maxBytes) throw new CaptureError('TOO_LARGE', file, `is ${st.size} bytes; at most ${maxBytes} expected`);
+    if (st.size > maxBytes)
+      throw new CaptureError('TOO_LARGE', file, `is ${st.size} bytes; at most ${maxBytes} expected`);
     const buf = new Uint8Array(st.size);
     let off = 0;
     while (off < st.size) {
@@ -217,21 +235,37 @@ class FolderCapture implements CaptureSource {
     readonly info: CaptureInfo,
     readonly poses: readonly FramePose[],
     private readonly depthScale_m: number,
-    private readonly files: { color: IndexedFiles; depth: IndexedFiles; confidence: IndexedFiles | null; labels: IndexedFiles | null },
+    private readonly files: {
+      color: IndexedFiles;
+      depth: IndexedFiles;
+      confidence: IndexedFiles | null;
+      labels: IndexedFiles | null;
+    },
     private readonly maxBytes: number,
   ) {}
 
-  private locate(kind: 'color' | 'depth' | 'confidence' | 'labels', index: number, defaultExt: string): string {
+  private locate(
+    kind: 'color' | 'depth' | 'confidence' | 'labels',
+    index: number,
+    defaultExt: string,
+  ): string {
     const root = this.info.path;
     const canonical = path.join(root, kind, `${index}.${defaultExt}`);
     checkFrameIndex(index, this.info.frameCount, canonical);
     if (this.closed) throw new CaptureError('IO', canonical, 'capture is closed');
     const name = this.files[kind]?.get(index);
-    if (name === undefined) throw new CaptureError('NOT_FOUND', canonical, `frame ${index} has no ${kind} file in ${path.join(root, kind)}`);
+    if (name === undefined)
+      throw new CaptureError(
+        'NOT_FOUND',
+        canonical,
+        `frame ${index} has no ${kind} file in ${path.join(root, kind)}`,
+      );
     return path.join(root, kind, name);
   }
 
-  async readRgbEncoded(index: number): Promise<{ bytes: Uint8Array; mime: 'image/jpeg' | 'image/png'; file: string }> {
+  async readRgbEncoded(
+    index: number,
+  ): Promise<{ bytes: Uint8Array; mime: 'image/jpeg' | 'image/png'; file: string }> {
     const file = this.locate('color', index, 'jpg');
     const { width, height } = this.info.rgbIntrinsics;
     const bytes = await readFileCapped(file, Math.min(this.maxBytes, width * height * 4 + MIB));
@@ -254,7 +288,11 @@ class FolderCapture implements CaptureSource {
       const bytes = await readFileCapped(file, Math.min(this.maxBytes, n * 8 + 65536));
       const arr = parseNpy(bytes, file, { maxElements: n });
       if (arr.shape.length !== 2 || arr.shape[0] !== height || arr.shape[1] !== width) {
-        throw new CaptureError('INVALID_INPUT', file, `array shape (${arr.shape.join(', ')}) but the depth size is ${width}x${height}, expected shape (${height}, ${width})`);
+        throw new CaptureError(
+          'INVALID_INPUT',
+          file,
+          `array shape (${arr.shape.join(', ')}) but the depth size is ${width}x${height}, expected shape (${height}, ${width})`,
+        );
       }
       let out: Float32Array;
       if (arr.dtype === '<f4') out = arr.data as Float32Array;
@@ -262,7 +300,12 @@ class FolderCapture implements CaptureSource {
       else if (arr.dtype === '<u2') {
         out = new Float32Array(n);
         for (let i = 0; i < n; i++) out[i] = arr.data[i]! * this.depthScale_m;
-      } else throw new CaptureError('INVALID_INPUT', file, `depth dtype ${arr.dtype} is not supported (<f4, <f8 metres or <u2 units)`);
+      } else
+        throw new CaptureError(
+          'INVALID_INPUT',
+          file,
+          `depth dtype ${arr.dtype} is not supported (<f4, <f8 metres or <u2 units)`,
+        );
       return sanitizeDepth(out);
     }
     const bytes = await readFileCapped(file, Math.min(this.maxBytes, Math.ceil(n * 2 * 1.1) + MIB));
@@ -290,7 +333,10 @@ class FolderCapture implements CaptureSource {
     }
     const file = this.locate('labels', index, 'png');
     const { width, height } = this.info.depthIntrinsics;
-    const bytes = await readFileCapped(file, Math.min(this.maxBytes, Math.ceil(width * height * 2 * 1.1) + MIB));
+    const bytes = await readFileCapped(
+      file,
+      Math.min(this.maxBytes, Math.ceil(width * height * 2 * 1.1) + MIB),
+    );
     return decodePngGray16(bytes, file, width, height).data;
   }
 
@@ -306,13 +352,30 @@ export async function openFolder(dir: string, opts: CaptureOpenOptions = {}): Pr
   const root = path.resolve(dir);
   const intrinsicsFile = path.join(root, 'intrinsics.json');
   const posesFile = path.join(root, 'poses.json');
-  const intr = parseFolderIntrinsics(parseJsonBytes(await readFileCapped(intrinsicsFile, Math.min(maxBytes, 16 * MIB)), intrinsicsFile), intrinsicsFile);
-  const posed = parseFolderPoses(parseJsonBytes(await readFileCapped(posesFile, Math.min(maxBytes, 256 * MIB)), posesFile), posesFile, maxEntries);
+  const intr = parseFolderIntrinsics(
+    parseJsonBytes(await readFileCapped(intrinsicsFile, Math.min(maxBytes, 16 * MIB)), intrinsicsFile),
+    intrinsicsFile,
+  );
+  const posed = parseFolderPoses(
+    parseJsonBytes(await readFileCapped(posesFile, Math.min(maxBytes, 256 * MIB)), posesFile),
+    posesFile,
+    maxEntries,
+  );
   const maxFiles = maxEntries + 10_000;
   const color = await listIndexed(path.join(root, 'color'), /^(jpg|jpeg|png)$/i, maxFiles);
-  if (!color) throw new CaptureError('NOT_FOUND', path.join(root, 'color'), 'folder is missing (colour images color/N.jpg|png)');
+  if (!color)
+    throw new CaptureError(
+      'NOT_FOUND',
+      path.join(root, 'color'),
+      'folder is missing (colour images color/N.jpg|png)',
+    );
   const depth = await listIndexed(path.join(root, 'depth'), /^(png|npy)$/i, maxFiles);
-  if (!depth) throw new CaptureError('NOT_FOUND', path.join(root, 'depth'), 'folder is missing (depth images depth/N.png|npy)');
+  if (!depth)
+    throw new CaptureError(
+      'NOT_FOUND',
+      path.join(root, 'depth'),
+      'folder is missing (depth images depth/N.png|npy)',
+    );
   const confidenceList = await listIndexed(path.join(root, 'confidence'), /^png$/i, maxFiles);
   const confidence = confidenceList && confidenceList.size > 0 ? confidenceList : null;
   let labels: IndexedFiles | null = null;
@@ -339,5 +402,11 @@ export async function openFolder(dir: string, opts: CaptureOpenOptions = {}): Pr
     hasAnnotations: instances !== null,
     instances,
   };
-  return new FolderCapture(info, posed.poses, intr.depthScale_m, { color, depth, confidence, labels }, maxBytes);
+  return new FolderCapture(
+    info,
+    posed.poses,
+    intr.depthScale_m,
+    { color, depth, confidence, labels },
+    maxBytes,
+  );
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { decodePngGray16, decodePngGray8, decodeRgb, encodePngGray, readPngHeader, sniffImageMime } from './images';
+import {
+  decodePngGray16,
+  decodePngGray8,
+  decodeRgb,
+  encodePngGray,
+  readPngHeader,
+  sniffImageMime,
+} from './images';
 import { CaptureError } from './types';
 
 async function caught(p: Promise<unknown>): Promise<CaptureError> {
@@ -27,34 +34,50 @@ describe('decodeRgb', () => {
   it('decodes a PNG to exact packed RGB (alpha removed)', async () => {
     const rgba = Buffer.alloc(4 * 3 * 4, 255);
     for (let i = 0; i < 12; i++) rgba.set(rgbPixels.subarray(i * 3, i * 3 + 3), i * 4);
-    const png = await sharp(rgba, { raw: { width: 4, height: 3, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: 4, height: 3, channels: 4 } })
+      .png()
+      .toBuffer();
     const img = await decodeRgb(png, 'c.png');
     expect([img.width, img.height]).toEqual([4, 3]);
     expect(Buffer.from(img.data)).toEqual(rgbPixels);
   });
 
   it('decodes a greyscale JPEG to three channels', async () => {
-    const jpg = await sharp(Buffer.alloc(16 * 8, 128), { raw: { width: 16, height: 8, channels: 1 } }).jpeg().toBuffer();
+    const jpg = await sharp(Buffer.alloc(16 * 8, 128), { raw: { width: 16, height: 8, channels: 1 } })
+      .jpeg()
+      .toBuffer();
     const img = await decodeRgb(jpg, 'g.jpg');
     expect(img.data.length).toBe(16 * 8 * 3);
     expect(Math.abs(img.data[0]! - 128)).toBeLessThan(3);
   });
 
   it('names unreadable, truncated and non-image files', async () => {
-    const jpg = await sharp(rgbPixels, { raw: { width: 4, height: 3, channels: 3 } }).jpeg().toBuffer();
+    const jpg = await sharp(rgbPixels, { raw: { width: 4, height: 3, channels: 3 } })
+      .jpeg()
+      .toBuffer();
     expect((await caught(decodeRgb(jpg.subarray(0, 30), 'rgbd/3.jpg'))).file).toBe('rgbd/3.jpg');
     const e = await caught(decodeRgb(new TextEncoder().encode('hello'), 'x.jpg'));
     expect(e.reason).toMatch(/not a JPEG or PNG/);
   });
 
   it('refuses an image of an unexpected size and one over the pixel limit', async () => {
-    const jpg = await sharp(rgbPixels, { raw: { width: 4, height: 3, channels: 3 } }).jpeg().toBuffer();
-    expect((await caught(decodeRgb(jpg, 'a.jpg', { expectWidth: 3, expectHeight: 4 }))).reason).toMatch(/4x3, expected 3x4/);
+    const jpg = await sharp(rgbPixels, { raw: { width: 4, height: 3, channels: 3 } })
+      .jpeg()
+      .toBuffer();
+    expect((await caught(decodeRgb(jpg, 'a.jpg', { expectWidth: 3, expectHeight: 4 }))).reason).toMatch(
+      /4x3, expected 3x4/,
+    );
     expect((await caught(decodeRgb(jpg, 'a.jpg', { maxPixels: 5 }))).code).toBe('INVALID_INPUT');
   });
 
   it('sniffs JPEG and PNG', async () => {
-    expect(sniffImageMime(await sharp(rgbPixels, { raw: { width: 4, height: 3, channels: 3 } }).jpeg().toBuffer())).toBe('image/jpeg');
+    expect(
+      sniffImageMime(
+        await sharp(rgbPixels, { raw: { width: 4, height: 3, channels: 3 } })
+          .jpeg()
+          .toBuffer(),
+      ),
+    ).toBe('image/jpeg');
     expect(sniffImageMime(encodePngGray(1, 1, new Uint8Array([0])))).toBe('image/png');
     expect(sniffImageMime(new Uint8Array([1, 2, 3]))).toBeNull();
   });
@@ -77,8 +100,12 @@ describe('greyscale PNG', () => {
 
   it('checks the size from the header before decoding, and refuses colour PNGs', async () => {
     const png = encodePngGray(3, 2, new Uint16Array(6));
-    expect(caughtSync(() => decodePngGray16(png, 'depth/0.png', 192, 256)).reason).toBe('PNG is 3x2, expected 192x256 (w x h)');
-    const rgb = await sharp(rgbPixels, { raw: { width: 4, height: 3, channels: 3 } }).png().toBuffer();
+    expect(caughtSync(() => decodePngGray16(png, 'depth/0.png', 192, 256)).reason).toBe(
+      'PNG is 3x2, expected 192x256 (w x h)',
+    );
+    const rgb = await sharp(rgbPixels, { raw: { width: 4, height: 3, channels: 3 } })
+      .png()
+      .toBuffer();
     expect(caughtSync(() => decodePngGray16(rgb, 'depth/1.png')).reason).toMatch(/colour type 2/);
     expect(caughtSync(() => decodePngGray8(png, 'confidence/0.png')).reason).toMatch(/bit depth 16/);
   });

@@ -40,7 +40,8 @@ export function readPngHeader(bytes: Uint8Array, file: string): PngHeader {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const chunkLen = dv.getUint32(8);
   const chunkType = String.fromCharCode(bytes[12]!, bytes[13]!, bytes[14]!, bytes[15]!);
-  if (chunkType !== 'IHDR' || chunkLen !== 13) throw new CaptureError('INVALID_INPUT', file, 'PNG does not start with an IHDR chunk');
+  if (chunkType !== 'IHDR' || chunkLen !== 13)
+    throw new CaptureError('INVALID_INPUT', file, 'PNG does not start with an IHDR chunk');
   return { width: dv.getUint32(16), height: dv.getUint32(20), bitDepth: bytes[24]!, colorType: bytes[25]! };
 }
 
@@ -53,7 +54,11 @@ export interface DecodeRgbOptions {
 }
 
 /** Decode a JPEG or PNG to packed 8-bit RGB. */
-export async function decodeRgb(bytes: Uint8Array, file: string, opts: DecodeRgbOptions = {}): Promise<RgbImage> {
+export async function decodeRgb(
+  bytes: Uint8Array,
+  file: string,
+  opts: DecodeRgbOptions = {},
+): Promise<RgbImage> {
   const mime = sniffImageMime(bytes);
   if (!mime) throw new CaptureError('INVALID_INPUT', file, 'not a JPEG or PNG image');
   const maxPixels = opts.maxPixels ?? 100_000_000;
@@ -65,13 +70,20 @@ export async function decodeRgb(bytes: Uint8Array, file: string, opts: DecodeRgb
       .raw()
       .toBuffer({ resolveWithObject: true });
   } catch (err) {
-    throw new CaptureError('INVALID_INPUT', file, `unreadable ${mime === 'image/jpeg' ? 'JPEG' : 'PNG'}: ${(err as Error).message}`);
+    throw new CaptureError(
+      'INVALID_INPUT',
+      file,
+      `unreadable ${mime === 'image/jpeg' ? 'JPEG' : 'PNG'}: ${(err as Error).message}`,
+    );
   }
   const { width, height, channels } = out.info;
   if (channels !== 3 || out.data.length !== width * height * 3) {
     throw new CaptureError('INVALID_INPUT', file, `decoded to ${channels} channels, expected RGB`);
   }
-  if ((opts.expectWidth !== undefined && width !== opts.expectWidth) || (opts.expectHeight !== undefined && height !== opts.expectHeight)) {
+  if (
+    (opts.expectWidth !== undefined && width !== opts.expectWidth) ||
+    (opts.expectHeight !== undefined && height !== opts.expectHeight)
+  ) {
     throw new CaptureError(
       'INVALID_INPUT',
       file,
@@ -95,12 +107,24 @@ function decodeGrayPng(
   expectHeight: number | undefined,
 ): { width: number; height: number; bitDepth: number; samples: Uint8Array | Uint16Array } {
   const h = readPngHeader(bytes, file);
-  if (h.colorType !== 0) throw new CaptureError('INVALID_INPUT', file, `PNG colour type ${h.colorType}, expected greyscale (0)`);
+  if (h.colorType !== 0)
+    throw new CaptureError('INVALID_INPUT', file, `PNG colour type ${h.colorType}, expected greyscale (0)`);
   if (!allowedBitDepths.includes(h.bitDepth)) {
-    throw new CaptureError('INVALID_INPUT', file, `PNG bit depth ${h.bitDepth}, expected ${allowedBitDepths.join(' or ')}`);
+    throw new CaptureError(
+      'INVALID_INPUT',
+      file,
+      `PNG bit depth ${h.bitDepth}, expected ${allowedBitDepths.join(' or ')}`,
+    );
   }
-  if ((expectWidth !== undefined && h.width !== expectWidth) || (expectHeight !== undefined && h.height !== expectHeight)) {
-    throw new CaptureError('INVALID_INPUT', file, `PNG is ${h.width}x${h.height}, expected ${expectWidth ?? h.width}x${expectHeight ?? h.height} (w x h)`);
+  if (
+    (expectWidth !== undefined && h.width !== expectWidth) ||
+    (expectHeight !== undefined && h.height !== expectHeight)
+  ) {
+    throw new CaptureError(
+      'INVALID_INPUT',
+      file,
+      `PNG is ${h.width}x${h.height}, expected ${expectWidth ?? h.width}x${expectHeight ?? h.height} (w x h)`,
+    );
   }
   if (h.width === 0 || h.height === 0 || h.width * h.height > 100_000_000) {
     throw new CaptureError('INVALID_INPUT', file, `PNG size ${h.width}x${h.height} out of range`);
@@ -117,20 +141,31 @@ function decodeGrayPng(
     throw new CaptureError('INVALID_INPUT', file, 'PNG decoded to an unexpected size');
   }
   const samples = h.bitDepth === 16 ? new Uint16Array(n) : new Uint8Array(n);
-  if (h.bitDepth === 16 && !(rgba instanceof Uint16Array)) throw new CaptureError('INVALID_INPUT', file, 'PNG 16-bit samples were not preserved');
+  if (h.bitDepth === 16 && !(rgba instanceof Uint16Array))
+    throw new CaptureError('INVALID_INPUT', file, 'PNG 16-bit samples were not preserved');
   for (let i = 0; i < n; i++) samples[i] = rgba[i * 4]!;
   return { width: png.width, height: png.height, bitDepth: h.bitDepth, samples };
 }
 
 /** Decode a 16-bit greyscale PNG (depth units, instance ids) to its stored uint16 values. 8-bit greyscale is widened. */
-export function decodePngGray16(bytes: Uint8Array, file: string, expectWidth?: number, expectHeight?: number): GrayPng<Uint16Array> {
+export function decodePngGray16(
+  bytes: Uint8Array,
+  file: string,
+  expectWidth?: number,
+  expectHeight?: number,
+): GrayPng<Uint16Array> {
   const r = decodeGrayPng(bytes, file, [8, 16], expectWidth, expectHeight);
   const data = r.samples instanceof Uint16Array ? r.samples : Uint16Array.from(r.samples);
   return { width: r.width, height: r.height, data };
 }
 
 /** Decode an 8-bit greyscale PNG (confidence 0/1/2). */
-export function decodePngGray8(bytes: Uint8Array, file: string, expectWidth?: number, expectHeight?: number): GrayPng<Uint8Array> {
+export function decodePngGray8(
+  bytes: Uint8Array,
+  file: string,
+  expectWidth?: number,
+  expectHeight?: number,
+): GrayPng<Uint8Array> {
   const r = decodeGrayPng(bytes, file, [8], expectWidth, expectHeight);
   return { width: r.width, height: r.height, data: r.samples as Uint8Array };
 }

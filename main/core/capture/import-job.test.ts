@@ -18,7 +18,11 @@ interface Recorded {
   progress: { stage: string; done: number; total: number }[];
 }
 
-async function makeCtx(name: string, params: Partial<ImportParams> & { capture: string }, abort?: AbortController): Promise<{ ctx: JobContext<ImportParams>; rec: Recorded; projectDir: string }> {
+async function makeCtx(
+  name: string,
+  params: Partial<ImportParams> & { capture: string },
+  abort?: AbortController,
+): Promise<{ ctx: JobContext<ImportParams>; rec: Recorded; projectDir: string }> {
   const projectDir = path.join(await root, name);
   const workDir = path.join(projectDir, 'jobs', 'j1');
   await fs.mkdir(workDir, { recursive: true });
@@ -65,17 +69,38 @@ const K = { width: 48, height: 36, fx: 40, fy: 40, cx: 23.5, cy: 17.5 };
 describe('import job on an in-memory capture', () => {
   it('writes the frame index, thumbnails and map, and returns the summaries', async () => {
     const src = await makeFakeCapture({ frames: 6, depth: K });
-    const { ctx, rec, projectDir } = await makeCtx('ok', { capture: src.info.path, max_depth_m: 6, every: 2 });
+    const { ctx, rec, projectDir } = await makeCtx('ok', {
+      capture: src.info.path,
+      max_depth_m: 6,
+      every: 2,
+    });
     const res = await importFromSource(ctx, src);
     expect(res.frames).toBe(3);
-    expect(res.capture).toMatchObject({ format: 'r3d', frames: 6, selected_frames: 3, depth_size: [48, 36], rgb_size: [96, 72], copied: false });
+    expect(res.capture).toMatchObject({
+      format: 'r3d',
+      frames: 6,
+      selected_frames: 3,
+      depth_size: [48, 36],
+      rgb_size: [96, 72],
+      copied: false,
+    });
     expect(res.map.asset).toBe('map/map.bin');
     const index = JSON.parse(await fs.readFile(path.join(projectDir, 'frames', 'index.json'), 'utf8'));
     expect(FrameIndexSchema.safeParse(index).success).toBe(true);
     expect(index.capture.selected_frames).toBe(3);
-    expect(index.frames.map((f: { selected: boolean }) => f.selected)).toEqual([true, false, true, false, true, false]);
+    expect(index.frames.map((f: { selected: boolean }) => f.selected)).toEqual([
+      true,
+      false,
+      true,
+      false,
+      true,
+      false,
+    ]);
     const depth2 = await src.readDepth(2);
-    expect(index.frames[2].valid_depth_fraction).toBeCloseTo(depth2.filter((z) => z >= 0.1 && z <= 6).length / depth2.length, 9);
+    expect(index.frames[2].valid_depth_fraction).toBeCloseTo(
+      depth2.filter((z) => z >= 0.1 && z <= 6).length / depth2.length,
+      9,
+    );
     expect(index.frames[2].valid_depth_fraction).toBeGreaterThan(0.5);
     const thumb = await sharp(path.join(projectDir, index.frames[4].thumb)).metadata();
     expect([thumb.format, thumb.width]).toEqual(['jpeg', 160]);
@@ -86,7 +111,11 @@ describe('import job on an in-memory capture', () => {
     // The floor of the fake scene is at y = 0.
     expect(res.map.floor_m?.height).toBeCloseTo(0, 2);
     expect(res.map.floor_m?.up[1]).toBeGreaterThan(0.999);
-    expect(rec.progress.filter((p) => p.stage === 'fuse').at(-1)).toEqual({ stage: 'fuse', done: 3, total: 3 });
+    expect(rec.progress.filter((p) => p.stage === 'fuse').at(-1)).toEqual({
+      stage: 'fuse',
+      done: 3,
+      total: 3,
+    });
     expect(await fs.readdir(ctx.workDir)).toEqual([]); // the stage is gone
   });
 
@@ -116,7 +145,11 @@ describe('import job on an in-memory capture', () => {
   it('cancels mid-capture and leaves the project unchanged', async () => {
     const src = await makeFakeCapture({ frames: 30, depth: K, readDelayMs: 5 });
     const abort = new AbortController();
-    const { ctx, rec, projectDir } = await makeCtx('cancel', { capture: src.info.path, max_depth_m: 6 }, abort);
+    const { ctx, rec, projectDir } = await makeCtx(
+      'cancel',
+      { capture: src.info.path, max_depth_m: 6 },
+      abort,
+    );
     await seedProject(projectDir);
     const before = await snapshot(projectDir);
     const origProgress = ctx.progress;
@@ -148,8 +181,13 @@ describe('import job on an in-memory capture', () => {
     const enc = await src.readRgbEncoded(2);
     const blurred = new Uint8Array(await sharp(enc.bytes).blur(8).jpeg().toBuffer());
     const orig = src.readRgbEncoded.bind(src);
-    (src as { readRgbEncoded: typeof src.readRgbEncoded }).readRgbEncoded = async (i) => (i === 2 ? { ...enc, bytes: blurred } : orig(i));
-    const { ctx, projectDir } = await makeCtx('blur', { capture: src.info.path, max_depth_m: 6, skip_blurry: true });
+    (src as { readRgbEncoded: typeof src.readRgbEncoded }).readRgbEncoded = async (i) =>
+      i === 2 ? { ...enc, bytes: blurred } : orig(i);
+    const { ctx, projectDir } = await makeCtx('blur', {
+      capture: src.info.path,
+      max_depth_m: 6,
+      skip_blurry: true,
+    });
     const res = await importFromSource(ctx, src);
     expect(res.frames).toBe(4);
     const index = JSON.parse(await fs.readFile(path.join(projectDir, 'frames', 'index.json'), 'utf8'));
@@ -166,7 +204,12 @@ describe('import job on tiny capture files (real readers)', () => {
     const { ctx, projectDir } = await makeCtx('tiny-r3d', { capture: file, max_depth_m: 5, copy: true });
     const res = await runImportJob(ctx);
     expect(res.frames).toBe(4);
-    expect(res.capture).toMatchObject({ source: 'capture/tiny.r3d', copied: true, format: 'r3d', has_confidence: true });
+    expect(res.capture).toMatchObject({
+      source: 'capture/tiny.r3d',
+      copied: true,
+      format: 'r3d',
+      has_confidence: true,
+    });
     expect(await fs.readFile(path.join(projectDir, 'capture', 'tiny.r3d'))).toEqual(await fs.readFile(file));
     // The tiny scene is a wall at z = -3 m: every map point lies on it.
     const map = await readMapFile(path.join(projectDir, 'map', 'map.bin'));
@@ -177,17 +220,24 @@ describe('import job on tiny capture files (real readers)', () => {
     const dir = await root;
     await writeTinyFolder(path.join(dir, 'tiny-folder'), { frames: 4 });
     await writeTinyR3d(path.join(dir, 'tiny2.r3d'), { frames: 4 });
-    const a = await makeCtx('proj-folder', { capture: path.join(dir, 'tiny-folder'), max_depth_m: 5, copy: true });
+    const a = await makeCtx('proj-folder', {
+      capture: path.join(dir, 'tiny-folder'),
+      max_depth_m: 5,
+      copy: true,
+    });
     const b = await makeCtx('tiny-r3d2', { capture: path.join(dir, 'tiny2.r3d'), max_depth_m: 5 });
     const ra = await runImportJob(a.ctx);
     const rb = await runImportJob(b.ctx);
     expect(ra.capture.format).toBe('folder');
     expect(ra.capture.source).toBe('capture/tiny-folder');
-    expect(await snapshot(path.join(a.projectDir, 'capture', 'tiny-folder'))).toEqual(await snapshot(path.join(dir, 'tiny-folder')));
+    expect(await snapshot(path.join(a.projectDir, 'capture', 'tiny-folder'))).toEqual(
+      await snapshot(path.join(dir, 'tiny-folder')),
+    );
     expect(ra.map.points).toBe(rb.map.points);
     const ma = await readMapFile(path.join(a.projectDir, 'map', 'map.bin'));
     const mb = await readMapFile(path.join(b.projectDir, 'map', 'map.bin'));
-    for (let i = 0; i < ma.positions.length; i++) expect(Math.abs(ma.positions[i]! - mb.positions[i]!)).toBeLessThan(1e-4);
+    for (let i = 0; i < ma.positions.length; i++)
+      expect(Math.abs(ma.positions[i]! - mb.positions[i]!)).toBeLessThan(1e-4);
   });
 
   it('refuses to copy a capture folder into a project inside it', async () => {
@@ -196,7 +246,9 @@ describe('import job on tiny capture files (real readers)', () => {
     const projectDir = path.join(dir, 'project');
     await fs.mkdir(path.join(projectDir, 'jobs', 'j'), { recursive: true });
     const { ctx } = await makeCtx('unused', { capture: dir, max_depth_m: 5, copy: true });
-    const err = await runImportJob({ ...ctx, projectDir, workDir: path.join(projectDir, 'jobs', 'j') }).catch((e: unknown) => e);
+    const err = await runImportJob({ ...ctx, projectDir, workDir: path.join(projectDir, 'jobs', 'j') }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ name: 'JobError', code: 'BAD_ARGS' });
     expect(await fs.readdir(projectDir)).toEqual(['jobs']);
   });

@@ -59,7 +59,11 @@ const FRAMES_IN_FLIGHT = 4;
  * 1.5x the depth width and 320 px wide (for decent thumbnails): JPEG then decodes with DCT scaling
  * (shrink-on-load) and no further resampling.
  */
-export function colourDecodeSize(rgbW: number, rgbH: number, depthW: number): { width: number; height: number } {
+export function colourDecodeSize(
+  rgbW: number,
+  rgbH: number,
+  depthW: number,
+): { width: number; height: number } {
   const minW = Math.max(1.5 * depthW, 320);
   let f = 1;
   while (f < 8 && rgbW / (2 * f) >= minW) f *= 2;
@@ -110,7 +114,8 @@ export async function runImportJob(ctx: JobContext<ImportParams>): Promise<Impor
   const parsed = ImportParamsSchema.safeParse(ctx.params);
   if (!parsed.success) throw new JobError('BAD_ARGS', `import parameters: ${parsed.error.message}`);
   const params = parsed.data;
-  if (params.min_depth_m >= params.max_depth_m) throw new JobError('BAD_ARGS', 'min_depth_m must be below max_depth_m');
+  if (params.min_depth_m >= params.max_depth_m)
+    throw new JobError('BAD_ARGS', 'min_depth_m must be below max_depth_m');
   checkAbort(ctx.signal);
   let source: CaptureSource;
   try {
@@ -134,7 +139,8 @@ async function copyTree(src: string, dest: string, signal: AbortSignal): Promise
     await fs.mkdir(dest);
     for (const ent of await fs.readdir(src, { withFileTypes: true })) {
       checkAbort(signal);
-      if (ent.isDirectory() || ent.isFile()) await copyTree(path.join(src, ent.name), path.join(dest, ent.name), signal);
+      if (ent.isDirectory() || ent.isFile())
+        await copyTree(path.join(src, ent.name), path.join(dest, ent.name), signal);
     }
   } else {
     await pipeline(createReadStream(src), createWriteStream(dest, { flags: 'wx' }), { signal });
@@ -149,7 +155,11 @@ interface LoadedFrame {
 }
 
 /** The import itself on an open capture (exported for tests with in-memory captures). */
-export async function importFromSource(ctx: JobContext<ImportParams>, source: CaptureSource, paramsIn?: ImportParams): Promise<ImportResult> {
+export async function importFromSource(
+  ctx: JobContext<ImportParams>,
+  source: CaptureSource,
+  paramsIn?: ImportParams,
+): Promise<ImportResult> {
   const params = paramsIn ?? ImportParamsSchema.parse(ctx.params);
   const { info, poses } = source;
   const signal = ctx.signal;
@@ -166,7 +176,10 @@ export async function importFromSource(ctx: JobContext<ImportParams>, source: Ca
     if (params.copy) {
       const rel = path.relative(path.resolve(info.path), path.resolve(ctx.projectDir));
       if (rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))) {
-        throw new JobError('BAD_ARGS', `${info.path}: cannot copy a capture into a project that lies inside it (${ctx.projectDir})`);
+        throw new JobError(
+          'BAD_ARGS',
+          `${info.path}: cannot copy a capture into a project that lies inside it (${ctx.projectDir})`,
+        );
       }
       ctx.progress('copy', 0, 1);
       await fs.mkdir(path.join(stage, 'capture'));
@@ -181,7 +194,12 @@ export async function importFromSource(ctx: JobContext<ImportParams>, source: Ca
     const frameCount = Math.min(info.frameCount, poses.length);
     let selected = selectFrames(poses.slice(0, frameCount), params);
     const problemsOf = new Map<number, string[]>();
-    const addProblem = (index: number, file: string | null, message: string, severity: 'warning' | 'info' = 'warning'): void => {
+    const addProblem = (
+      index: number,
+      file: string | null,
+      message: string,
+      severity: 'warning' | 'info' = 'warning',
+    ): void => {
       ctx.problem(severity, file, message);
       const list = problemsOf.get(index) ?? [];
       list.push(message);
@@ -202,13 +220,16 @@ export async function importFromSource(ctx: JobContext<ImportParams>, source: Ca
         ctx.progress('sharpness', k + 1, selected.length);
       }
       const { kept, blurry } = rejectBlurry(selected, (i) => sharpness.get(i) ?? NaN);
-      for (const i of blurry) addProblem(i, null, `frame ${i} skipped: blurry (sharpness ${sharpness.get(i)?.toFixed(1)})`, 'info');
+      for (const i of blurry)
+        addProblem(i, null, `frame ${i} skipped: blurry (sharpness ${sharpness.get(i)?.toFixed(1)})`, 'info');
       selected = kept;
     }
 
     // 3. Stream the selected frames.
-    const dW = info.depthIntrinsics.width, dH = info.depthIntrinsics.height;
-    const rW = info.rgbIntrinsics.width, rH = info.rgbIntrinsics.height;
+    const dW = info.depthIntrinsics.width,
+      dH = info.depthIntrinsics.height;
+    const rW = info.rgbIntrinsics.width,
+      rH = info.rgbIntrinsics.height;
     const { width: colourW, height: colourH } = colourDecodeSize(rW, rH, dW);
     const filter: DepthFilter = { min_depth_m: params.min_depth_m, max_depth_m: params.max_depth_m };
     const fusion = new VoxelFusion(params.voxel_m);
@@ -217,8 +238,17 @@ export async function importFromSource(ctx: JobContext<ImportParams>, source: Ca
     const thumbs = new Map<number, string>();
 
     const load = async (idx: number): Promise<LoadedFrame> => {
-      const [depth, confidence, enc] = await Promise.all([source.readDepth(idx), source.readConfidence(idx), source.readRgbEncoded(idx)]);
-      if (depth.length !== dW * dH) throw new CaptureError('INVALID_INPUT', `frame ${idx} depth`, `has ${depth.length} values, expected ${dW}x${dH}`);
+      const [depth, confidence, enc] = await Promise.all([
+        source.readDepth(idx),
+        source.readConfidence(idx),
+        source.readRgbEncoded(idx),
+      ]);
+      if (depth.length !== dW * dH)
+        throw new CaptureError(
+          'INVALID_INPUT',
+          `frame ${idx} depth`,
+          `has ${depth.length} values, expected ${dW}x${dH}`,
+        );
       let colour: RgbImage;
       try {
         const { data, info: di } = await sharp(enc.bytes)
@@ -227,15 +257,30 @@ export async function importFromSource(ctx: JobContext<ImportParams>, source: Ca
           .toColourspace('srgb')
           .raw()
           .toBuffer({ resolveWithObject: true });
-        colour = { width: di.width, height: di.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+        colour = {
+          width: di.width,
+          height: di.height,
+          data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+        };
       } catch (err) {
-        throw new CaptureError('INVALID_INPUT', enc.file, `cannot decode the colour image: ${(err as Error).message}`);
+        throw new CaptureError(
+          'INVALID_INPUT',
+          enc.file,
+          `cannot decode the colour image: ${(err as Error).message}`,
+        );
       }
-      const thumb = await sharp(colour.data, { raw: { width: colour.width, height: colour.height, channels: 3 } })
+      const thumb = await sharp(colour.data, {
+        raw: { width: colour.width, height: colour.height, channels: 3 },
+      })
         .resize({ width: THUMB_WIDTH_PX })
         .jpeg({ quality: 80 })
         .toBuffer();
-      return { depth, confidence, colour, thumb: new Uint8Array(thumb.buffer, thumb.byteOffset, thumb.byteLength) };
+      return {
+        depth,
+        confidence,
+        colour,
+        thumb: new Uint8Array(thumb.buffer, thumb.byteOffset, thumb.byteLength),
+      };
     };
     // Keep up to two frames in flight so decoding overlaps with fusion.
     const start = (k: number): void => {
@@ -254,10 +299,22 @@ export async function importFromSource(ctx: JobContext<ImportParams>, source: Ca
       try {
         const fr = await inFlight.get(idx)!;
         checkAbort(signal);
-        const n = backprojectDepth(fr.depth, fr.confidence, info.depthIntrinsics, poses[idx]!.world_from_camera, fr.colour, filter, buffers);
+        const n = backprojectDepth(
+          fr.depth,
+          fr.confidence,
+          info.depthIntrinsics,
+          poses[idx]!.world_from_camera,
+          fr.colour,
+          filter,
+          buffers,
+        );
         validFraction.set(idx, n / (dW * dH));
         if (n === 0) {
-          addProblem(idx, `frame ${idx}`, `frame ${idx} has no valid depth in ${filter.min_depth_m}-${filter.max_depth_m} m`);
+          addProblem(
+            idx,
+            `frame ${idx}`,
+            `frame ${idx} has no valid depth in ${filter.min_depth_m}-${filter.max_depth_m} m`,
+          );
         } else {
           fusion.addFrame(idx, buffers.points_world, buffers.rgb, n);
           usedSet.add(idx);
@@ -279,7 +336,10 @@ export async function importFromSource(ctx: JobContext<ImportParams>, source: Ca
     }
     if (used === 0) {
       const first = [...problemsOf.values()][0]?.[0];
-      throw new JobError('INVALID_INPUT', `${info.path}: no usable frame among ${selected.length} selected${first ? ` (first problem: ${first})` : ''}`);
+      throw new JobError(
+        'INVALID_INPUT',
+        `${info.path}: no usable frame among ${selected.length} selected${first ? ` (first problem: ${first})` : ''}`,
+      );
     }
 
     // 4. Map, floor, index.
@@ -344,9 +404,13 @@ export async function importFromSource(ctx: JobContext<ImportParams>, source: Ca
     checkAbort(signal);
     await replaceDirAtomic(path.join(stage, 'frames'), path.join(ctx.projectDir, 'frames'));
     await replaceDirAtomic(path.join(stage, 'map'), path.join(ctx.projectDir, 'map'));
-    if (params.copy) await replaceDirAtomic(path.join(stage, 'capture'), path.join(ctx.projectDir, 'capture'));
+    if (params.copy)
+      await replaceDirAtomic(path.join(stage, 'capture'), path.join(ctx.projectDir, 'capture'));
     await fs.rm(stage, { recursive: true, force: true });
-    ctx.log('info', `imported ${used}/${selected.length} frames into ${fused.count} points (${params.voxel_m * 100} cm voxels)`);
+    ctx.log(
+      'info',
+      `imported ${used}/${selected.length} frames into ${fused.count} points (${params.voxel_m * 100} cm voxels)`,
+    );
 
     return {
       capture: summary,

@@ -42,7 +42,10 @@ describe('parseNpy', () => {
 
   it('reads version 2.0 headers, double quotes, key order and no trailing comma', () => {
     const body = new Float64Array([1.5, -2]);
-    const a = parseNpy(cat(header('{"shape": (2,), "fortran_order": False, "descr": "<f8"}', 2), new Uint8Array(body.buffer)), 'x.npy');
+    const a = parseNpy(
+      cat(header('{"shape": (2,), "fortran_order": False, "descr": "<f8"}', 2), new Uint8Array(body.buffer)),
+      'x.npy',
+    );
     expect(Array.from(a.data)).toEqual([1.5, -2]);
   });
 
@@ -55,16 +58,56 @@ describe('parseNpy', () => {
 
   const bad: [string, Uint8Array, RegExp][] = [
     ['bad magic', new Uint8Array(20), /magic/],
-    ['big-endian dtype', cat(header("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }"), new Uint8Array(4)), /unsupported dtype/],
-    ['object dtype', cat(header("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"), new Uint8Array(8)), /unsupported dtype/],
-    ['fortran order', cat(header("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }"), new Uint8Array(4)), /Fortran/],
-    ['short data', cat(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }"), new Uint8Array(12)), /12 bytes/],
-    ['trailing data', cat(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }"), new Uint8Array(8)), /8 bytes/],
-    ['extra key', cat(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}"), new Uint8Array(4)), /./],
+    [
+      'big-endian dtype',
+      cat(header("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }"), new Uint8Array(4)),
+      /unsupported dtype/,
+    ],
+    [
+      'object dtype',
+      cat(header("{'descr': '|O', 'fortran_order': False, 'shape': (1,), }"), new Uint8Array(8)),
+      /unsupported dtype/,
+    ],
+    [
+      'fortran order',
+      cat(header("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }"), new Uint8Array(4)),
+      /Fortran/,
+    ],
+    [
+      'short data',
+      cat(header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }"), new Uint8Array(12)),
+      /12 bytes/,
+    ],
+    [
+      'trailing data',
+      cat(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }"), new Uint8Array(8)),
+      /8 bytes/,
+    ],
+    [
+      'extra key',
+      cat(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}"), new Uint8Array(4)),
+      /./,
+    ],
     ['missing shape', cat(header("{'descr': '<f4', 'fortran_order': False}"), new Uint8Array(4)), /shape/],
-    ['negative dim', cat(header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }"), new Uint8Array(4)), /integer/],
-    ['one-tuple without comma', cat(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1), }"), new Uint8Array(4)), /trailing comma/],
-    ['version 9', (() => { const b = encodeNpy(new Uint8Array(1), [1]); b[6] = 9; return b; })(), /version/],
+    [
+      'negative dim',
+      cat(header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }"), new Uint8Array(4)),
+      /integer/,
+    ],
+    [
+      'one-tuple without comma',
+      cat(header("{'descr': '<f4', 'fortran_order': False, 'shape': (1), }"), new Uint8Array(4)),
+      /trailing comma/,
+    ],
+    [
+      'version 9',
+      (() => {
+        const b = encodeNpy(new Uint8Array(1), [1]);
+        b[6] = 9;
+        return b;
+      })(),
+      /version/,
+    ],
   ];
   for (const [what, bytes, reason] of bad) {
     it(`refuses ${what}`, () => {
@@ -75,22 +118,31 @@ describe('parseNpy', () => {
   }
 
   it('refuses arrays over maxElements without allocating', () => {
-    const bytes = cat(header("{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }"), new Uint8Array(4));
+    const bytes = cat(
+      header("{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }"),
+      new Uint8Array(4),
+    );
     expect(err(() => parseNpy(bytes, 'big.npy', { maxElements: 1000 })).code).toBe('TOO_LARGE');
   });
 
   it('property: encodeNpy -> parseNpy round-trips every dtype and shape', () => {
     const ctors = [Float32Array, Float64Array, Uint8Array, Uint16Array, Int16Array, Int32Array] as const;
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 5 }), fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }), fc.integer(), (k, shape, seed) => {
-        const count = shape.reduce((a, b) => a * b, 1);
-        const C = ctors[k]!;
-        const data = new C(count) as NpyData;
-        for (let i = 0; i < count; i++) data[i] = ((seed + i * 2654435761) % 200) - (C === Uint8Array || C === Uint16Array ? 0 : 100);
-        const a = parseNpy(encodeNpy(data, shape), 'p.npy');
-        expect(a.shape).toEqual(shape);
-        expect(a.data).toEqual(data);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 5 }),
+        fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }),
+        fc.integer(),
+        (k, shape, seed) => {
+          const count = shape.reduce((a, b) => a * b, 1);
+          const C = ctors[k]!;
+          const data = new C(count) as NpyData;
+          for (let i = 0; i < count; i++)
+            data[i] = ((seed + i * 2654435761) % 200) - (C === Uint8Array || C === Uint16Array ? 0 : 100);
+          const a = parseNpy(encodeNpy(data, shape), 'p.npy');
+          expect(a.shape).toEqual(shape);
+          expect(a.data).toEqual(data);
+        },
+      ),
       { numRuns: 1000, seed: 42 },
     );
   });
@@ -101,11 +153,16 @@ describe('parseNpy', () => {
       fc.property(
         fc.oneof(
           fc.uint8Array({ maxLength: 200 }),
-          fc.array(fc.tuple(fc.nat({ max: base.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 5 }).map((m) => {
-            const b = Uint8Array.from(base);
-            for (const [p, v] of m) b[p] = v;
-            return b;
-          }),
+          fc
+            .array(fc.tuple(fc.nat({ max: base.length - 1 }), fc.integer({ min: 0, max: 255 })), {
+              minLength: 1,
+              maxLength: 5,
+            })
+            .map((m) => {
+              const b = Uint8Array.from(base);
+              for (const [p, v] of m) b[p] = v;
+              return b;
+            }),
         ),
         (bytes) => {
           try {

@@ -140,11 +140,13 @@ export interface ParseNpyOptions {
 
 /** Parse a `.npy` file. `file` names it in errors. */
 export function parseNpy(bytes: Uint8Array, file: string, opts: ParseNpyOptions = {}): NpyArray {
-  const bad = (reason: string): CaptureError => new CaptureError('INVALID_INPUT', file, `invalid .npy: ${reason}`);
+  const bad = (reason: string): CaptureError =>
+    new CaptureError('INVALID_INPUT', file, `invalid .npy: ${reason}`);
   if (bytes.length < 10 || !MAGIC.every((b, k) => bytes[k] === b)) throw bad('missing \\x93NUMPY magic');
   const major = bytes[6]!;
   const minor = bytes[7]!;
-  if (!(major === 1 || major === 2 || major === 3) || minor !== 0) throw bad(`unsupported format version ${major}.${minor}`);
+  if (!(major === 1 || major === 2 || major === 3) || minor !== 0)
+    throw bad(`unsupported format version ${major}.${minor}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerStart: number;
   let headerLen: number;
@@ -171,12 +173,14 @@ export function parseNpy(bytes: Uint8Array, file: string, opts: ParseNpyOptions 
   } catch (err) {
     throw bad((err as Error).message);
   }
-  for (const k of dict.keys()) if (k !== 'descr' && k !== 'fortran_order' && k !== 'shape') throw bad(`unexpected header key '${k}'`);
+  for (const k of dict.keys())
+    if (k !== 'descr' && k !== 'fortran_order' && k !== 'shape') throw bad(`unexpected header key '${k}'`);
   const descr = dict.get('descr');
   const fortran = dict.get('fortran_order');
   const shape = dict.get('shape');
   if (typeof descr !== 'string') throw bad("missing or non-string 'descr'");
-  if (!(descr in ITEM_SIZE)) throw bad(`unsupported dtype '${descr}' (expected <f4, <f8, |u1, <u2, <i2 or <i4)`);
+  if (!(descr in ITEM_SIZE))
+    throw bad(`unsupported dtype '${descr}' (expected <f4, <f8, |u1, <u2, <i2 or <i4)`);
   if (typeof fortran !== 'boolean') throw bad("missing or non-boolean 'fortran_order'");
   if (fortran) throw bad('Fortran-order arrays are not supported');
   if (!Array.isArray(shape)) throw bad("missing or non-tuple 'shape'");
@@ -185,13 +189,16 @@ export function parseNpy(bytes: Uint8Array, file: string, opts: ParseNpyOptions 
   let count = 1;
   for (const d of shape) {
     count *= d;
-    if (count > maxElements) throw new CaptureError('TOO_LARGE', file, `invalid .npy: array has more than ${maxElements} elements`);
+    if (count > maxElements)
+      throw new CaptureError('TOO_LARGE', file, `invalid .npy: array has more than ${maxElements} elements`);
   }
   const itemSize = ITEM_SIZE[dtype];
   const dataStart = headerStart + headerLen;
   const dataBytes = bytes.length - dataStart;
   if (dataBytes !== count * itemSize) {
-    throw bad(`data is ${dataBytes} bytes, shape (${shape.join(', ')}) of ${dtype} needs ${count * itemSize}`);
+    throw bad(
+      `data is ${dataBytes} bytes, shape (${shape.join(', ')}) of ${dtype} needs ${count * itemSize}`,
+    );
   }
   // Copy into a fresh, aligned buffer (the data offset need not be a multiple of the item size).
   const raw = bytes.slice(dataStart);
@@ -231,7 +238,8 @@ function dtypeOf(data: NpyData): NpyDtype {
 /** Write a version-1.0 `.npy` (C order, little-endian) — for tests and tools. */
 export function encodeNpy(data: NpyData, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new RangeError(`shape (${shape.join(', ')}) does not match ${data.length} elements`);
+  if (count !== data.length)
+    throw new RangeError(`shape (${shape.join(', ')}) does not match ${data.length} elements`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '${dtypeOf(data)}', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + header.length + 1;

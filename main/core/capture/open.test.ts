@@ -53,7 +53,10 @@ describe('openCapture', () => {
     expect(await caught(openCapture(txt))).toMatchObject({ code: 'UNSUPPORTED', file: txt });
     const empty = path.join(tmp, 'empty');
     await fs.mkdir(empty);
-    expect(await caught(openCapture(empty))).toMatchObject({ code: 'NOT_FOUND', file: path.join(empty, 'intrinsics.json') });
+    expect(await caught(openCapture(empty))).toMatchObject({
+      code: 'NOT_FOUND',
+      file: path.join(empty, 'intrinsics.json'),
+    });
   });
 
   it('passes maxEntries through to the ZIP reader', async () => {

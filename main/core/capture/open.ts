@@ -13,14 +13,18 @@ import { CaptureError, type CaptureSource } from './types';
 export type { CaptureOpenOptions } from './common';
 
 /** Open a capture: `.r3d` (ZIP) file or plain folder. */
-export async function openCapture(capturePath: string, opts: CaptureOpenOptions = {}): Promise<CaptureSource> {
+export async function openCapture(
+  capturePath: string,
+  opts: CaptureOpenOptions = {},
+): Promise<CaptureSource> {
   const abs = path.resolve(capturePath);
   let st: Awaited<ReturnType<typeof fs.stat>>;
   try {
     st = await fs.stat(abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CaptureError('NOT_FOUND', abs, 'no such file or folder');
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new CaptureError('NOT_FOUND', abs, 'no such file or folder');
     throw new CaptureError('IO', abs, `cannot access (${code ?? (err as Error).message})`);
   }
   if (st.isDirectory()) {
@@ -29,9 +33,15 @@ export async function openCapture(capturePath: string, opts: CaptureOpenOptions 
       () => false,
     );
     if (!hasIntrinsics) {
-      const r3d = (await fs.readdir(abs).catch(() => [] as string[])).filter((n) => n.toLowerCase().endsWith('.r3d'));
+      const r3d = (await fs.readdir(abs).catch(() => [] as string[])).filter((n) =>
+        n.toLowerCase().endsWith('.r3d'),
+      );
       const hint = r3d.length > 0 ? `; did you mean ${path.join(abs, r3d[0]!)}?` : '';
-      throw new CaptureError('NOT_FOUND', path.join(abs, 'intrinsics.json'), `missing: not a capture folder (needs intrinsics.json, poses.json, color/, depth/)${hint}`);
+      throw new CaptureError(
+        'NOT_FOUND',
+        path.join(abs, 'intrinsics.json'),
+        `missing: not a capture folder (needs intrinsics.json, poses.json, color/, depth/)${hint}`,
+      );
     }
     return openFolder(abs, opts);
   }
@@ -42,13 +52,25 @@ export async function openCapture(capturePath: string, opts: CaptureOpenOptions 
     handle = await fs.open(abs, 'r');
     await handle.read(head, 0, 4, 0);
   } catch (err) {
-    throw new CaptureError('IO', abs, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new CaptureError(
+      'IO',
+      abs,
+      `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   } finally {
     await handle?.close().catch(() => undefined);
   }
-  const isZip = head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6);
+  const isZip =
+    head[0] === 0x50 &&
+    head[1] === 0x4b &&
+    (head[2] === 3 || head[2] === 5) &&
+    (head[3] === 4 || head[3] === 6);
   if (!isZip) {
-    throw new CaptureError('UNSUPPORTED', abs, 'not a Record3D .r3d (ZIP) file; expected an .r3d file or a capture folder');
+    throw new CaptureError(
+      'UNSUPPORTED',
+      abs,
+      'not a Record3D .r3d (ZIP) file; expected an .r3d file or a capture folder',
+    );
   }
   return openR3d(abs, opts);
 }

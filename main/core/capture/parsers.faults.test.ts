@@ -65,7 +65,12 @@ describe.skipIf(!FAULTS_ENABLED)('capture parsers under generated input', () => 
   }, 120_000);
 
   it('r3d metadata: mutated documents parse or fail with a CaptureError', async () => {
-    const stats = await checkParser(mutatedJson(metadata), { seed: 0x3d, numRuns: 2000, typed: isCaptureError, parse: (m) => parseR3dMetadata(m, 'metadata') });
+    const stats = await checkParser(mutatedJson(metadata), {
+      seed: 0x3d,
+      numRuns: 2000,
+      typed: isCaptureError,
+      parse: (m) => parseR3dMetadata(m, 'metadata'),
+    });
     expect(stats.ok).toBeGreaterThan(0);
     expect(stats.typed).toBeGreaterThan(0);
   });
@@ -83,8 +88,18 @@ describe.skipIf(!FAULTS_ENABLED)('capture parsers under generated input', () => 
   });
 
   it('folder capture intrinsics.json and poses.json: mutated documents parse or fail with a CaptureError', async () => {
-    const a = await checkParser(mutatedJson(intrinsics), { seed: 0xf0, numRuns: 1000, typed: isCaptureError, parse: (j) => parseFolderIntrinsics(j) });
-    const b = await checkParser(mutatedJson(poses), { seed: 0xf1, numRuns: 1000, typed: isCaptureError, parse: (j) => parseFolderPoses(j) });
+    const a = await checkParser(mutatedJson(intrinsics), {
+      seed: 0xf0,
+      numRuns: 1000,
+      typed: isCaptureError,
+      parse: (j) => parseFolderIntrinsics(j),
+    });
+    const b = await checkParser(mutatedJson(poses), {
+      seed: 0xf1,
+      numRuns: 1000,
+      typed: isCaptureError,
+      parse: (j) => parseFolderPoses(j),
+    });
     expect(a.ok + b.ok).toBeGreaterThan(0);
     expect(a.typed).toBeGreaterThan(0);
     expect(b.typed).toBeGreaterThan(0);

@@ -5,7 +5,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ZipReader } from './zip';
 import { depthIntrinsicsFromRgb, inferDepthSize, openR3d, openR3dFromZip, parseR3dMetadata } from './r3d';
-import { buildTinyR3d, buildZip, tinyCaptureTruth, writeTinyR3d, backprojectFrame, WALL_Z_M } from './testing';
+import {
+  buildTinyR3d,
+  buildZip,
+  tinyCaptureTruth,
+  writeTinyR3d,
+  backprojectFrame,
+  WALL_Z_M,
+} from './testing';
 import { encodeLzfse } from './lzfse/encode';
 import { rigidProblem } from './common';
 import { CaptureError, type CaptureSource } from './types';
@@ -63,7 +70,8 @@ describe('tiny .r3d round trip', () => {
     for (let i = 0; i < 4; i++) {
       expect(src.poses[i]!.index).toBe(i);
       expect(src.poses[i]!.timestamp_s).toBeCloseTo(i / 30, 9);
-      for (let k = 0; k < 16; k++) expect(src.poses[i]!.world_from_camera[k]).toBeCloseTo(truth.world_from_camera[i]![k]!, 12);
+      for (let k = 0; k < 16; k++)
+        expect(src.poses[i]!.world_from_camera[k]).toBeCloseTo(truth.world_from_camera[i]![k]!, 12);
       expect(await src.readDepth(i)).toEqual(truth.depth_m[i]);
       expect(await src.readConfidence(i)).toEqual(truth.confidence[i]);
       expect(await src.readLabels(i)).toEqual(truth.labels[i]);
@@ -82,7 +90,8 @@ describe('tiny .r3d round trip', () => {
     for (let i = 0; i < 3; i++) {
       const { points_world, count } = await backprojectFrame(src, i);
       expect(count).toBe(32 * 23); // first row invalid
-      for (let p = 0; p < count; p++) expect(Math.abs(points_world[p * 3 + 2]! - WALL_Z_M)).toBeLessThan(0.002);
+      for (let p = 0; p < count; p++)
+        expect(Math.abs(points_world[p * 3 + 2]! - WALL_Z_M)).toBeLessThan(0.002);
     }
     await src.close();
   });
@@ -105,7 +114,15 @@ describe('tiny .r3d round trip', () => {
   });
 
   it('infers a portrait 192x256 depth size when dw/dh are absent', async () => {
-    const { bytes, truth } = await buildTinyR3d({ frames: 1, rgbWidth: 480, rgbHeight: 640, depthWidth: 192, depthHeight: 256, omitDepthSize: true, confidence: false });
+    const { bytes, truth } = await buildTinyR3d({
+      frames: 1,
+      rgbWidth: 480,
+      rgbHeight: 640,
+      depthWidth: 192,
+      depthHeight: 256,
+      omitDepthSize: true,
+      confidence: false,
+    });
     const src = await openBytes(bytes);
     expect(src.info.depthIntrinsics).toEqual(truth.depthIntrinsics);
     expect(src.info.hasConfidence).toBe(false);
@@ -123,7 +140,9 @@ describe('tiny .r3d round trip', () => {
   });
 
   it('scales depth intrinsics rows 0 and 1 by dw/w and dh/h', () => {
-    expect(depthIntrinsicsFromRgb({ width: 480, height: 640, fx: 585, fy: 585, cx: 239, cy: 320 }, 192, 256)).toEqual({
+    expect(
+      depthIntrinsicsFromRgb({ width: 480, height: 640, fx: 585, fy: 585, cx: 239, cy: 320 }, 192, 256),
+    ).toEqual({
       width: 192,
       height: 256,
       fx: 234,
@@ -147,7 +166,10 @@ describe('hostile .r3d content', () => {
   });
 
   it('depth whose decoded size disagrees with dw/dh is an error naming the entry', async () => {
-    const { bytes } = await buildTinyR3d({ frames: 2, replaceEntries: { 'rgbd/1.depth': encodeLzfse(new Uint8Array(31 * 24 * 4)) } });
+    const { bytes } = await buildTinyR3d({
+      frames: 2,
+      replaceEntries: { 'rgbd/1.depth': encodeLzfse(new Uint8Array(31 * 24 * 4)) },
+    });
     const src = await openBytes(bytes);
     const e = await caught(src.readDepth(1));
     expect(e.code).toBe('INVALID_INPUT');
@@ -167,7 +189,10 @@ describe('hostile .r3d content', () => {
     const truncated = good.subarray(0, good.length - 100);
     const corrupt = Uint8Array.from(good);
     corrupt[0] = 0x41; // bad block magic
-    const { bytes } = await buildTinyR3d({ frames: 2, replaceEntries: { 'rgbd/0.depth': truncated, 'rgbd/1.depth': corrupt } });
+    const { bytes } = await buildTinyR3d({
+      frames: 2,
+      replaceEntries: { 'rgbd/0.depth': truncated, 'rgbd/1.depth': corrupt },
+    });
     const src = await openBytes(bytes);
     for (const i of [0, 1]) {
       const e = await caught(src.readDepth(i));
@@ -180,7 +205,11 @@ describe('hostile .r3d content', () => {
 
   it('a depth entry bigger than dw*dh*4 + slack is refused before decoding (zip bomb by metadata cap)', async () => {
     const zeros = new Uint8Array(4_000_000);
-    const { bytes } = await buildTinyR3d({ frames: 1, replaceEntries: { 'rgbd/0.depth': zeros }, deflateRgbd: true });
+    const { bytes } = await buildTinyR3d({
+      frames: 1,
+      replaceEntries: { 'rgbd/0.depth': zeros },
+      deflateRgbd: true,
+    });
     const src = await openBytes(bytes);
     const e = await caught(src.readDepth(0));
     expect(e.code).toBe('TOO_LARGE');
@@ -223,7 +252,9 @@ describe('hostile .r3d content', () => {
   });
 
   it('a deflate bomb in metadata is refused (ratio) before inflating', async () => {
-    const bomb = buildZip([{ name: 'metadata', data: new Uint8Array(10), method: 8, declaredSize: 200_000_000 }]);
+    const bomb = buildZip([
+      { name: 'metadata', data: new Uint8Array(10), method: 8, declaredSize: 200_000_000 },
+    ]);
     const e = await caught(openBytes(bomb));
     expect(e.code).toBe('TOO_LARGE');
     expect(e.file).toBe('metadata');
@@ -272,12 +303,31 @@ describe('metadata schema', () => {
   }
 
   it('property: random JSON either parses to finite rigid poses and sane intrinsics, or throws CaptureError', () => {
-    const num = fc.oneof(fc.double(), fc.integer({ min: -5, max: 2000 }), fc.constantFrom(0, 1, 0.5, NaN, Infinity));
-    const junk = fc.oneof(num, fc.string(), fc.constant(null), fc.array(num, { maxLength: 10 }), fc.anything());
+    const num = fc.oneof(
+      fc.double(),
+      fc.integer({ min: -5, max: 2000 }),
+      fc.constantFrom(0, 1, 0.5, NaN, Infinity),
+    );
+    const junk = fc.oneof(
+      num,
+      fc.string(),
+      fc.constant(null),
+      fc.array(num, { maxLength: 10 }),
+      fc.anything(),
+    );
     // Each field is usually valid and sometimes junk, so both the success and the error paths are exercised.
-    const usually = <T,>(valid: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: junk });
+    const usually = <T>(valid: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+      fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: junk });
     const validPose = fc
-      .tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: 0.2, max: 1, noNaN: true }), num, num, num)
+      .tuple(
+        fc.double({ min: -1, max: 1, noNaN: true }),
+        fc.double({ min: -1, max: 1, noNaN: true }),
+        fc.double({ min: -1, max: 1, noNaN: true }),
+        fc.double({ min: 0.2, max: 1, noNaN: true }),
+        num,
+        num,
+        num,
+      )
       .map(([a, b, c, d, x, y, z]) => {
         const n = Math.hypot(a, b, c, d);
         return [a / n, b / n, c / n, d / n, x, y, z];
@@ -292,7 +342,9 @@ describe('metadata schema', () => {
         fps: usually(fc.double({ min: 0, max: 120, noNaN: true })),
         poses: usually(fc.array(usually(validPose), { minLength: 1, maxLength: 4 })),
         initPose: usually(validPose),
-        frameTimestamps: usually(fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 4, maxLength: 6 })),
+        frameTimestamps: usually(
+          fc.array(fc.double({ min: 0, max: 1e6, noNaN: true }), { minLength: 4, maxLength: 6 }),
+        ),
       },
       { requiredKeys: ['w', 'h', 'K', 'poses'] },
     );
@@ -311,7 +363,9 @@ describe('metadata schema', () => {
         expect(m.timestamps_s.length).toBe(m.world_from_camera.length);
         for (const T of m.world_from_camera) expect(rigidProblem(T)).toBeNull();
         const K = m.rgbIntrinsics;
-        expect(K.fx > 0 && K.fy > 0 && K.cx >= 0 && K.cx <= K.width && K.cy >= 0 && K.cy <= K.height).toBe(true);
+        expect(K.fx > 0 && K.fy > 0 && K.cx >= 0 && K.cx <= K.width && K.cy >= 0 && K.cy <= K.height).toBe(
+          true,
+        );
       }),
       { numRuns: 2000, seed: 7 },
     );
@@ -322,20 +376,33 @@ describe('metadata schema', () => {
     const truth = tinyCaptureTruth({ frames: 1 });
     expect(rigidProblem(truth.world_from_camera[0]!)).toBeNull();
     const unitQuat = fc
-      .tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true }))
+      .tuple(
+        fc.double({ min: -1, max: 1, noNaN: true }),
+        fc.double({ min: -1, max: 1, noNaN: true }),
+        fc.double({ min: -1, max: 1, noNaN: true }),
+        fc.double({ min: -1, max: 1, noNaN: true }),
+      )
       .filter(([a, b, c, d]) => Math.hypot(a, b, c, d) > 0.1)
       .map(([a, b, c, d]) => {
         const n = Math.hypot(a, b, c, d);
         return [a / n, b / n, c / n, d / n];
       });
     fc.assert(
-      fc.property(unitQuat, fc.tuple(fc.double({ min: -100, max: 100, noNaN: true }), fc.double({ min: -100, max: 100, noNaN: true }), fc.double({ min: -100, max: 100, noNaN: true })), (q, p) => {
-        const m = baseMeta();
-        m['poses'] = [[...q, ...p]];
-        const T = parseR3dMetadata(m).world_from_camera[0]!;
-        expect(rigidProblem(T)).toBeNull();
-        expect([T[3], T[7], T[11]]).toEqual(p);
-      }),
+      fc.property(
+        unitQuat,
+        fc.tuple(
+          fc.double({ min: -100, max: 100, noNaN: true }),
+          fc.double({ min: -100, max: 100, noNaN: true }),
+          fc.double({ min: -100, max: 100, noNaN: true }),
+        ),
+        (q, p) => {
+          const m = baseMeta();
+          m['poses'] = [[...q, ...p]];
+          const T = parseR3dMetadata(m).world_from_camera[0]!;
+          expect(rigidProblem(T)).toBeNull();
+          expect([T[3], T[7], T[11]]).toEqual(p);
+        },
+      ),
       { numRuns: 1000, seed: 11 },
     );
   });

@@ -95,32 +95,40 @@ function parsePose7(v: unknown, what: string, file: string): Float64Array {
   const [qx, qy, qz, qw, px, py, pz] = v as number[];
   const n = Math.hypot(qx!, qy!, qz!, qw!);
   if (!(Math.abs(n - 1) <= 0.01)) throw bad(`quaternion has norm ${n} (expected 1)`);
-  if (Math.hypot(px!, py!, pz!) > MAX_TRANSLATION_M) throw bad(`position is farther than ${MAX_TRANSLATION_M} m`);
+  if (Math.hypot(px!, py!, pz!) > MAX_TRANSLATION_M)
+    throw bad(`position is farther than ${MAX_TRANSLATION_M} m`);
   return rigidFromQuaternion(qx! / n, qy! / n, qz! / n, qw! / n, px!, py!, pz!);
 }
 
 /** Validate a parsed `metadata` JSON value (see the format notes at the top of this file). */
-export function parseR3dMetadata(json: unknown, file: string = R3D_METADATA, maxFrames = 200_000): R3dMetadata {
+export function parseR3dMetadata(
+  json: unknown,
+  file: string = R3D_METADATA,
+  maxFrames = 200_000,
+): R3dMetadata {
   const bad = (reason: string): CaptureError => new CaptureError('INVALID_INPUT', file, reason);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad('must be a JSON object');
   const m = json as Record<string, unknown>;
   const w = m['w'];
   const h = m['h'];
-  if (!isIntIn(w, 1, MAX_IMAGE_SIDE) || !isIntIn(h, 1, MAX_IMAGE_SIDE)) throw bad(`"w" and "h" must be integers in 1..${MAX_IMAGE_SIDE}`);
+  if (!isIntIn(w, 1, MAX_IMAGE_SIDE) || !isIntIn(h, 1, MAX_IMAGE_SIDE))
+    throw bad(`"w" and "h" must be integers in 1..${MAX_IMAGE_SIDE}`);
 
   let depthWidth: number | null = null;
   let depthHeight: number | null = null;
   const dw = m['dw'];
   const dh = m['dh'];
   if (dw !== undefined || dh !== undefined) {
-    if (!isIntIn(dw, 1, MAX_IMAGE_SIDE) || !isIntIn(dh, 1, MAX_IMAGE_SIDE)) throw bad(`"dw" and "dh" must both be integers in 1..${MAX_IMAGE_SIDE}`);
+    if (!isIntIn(dw, 1, MAX_IMAGE_SIDE) || !isIntIn(dh, 1, MAX_IMAGE_SIDE))
+      throw bad(`"dw" and "dh" must both be integers in 1..${MAX_IMAGE_SIDE}`);
     depthWidth = dw;
     depthHeight = dh;
     checkDepthAspect(w, h, dw, dh, file);
   }
 
   const K = m['K'];
-  if (!Array.isArray(K) || K.length !== 9 || !K.every(isFiniteNumber)) throw bad('"K" must be 9 finite numbers (column-major 3x3)');
+  if (!Array.isArray(K) || K.length !== 9 || !K.every(isFiniteNumber))
+    throw bad('"K" must be 9 finite numbers (column-major 3x3)');
   const k = K as number[];
   const fx = k[0]!;
   const fy = k[4]!;
@@ -128,21 +136,29 @@ export function parseR3dMetadata(json: unknown, file: string = R3D_METADATA, max
   const cy = k[7]!;
   if (!(fx > 0) || !(fy > 0)) throw bad(`"K" has non-positive focal length (fx=${fx}, fy=${fy})`);
   const tol = 1e-6 * Math.max(1, fx);
-  if (Math.abs(k[2]!) > tol || Math.abs(k[5]!) > tol) throw bad('"K" looks row-major: K[2] and K[5] must be 0 (expected [fx,0,0, 0,fy,0, cx,cy,1])');
+  if (Math.abs(k[2]!) > tol || Math.abs(k[5]!) > tol)
+    throw bad('"K" looks row-major: K[2] and K[5] must be 0 (expected [fx,0,0, 0,fy,0, cx,cy,1])');
   if (Math.abs(k[1]!) > tol || Math.abs(k[3]!) > tol) throw bad('"K" has non-zero skew/off-diagonal terms');
   if (Math.abs(k[8]! - 1) > 1e-6) throw bad('"K"[8] must be 1');
-  if (!(cx >= 0 && cx <= w) || !(cy >= 0 && cy <= h)) throw bad(`"K" principal point (${cx}, ${cy}) lies outside the ${w}x${h} image`);
+  if (!(cx >= 0 && cx <= w) || !(cy >= 0 && cy <= h))
+    throw bad(`"K" principal point (${cx}, ${cy}) lies outside the ${w}x${h} image`);
 
   let fps: number | null = null;
   if (m['fps'] !== undefined && m['fps'] !== null) {
-    if (!isFiniteNumber(m['fps']) || m['fps'] < 0 || m['fps'] > 10000) throw bad('"fps" must be a finite number in 0..10000');
+    if (!isFiniteNumber(m['fps']) || m['fps'] < 0 || m['fps'] > 10000)
+      throw bad('"fps" must be a finite number in 0..10000');
     fps = m['fps'] > 0 ? m['fps'] : null;
   }
 
   const poses = m['poses'];
-  if (!Array.isArray(poses) || poses.length === 0) throw bad('"poses" must be a non-empty array (one pose per frame)');
-  if (poses.length > maxFrames) throw new CaptureError('TOO_LARGE', file, `${poses.length} frames; the limit is ${maxFrames}`);
-  const init = m['initPose'] === undefined || m['initPose'] === null ? null : parsePose7(m['initPose'], '"initPose"', file);
+  if (!Array.isArray(poses) || poses.length === 0)
+    throw bad('"poses" must be a non-empty array (one pose per frame)');
+  if (poses.length > maxFrames)
+    throw new CaptureError('TOO_LARGE', file, `${poses.length} frames; the limit is ${maxFrames}`);
+  const init =
+    m['initPose'] === undefined || m['initPose'] === null
+      ? null
+      : parsePose7(m['initPose'], '"initPose"', file);
   const world_from_camera = poses.map((p, i) => {
     const t = parsePose7(p, `"poses"[${i}]`, file);
     return init ? mul4(init, t) : t;
@@ -151,7 +167,8 @@ export function parseR3dMetadata(json: unknown, file: string = R3D_METADATA, max
   let timestamps_s: number[];
   const ts = m['frameTimestamps'];
   if (ts !== undefined && ts !== null) {
-    if (!Array.isArray(ts) || ts.length < poses.length) throw bad(`"frameTimestamps" must be an array with at least ${poses.length} numbers`);
+    if (!Array.isArray(ts) || ts.length < poses.length)
+      throw bad(`"frameTimestamps" must be an array with at least ${poses.length} numbers`);
     if (!ts.every(isFiniteNumber)) throw bad('"frameTimestamps" has a NaN, infinite or non-numeric value');
     timestamps_s = (ts as number[]).slice(0, poses.length);
   } else {
@@ -174,25 +191,45 @@ function checkDepthAspect(w: number, h: number, dw: number, dh: number, file: st
   const sx = dw / w;
   const sy = dh / h;
   if (Math.abs(sx - sy) > 0.02 * Math.max(sx, sy)) {
-    throw new CaptureError('INVALID_INPUT', file, `depth size ${dw}x${dh} does not have the aspect of the ${w}x${h} RGB image (dw/dh swapped?)`);
+    throw new CaptureError(
+      'INVALID_INPUT',
+      file,
+      `depth size ${dw}x${dh} does not have the aspect of the ${w}x${h} RGB image (dw/dh swapped?)`,
+    );
   }
 }
 
 /** Depth intrinsics: RGB K with row 0 scaled by dw/w and row 1 by dh/h. */
-export function depthIntrinsicsFromRgb(rgb: CameraIntrinsics, depthWidth: number, depthHeight: number): CameraIntrinsics {
+export function depthIntrinsicsFromRgb(
+  rgb: CameraIntrinsics,
+  depthWidth: number,
+  depthHeight: number,
+): CameraIntrinsics {
   const sx = depthWidth / rgb.width;
   const sy = depthHeight / rgb.height;
-  return { width: depthWidth, height: depthHeight, fx: rgb.fx * sx, fy: rgb.fy * sy, cx: rgb.cx * sx, cy: rgb.cy * sy };
+  return {
+    width: depthWidth,
+    height: depthHeight,
+    fx: rgb.fx * sx,
+    fy: rgb.fy * sy,
+    cx: rgb.cx * sx,
+    cy: rgb.cy * sy,
+  };
 }
 
 /** Depth (w, h) from a decoded float32 byte count when `dw`/`dh` are absent; null when not a known size. */
-export function inferDepthSize(decodedBytes: number, rgbWidth: number, rgbHeight: number): { width: number; height: number } | null {
+export function inferDepthSize(
+  decodedBytes: number,
+  rgbWidth: number,
+  rgbHeight: number,
+): { width: number; height: number } | null {
   const portrait = rgbWidth <= rgbHeight;
   for (const [long, short] of [
     [256, 192],
     [960, 720],
   ] as const) {
-    if (decodedBytes === long * short * 4) return portrait ? { width: short, height: long } : { width: long, height: short };
+    if (decodedBytes === long * short * 4)
+      return portrait ? { width: short, height: long } : { width: long, height: short };
   }
   return null;
 }
@@ -217,13 +254,20 @@ class R3dCapture implements CaptureSource {
     return Math.min(n, this.maxBytes);
   }
 
-  async readRgbEncoded(index: number): Promise<{ bytes: Uint8Array; mime: 'image/jpeg' | 'image/png'; file: string }> {
+  async readRgbEncoded(
+    index: number,
+  ): Promise<{ bytes: Uint8Array; mime: 'image/jpeg' | 'image/png'; file: string }> {
     const file = `rgbd/${index}.jpg`;
     checkFrameIndex(index, this.info.frameCount, file);
     const { width, height } = this.info.rgbIntrinsics;
     const bytes = await this.zip.read(file, this.cap(width * height * 4 + MIB));
     const mime = sniffImageMime(bytes);
-    if (!mime) throw new CaptureError('INVALID_INPUT', file, `is not a JPEG or PNG image (in ${path.basename(this.info.path)})`);
+    if (!mime)
+      throw new CaptureError(
+        'INVALID_INPUT',
+        file,
+        `is not a JPEG or PNG image (in ${path.basename(this.info.path)})`,
+      );
     return { bytes, mime, file };
   }
 
@@ -243,7 +287,11 @@ class R3dCapture implements CaptureSource {
     }
     if (raw.length !== rawBytes) {
       const { width, height } = this.info.depthIntrinsics;
-      throw new CaptureError('INVALID_INPUT', file, `${what} decodes to ${raw.length} bytes; the depth size ${width}x${height} needs ${rawBytes}`);
+      throw new CaptureError(
+        'INVALID_INPUT',
+        file,
+        `${what} decodes to ${raw.length} bytes; the depth size ${width}x${height} needs ${rawBytes}`,
+      );
     }
     return raw;
   }
@@ -282,7 +330,11 @@ class R3dCapture implements CaptureSource {
 export async function openR3dFromZip(zip: ZipReader, opts: CaptureOpenOptions = {}): Promise<CaptureSource> {
   const { maxEntries, maxBytes } = resolveLimits(opts);
   try {
-    const meta = parseR3dMetadata(parseJsonBytes(await zip.read(R3D_METADATA, Math.min(256 * MIB, maxBytes)), R3D_METADATA), R3D_METADATA, maxEntries);
+    const meta = parseR3dMetadata(
+      parseJsonBytes(await zip.read(R3D_METADATA, Math.min(256 * MIB, maxBytes)), R3D_METADATA),
+      R3D_METADATA,
+      maxEntries,
+    );
     const frameCount = meta.world_from_camera.length;
     let depthWidth = meta.depthWidth;
     let depthHeight = meta.depthHeight;
@@ -295,7 +347,12 @@ export async function openR3dFromZip(zip: ZipReader, opts: CaptureOpenOptions = 
           break;
         }
       }
-      if (first < 0) throw new CaptureError('INVALID_INPUT', 'rgbd/0.depth', `no rgbd/N.depth entries in ${path.basename(zip.file)}`);
+      if (first < 0)
+        throw new CaptureError(
+          'INVALID_INPUT',
+          'rgbd/0.depth',
+          `no rgbd/N.depth entries in ${path.basename(zip.file)}`,
+        );
       const file = `rgbd/${first}.depth`;
       const maxRaw = 960 * 720 * 4;
       const packed = await zip.read(file, Math.min(maxBytes, lzfseCap(maxRaw)));
@@ -321,7 +378,10 @@ export async function openR3dFromZip(zip: ZipReader, opts: CaptureOpenOptions = 
     const hasConfidence = names.some((n) => /^rgbd\/[0-9]+\.conf$/.test(n));
     let instances: Map<number, InstanceInfo> | null = null;
     if (zip.has(R3D_INSTANCES)) {
-      instances = parseInstances(parseJsonBytes(await zip.read(R3D_INSTANCES, Math.min(16 * MIB, maxBytes)), R3D_INSTANCES), R3D_INSTANCES);
+      instances = parseInstances(
+        parseJsonBytes(await zip.read(R3D_INSTANCES, Math.min(16 * MIB, maxBytes)), R3D_INSTANCES),
+        R3D_INSTANCES,
+      );
     }
     const info: CaptureInfo = {
       format: 'r3d',
@@ -344,7 +404,8 @@ export async function openR3dFromZip(zip: ZipReader, opts: CaptureOpenOptions = 
     await zip.close();
     // Errors about an entry (`metadata`, `rgbd/0.depth`) also name the archive they are in.
     const archive = path.basename(zip.file);
-    if (err instanceof CaptureError && !err.message.includes(archive)) throw new CaptureError(err.code, err.file, `${err.reason} (in ${archive})`);
+    if (err instanceof CaptureError && !err.message.includes(archive))
+      throw new CaptureError(err.code, err.file, `${err.reason} (in ${archive})`);
     throw err;
   }
 }

@@ -17,11 +17,24 @@ const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures');
 
 interface Checksums {
   zip_members: { name: string }[];
-  frames: { index: number; depth_decoded_sha256: string; conf_decoded_sha256: string; jpg_sha256: string; depth_valid_pixels: number }[];
+  frames: {
+    index: number;
+    depth_decoded_sha256: string;
+    conf_decoded_sha256: string;
+    jpg_sha256: string;
+    depth_valid_pixels: number;
+  }[];
 }
 
 const sequences = [
-  { name: 'real', r3d: 'redkitchen_50.r3d', depthK: { fx: 234, fy: 234, cx: 95.6, cy: 128 }, rgbK: { fx: 585, fy: 585, cx: 239, cy: 320 }, fps: 3, pair: [20, 49, 0.8] as const },
+  {
+    name: 'real',
+    r3d: 'redkitchen_50.r3d',
+    depthK: { fx: 234, fy: 234, cx: 95.6, cy: 128 },
+    rgbK: { fx: 585, fy: 585, cx: 239, cy: 320 },
+    fps: 3,
+    pair: [20, 49, 0.8] as const,
+  },
   {
     name: 'real2',
     r3d: 'shelfbox_50.r3d',
@@ -32,11 +45,15 @@ const sequences = [
   },
 ];
 
-const sha = (a: ArrayBufferView): string => createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+const sha = (a: ArrayBufferView): string =>
+  createHash('sha256')
+    .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .digest('hex');
 
 /** Fraction of a's points with a b point within r, and the median of those distances (grid hash of cell r). */
 function overlap(a: Float32Array, b: Float32Array, r: number): { overlap: number; median: number } {
-  const key = (x: number, y: number, z: number): string => `${Math.floor(x / r)},${Math.floor(y / r)},${Math.floor(z / r)}`;
+  const key = (x: number, y: number, z: number): string =>
+    `${Math.floor(x / r)},${Math.floor(y / r)},${Math.floor(z / r)}`;
   const grid = new Map<string, number[]>();
   for (let i = 0; i < b.length; i += 3) {
     const k = key(b[i]!, b[i + 1]!, b[i + 2]!);
@@ -134,7 +151,9 @@ for (const seq of sequences) {
       const a = await backprojectFrame(r3d, ia);
       const b = await backprojectFrame(r3d, ib);
       const right = overlap(a.points_world, b.points_world, 0.05);
-      console.log(`${seq.name} pair ${ia}-${ib}: overlap ${(right.overlap * 100).toFixed(1)} %, median ${(right.median * 100).toFixed(2)} cm`);
+      console.log(
+        `${seq.name} pair ${ia}-${ib}: overlap ${(right.overlap * 100).toFixed(1)} %, median ${(right.median * 100).toFixed(2)} cm`,
+      );
       expect(right.overlap).toBeGreaterThan(minOverlap);
       expect(right.median).toBeLessThan(0.015);
       // Control: leaving out the OpenCV->ARKit y/z flip must break the overlap (README: 2.4 % / 0.0 %).

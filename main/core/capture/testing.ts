@@ -83,7 +83,14 @@ export function tinyCaptureTruth(opts: TinyCaptureOptions = {}): TinyCaptureTrut
   const rh = opts.rgbHeight ?? 48;
   const dw = opts.depthWidth ?? 32;
   const dh = opts.depthHeight ?? 24;
-  const rgbIntrinsics: CameraIntrinsics = { width: rw, height: rh, fx: rw * 0.9, fy: rw * 0.9, cx: rw / 2 - 0.5, cy: rh / 2 - 0.5 };
+  const rgbIntrinsics: CameraIntrinsics = {
+    width: rw,
+    height: rh,
+    fx: rw * 0.9,
+    fy: rw * 0.9,
+    cx: rw / 2 - 0.5,
+    cy: rh / 2 - 0.5,
+  };
   const sx = dw / rw;
   const sy = dh / rh;
   const depthIntrinsics: CameraIntrinsics = {
@@ -94,7 +101,9 @@ export function tinyCaptureTruth(opts: TinyCaptureOptions = {}): TinyCaptureTrut
     cx: rgbIntrinsics.cx * sx,
     cy: rgbIntrinsics.cy * sy,
   };
-  const init = opts.initPose ? rigidFromQuaternion(...(opts.initPose as [number, number, number, number, number, number, number])) : null;
+  const init = opts.initPose
+    ? rigidFromQuaternion(...(opts.initPose as [number, number, number, number, number, number, number]))
+    : null;
   const truth: TinyCaptureTruth = {
     frameCount: frames,
     rgbIntrinsics,
@@ -162,9 +171,15 @@ function f32Bytes(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-async function zipToBuffer(entries: { name: string; data: Uint8Array; compress: boolean }[]): Promise<Uint8Array> {
+async function zipToBuffer(
+  entries: { name: string; data: Uint8Array; compress: boolean }[],
+): Promise<Uint8Array> {
   const zip = new yazl.ZipFile();
-  for (const e of entries) zip.addBuffer(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength), e.name, { compress: e.compress, mtime: new Date(0) });
+  for (const e of entries)
+    zip.addBuffer(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength), e.name, {
+      compress: e.compress,
+      mtime: new Date(0),
+    });
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
     zip.outputStream.on('data', (c: Buffer) => chunks.push(c));
@@ -178,7 +193,9 @@ async function zipToBuffer(entries: { name: string; data: Uint8Array; compress: 
 }
 
 /** The bytes of a tiny `.r3d` (plus its ground truth). */
-export async function buildTinyR3d(opts: TinyCaptureOptions = {}): Promise<{ bytes: Uint8Array; truth: TinyCaptureTruth }> {
+export async function buildTinyR3d(
+  opts: TinyCaptureOptions = {},
+): Promise<{ bytes: Uint8Array; truth: TinyCaptureTruth }> {
   const truth = tinyCaptureTruth(opts);
   const { rgbIntrinsics: K, depthIntrinsics: D } = truth;
   const metadata: Record<string, unknown> = {
@@ -204,10 +221,19 @@ export async function buildTinyR3d(opts: TinyCaptureOptions = {}): Promise<{ byt
   for (let i = 0; i < truth.frameCount; i++) {
     entries.set(`rgbd/${i}.jpg`, { data: await rgbImage(i, K.width, K.height, 'jpg'), compress });
     entries.set(`rgbd/${i}.depth`, { data: encodeLzfse(f32Bytes(truth.depth_m[i]!)), compress });
-    if (opts.confidence ?? true) entries.set(`rgbd/${i}.conf`, { data: encodeLzfse(truth.confidence[i]!), compress });
-    if (opts.annotations) entries.set(`labels/${i}.png`, { data: encodePngGray(D.width, D.height, truth.labels[i]!), compress: true });
+    if (opts.confidence ?? true)
+      entries.set(`rgbd/${i}.conf`, { data: encodeLzfse(truth.confidence[i]!), compress });
+    if (opts.annotations)
+      entries.set(`labels/${i}.png`, {
+        data: encodePngGray(D.width, D.height, truth.labels[i]!),
+        compress: true,
+      });
   }
-  if (opts.annotations) entries.set('labels/instances.json', { data: new TextEncoder().encode(JSON.stringify({ instances: truth.instances })), compress: true });
+  if (opts.annotations)
+    entries.set('labels/instances.json', {
+      data: new TextEncoder().encode(JSON.stringify({ instances: truth.instances })),
+      compress: true,
+    });
   for (const [name, data] of Object.entries(opts.replaceEntries ?? {})) {
     if (data === null) entries.delete(name);
     else entries.set(name, { data, compress: entries.get(name)?.compress ?? false });
@@ -230,7 +256,12 @@ export async function writeTinyFolder(dir: string, opts: TinyCaptureOptions = {}
   const { rgbIntrinsics: K, depthIntrinsics: D } = truth;
   const convention = opts.convention ?? 'opencv';
   const pad = (i: number): string => String(i).padStart(opts.zeroPad ?? 0, '0');
-  for (const sub of ['color', 'depth', ...(opts.confidence ?? true ? ['confidence'] : []), ...(opts.annotations ? ['labels'] : [])]) {
+  for (const sub of [
+    'color',
+    'depth',
+    ...((opts.confidence ?? true) ? ['confidence'] : []),
+    ...(opts.annotations ? ['labels'] : []),
+  ]) {
     await fs.mkdir(path.join(dir, sub), { recursive: true });
   }
   await writeFileAtomic(
@@ -245,12 +276,22 @@ export async function writeTinyFolder(dir: string, opts: TinyCaptureOptions = {}
         M[r * 4 + 2] = -M[r * 4 + 2]!;
       }
     }
-    return { index, timestamp_s: truth.timestamps_s[index], world_from_camera: [0, 1, 2, 3].map((r) => M.slice(r * 4, r * 4 + 4)) };
+    return {
+      index,
+      timestamp_s: truth.timestamps_s[index],
+      world_from_camera: [0, 1, 2, 3].map((r) => M.slice(r * 4, r * 4 + 4)),
+    };
   });
-  await writeFileAtomic(path.join(dir, 'poses.json'), JSON.stringify({ camera_convention: convention, fps: opts.fps ?? 30, frames }, null, 1));
+  await writeFileAtomic(
+    path.join(dir, 'poses.json'),
+    JSON.stringify({ camera_convention: convention, fps: opts.fps ?? 30, frames }, null, 1),
+  );
   const colorFormat = opts.colorFormat ?? 'jpg';
   for (let i = 0; i < truth.frameCount; i++) {
-    await writeFileAtomic(path.join(dir, 'color', `${pad(i)}.${colorFormat}`), await rgbImage(i, K.width, K.height, colorFormat));
+    await writeFileAtomic(
+      path.join(dir, 'color', `${pad(i)}.${colorFormat}`),
+      await rgbImage(i, K.width, K.height, colorFormat),
+    );
     const depth = truth.depth_m[i]!;
     if ((opts.depthFormat ?? 'png') === 'npy') {
       await writeFileAtomic(path.join(dir, 'depth', `${pad(i)}.npy`), encodeNpy(depth, [D.height, D.width]));
@@ -259,10 +300,22 @@ export async function writeTinyFolder(dir: string, opts: TinyCaptureOptions = {}
       for (let k = 0; k < depth.length; k++) mm[k] = Math.round(depth[k]! * 1000);
       await writeFileAtomic(path.join(dir, 'depth', `${pad(i)}.png`), encodePngGray(D.width, D.height, mm));
     }
-    if (opts.confidence ?? true) await writeFileAtomic(path.join(dir, 'confidence', `${pad(i)}.png`), encodePngGray(D.width, D.height, truth.confidence[i]!));
-    if (opts.annotations) await writeFileAtomic(path.join(dir, 'labels', `${pad(i)}.png`), encodePngGray(D.width, D.height, truth.labels[i]!));
+    if (opts.confidence ?? true)
+      await writeFileAtomic(
+        path.join(dir, 'confidence', `${pad(i)}.png`),
+        encodePngGray(D.width, D.height, truth.confidence[i]!),
+      );
+    if (opts.annotations)
+      await writeFileAtomic(
+        path.join(dir, 'labels', `${pad(i)}.png`),
+        encodePngGray(D.width, D.height, truth.labels[i]!),
+      );
   }
-  if (opts.annotations) await writeFileAtomic(path.join(dir, 'labels', 'instances.json'), JSON.stringify({ instances: truth.instances }));
+  if (opts.annotations)
+    await writeFileAtomic(
+      path.join(dir, 'labels', 'instances.json'),
+      JSON.stringify({ instances: truth.instances }),
+    );
   return truth;
 }
 
@@ -288,7 +341,11 @@ export async function backprojectFrame(
       const x = ((u - cx) / fx) * z;
       const y = -((v - cy) / fy) * z;
       const zc = -z;
-      pts.push(T[0]! * x + T[1]! * y + T[2]! * zc + T[3]!, T[4]! * x + T[5]! * y + T[6]! * zc + T[7]!, T[8]! * x + T[9]! * y + T[10]! * zc + T[11]!);
+      pts.push(
+        T[0]! * x + T[1]! * y + T[2]! * zc + T[3]!,
+        T[4]! * x + T[5]! * y + T[6]! * zc + T[7]!,
+        T[8]! * x + T[9]! * y + T[10]! * zc + T[11]!,
+      );
       pix.push(v * width + u);
     }
   }
@@ -353,7 +410,7 @@ export function buildZip(entries: HandZipEntry[], opts: { declaredEntryCount?: n
     cd.writeUInt32LE(csize >>> 0, 20);
     cd.writeUInt32LE(usize >>> 0, 24);
     cd.writeUInt16LE(name.length, 28);
-    cd.writeUInt32LE((e.externalAttrs ?? (0o100644 << 16)) >>> 0, 38);
+    cd.writeUInt32LE((e.externalAttrs ?? 0o100644 << 16) >>> 0, 38);
     cd.writeUInt32LE(offset, 42);
     parts.push(local, name, payload);
     central.push(cd, name);

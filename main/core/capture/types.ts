@@ -56,7 +56,9 @@ export interface CaptureSource {
   /** One pose per frame, in frame order (`poses[i].index === i`). */
   readonly poses: readonly FramePose[];
   /** The encoded colour image as stored (JPEG or PNG bytes). */
-  readRgbEncoded(index: number): Promise<{ bytes: Uint8Array; mime: 'image/jpeg' | 'image/png'; file: string }>;
+  readRgbEncoded(
+    index: number,
+  ): Promise<{ bytes: Uint8Array; mime: 'image/jpeg' | 'image/png'; file: string }>;
   /** The colour image decoded to packed RGB. */
   readRgb(index: number): Promise<RgbImage>;
   /** depth_m at the depth resolution, row-major; 0 = invalid. Length = depth width * height. */
@@ -68,12 +70,7 @@ export interface CaptureSource {
   close(): Promise<void>;
 }
 
-export type CaptureErrorCode =
-  | 'NOT_FOUND'
-  | 'INVALID_INPUT'
-  | 'UNSUPPORTED'
-  | 'IO'
-  | 'TOO_LARGE';
+export type CaptureErrorCode = 'NOT_FOUND' | 'INVALID_INPUT' | 'UNSUPPORTED' | 'IO' | 'TOO_LARGE';
 
 /** Every problem with a capture names the file (path inside the capture where relevant) and the reason. */
 export class CaptureError extends Error {

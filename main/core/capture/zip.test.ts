@@ -10,7 +10,12 @@ import { CaptureError } from './types';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-async function expectCaptureError(p: Promise<unknown>, code: string, file: string | RegExp, reason?: RegExp): Promise<CaptureError> {
+async function expectCaptureError(
+  p: Promise<unknown>,
+  code: string,
+  file: string | RegExp,
+  reason?: RegExp,
+): Promise<CaptureError> {
   const err = await p.then(
     () => null,
     (e: unknown) => e,
@@ -53,7 +58,12 @@ describe('ZipReader basics', () => {
 
   it('names a missing archive and a non-ZIP file', async () => {
     await expectCaptureError(ZipReader.open('/nonexistent/x.r3d'), 'NOT_FOUND', '/nonexistent/x.r3d');
-    await expectCaptureError(ZipReader.fromBuffer(enc('not a zip at all, really'), 'junk.r3d'), 'INVALID_INPUT', 'junk.r3d', /not a readable ZIP/);
+    await expectCaptureError(
+      ZipReader.fromBuffer(enc('not a zip at all, really'), 'junk.r3d'),
+      'INVALID_INPUT',
+      'junk.r3d',
+      /not a readable ZIP/,
+    );
   });
 });
 
@@ -64,17 +74,30 @@ describe('hostile ZIPs', () => {
         { name: 'metadata', data: enc('{}') },
         { name, data: enc('evil') },
       ]);
-      await expectCaptureError(ZipReader.fromBuffer(zip, 'evil.r3d'), 'INVALID_INPUT', name, /unsafe ZIP entry/);
+      await expectCaptureError(
+        ZipReader.fromBuffer(zip, 'evil.r3d'),
+        'INVALID_INPUT',
+        name,
+        /unsafe ZIP entry/,
+      );
     });
   }
 
   it('unsafeEntryNameReason accepts ordinary names', () => {
-    for (const n of ['metadata', 'rgbd/0.jpg', 'labels/instances.json', 'a..b/c']) expect(unsafeEntryNameReason(n)).toBeNull();
+    for (const n of ['metadata', 'rgbd/0.jpg', 'labels/instances.json', 'a..b/c'])
+      expect(unsafeEntryNameReason(n)).toBeNull();
   });
 
   it('refuses symlink entries (S_IFLNK in external attributes)', async () => {
-    const zip = buildZip([{ name: 'rgbd/0.jpg', data: enc('/etc/passwd'), externalAttrs: (0o120777 << 16) >>> 0 }]);
-    await expectCaptureError(ZipReader.fromBuffer(zip, 's.r3d'), 'INVALID_INPUT', 'rgbd/0.jpg', /symbolic-link/);
+    const zip = buildZip([
+      { name: 'rgbd/0.jpg', data: enc('/etc/passwd'), externalAttrs: (0o120777 << 16) >>> 0 },
+    ]);
+    await expectCaptureError(
+      ZipReader.fromBuffer(zip, 's.r3d'),
+      'INVALID_INPUT',
+      'rgbd/0.jpg',
+      /symbolic-link/,
+    );
   });
 
   it('refuses encrypted entries (general purpose bit 0)', async () => {
@@ -92,15 +115,32 @@ describe('hostile ZIPs', () => {
 
   it('refuses more entries than maxEntries before reading them', async () => {
     const zip = buildZip(Array.from({ length: 6 }, (_, i) => ({ name: `f${i}`, data: enc('x') })));
-    await expectCaptureError(ZipReader.fromBuffer(zip, 'many.r3d', { maxEntries: 5 }), 'TOO_LARGE', 'many.r3d', /6 entries; the limit is 5/);
+    await expectCaptureError(
+      ZipReader.fromBuffer(zip, 'many.r3d', { maxEntries: 5 }),
+      'TOO_LARGE',
+      'many.r3d',
+      /6 entries; the limit is 5/,
+    );
     // The declared count alone trips the cap (the central directory is never walked).
     const lying = buildZip([{ name: 'a', data: enc('x') }], { declaredEntryCount: 65535 });
-    await expectCaptureError(ZipReader.fromBuffer(lying, 'lie.r3d', { maxEntries: 1000 }), 'TOO_LARGE', 'lie.r3d');
+    await expectCaptureError(
+      ZipReader.fromBuffer(lying, 'lie.r3d', { maxEntries: 1000 }),
+      'TOO_LARGE',
+      'lie.r3d',
+    );
   });
 
   it('refuses an entry that declares more than the caller cap (zip bomb by declared size)', async () => {
-    const z = await ZipReader.fromBuffer(buildZip([{ name: 'rgbd/0.depth', data: new Uint8Array(1_000_000), method: 8 }]), 'b.r3d');
-    await expectCaptureError(z.read('rgbd/0.depth', 200_000), 'TOO_LARGE', 'rgbd/0.depth', /declares 1000000 bytes/);
+    const z = await ZipReader.fromBuffer(
+      buildZip([{ name: 'rgbd/0.depth', data: new Uint8Array(1_000_000), method: 8 }]),
+      'b.r3d',
+    );
+    await expectCaptureError(
+      z.read('rgbd/0.depth', 200_000),
+      'TOO_LARGE',
+      'rgbd/0.depth',
+      /declares 1000000 bytes/,
+    );
   });
 
   it('refuses a deflated entry whose declared ratio is above 1000:1', async () => {
@@ -113,27 +153,44 @@ describe('hostile ZIPs', () => {
 
   it('aborts while inflating when the data produces more than the declared size (lying header)', async () => {
     // 4 MB of zeros deflates to ~4 KB; the header claims 4000 bytes (ratio ok), the cap is generous.
-    const z = await ZipReader.fromBuffer(buildZip([{ name: 'bomb', data: new Uint8Array(4_000_000), method: 8, declaredSize: 4000 }]), 'b.r3d');
+    const z = await ZipReader.fromBuffer(
+      buildZip([{ name: 'bomb', data: new Uint8Array(4_000_000), method: 8, declaredSize: 4000 }]),
+      'b.r3d',
+    );
     await expectCaptureError(z.read('bomb', 10_000_000), 'TOO_LARGE', 'bomb', /more than 4000 bytes/);
   });
 
   it('refuses an entry that produces fewer bytes than declared', async () => {
-    const z = await ZipReader.fromBuffer(buildZip([{ name: 'short', data: enc('x'.repeat(500)), method: 8, declaredSize: 900 }]), 'b.r3d');
+    const z = await ZipReader.fromBuffer(
+      buildZip([{ name: 'short', data: enc('x'.repeat(500)), method: 8, declaredSize: 900 }]),
+      'b.r3d',
+    );
     await expectCaptureError(z.read('short', 10_000), 'INVALID_INPUT', 'short');
   });
 
   it('refuses a stored entry whose compressed and uncompressed sizes differ', async () => {
-    const z = await ZipReader.fromBuffer(buildZip([{ name: 's', data: enc('abcdef'), declaredSize: 3 }]), 'b.r3d');
+    const z = await ZipReader.fromBuffer(
+      buildZip([{ name: 's', data: enc('abcdef'), declaredSize: 3 }]),
+      'b.r3d',
+    );
     await expectCaptureError(z.read('s', 100), 'INVALID_INPUT', 's', /compressed size 6 != size 3/);
   });
 
   it('refuses a compressed size that runs past the end of the file', async () => {
-    const z = await ZipReader.fromBuffer(buildZip([{ name: 's', data: enc('abcdef'), declaredSize: 6_000_000, declaredCompressedSize: 6_000_000 }]), 'b.r3d');
+    const z = await ZipReader.fromBuffer(
+      buildZip([
+        { name: 's', data: enc('abcdef'), declaredSize: 6_000_000, declaredCompressedSize: 6_000_000 },
+      ]),
+      'b.r3d',
+    );
     await expectCaptureError(z.read('s', 10_000_000), 'INVALID_INPUT', 's', /corrupt ZIP entry/);
   });
 
   it('detects corrupt data through the CRC-32', async () => {
-    const z = await ZipReader.fromBuffer(buildZip([{ name: 'c', data: enc('hello world'), declaredCrc: 0x12345678 }]), 'b.r3d');
+    const z = await ZipReader.fromBuffer(
+      buildZip([{ name: 'c', data: enc('hello world'), declaredCrc: 0x12345678 }]),
+      'b.r3d',
+    );
     await expectCaptureError(z.read('c', 100), 'INVALID_INPUT', 'c', /CRC-32 mismatch/);
   });
 
@@ -144,18 +201,32 @@ describe('hostile ZIPs', () => {
 
   it('names a truncated archive', async () => {
     const full = buildZip([{ name: 'metadata', data: enc('{"a":1}') }]);
-    await expectCaptureError(ZipReader.fromBuffer(full.subarray(0, full.length - 10), 'cut.r3d'), 'INVALID_INPUT', 'cut.r3d');
+    await expectCaptureError(
+      ZipReader.fromBuffer(full.subarray(0, full.length - 10), 'cut.r3d'),
+      'INVALID_INPUT',
+      'cut.r3d',
+    );
   });
 });
 
 describe('mutated ZIP bytes (property)', () => {
   it('opening and reading every entry of a mutated .r3d only ever fails with CaptureError', async () => {
-    const { bytes } = await buildTinyR3d({ frames: 2, rgbWidth: 16, rgbHeight: 12, depthWidth: 8, depthHeight: 6, annotations: true });
+    const { bytes } = await buildTinyR3d({
+      frames: 2,
+      rgbWidth: 16,
+      rgbHeight: 12,
+      depthWidth: 8,
+      depthHeight: 6,
+      annotations: true,
+    });
     const base = bytes;
     const cdStart = base.length - 400; // bias half of the mutations towards the central directory + end record
     const flip = fc.oneof(
       fc.record({ pos: fc.nat({ max: base.length - 1 }), val: fc.integer({ min: 0, max: 255 }) }),
-      fc.record({ pos: fc.integer({ min: Math.max(0, cdStart), max: base.length - 1 }), val: fc.integer({ min: 0, max: 255 }) }),
+      fc.record({
+        pos: fc.integer({ min: Math.max(0, cdStart), max: base.length - 1 }),
+        val: fc.integer({ min: 0, max: 255 }),
+      }),
     );
     // Mostly byte flips (which keep the end record findable); about 1 run in 8 also truncates.
     const mutations = fc.record({
@@ -173,7 +244,12 @@ describe('mutated ZIP bytes (property)', () => {
           const src = await openR3dFromZip(zip);
           try {
             for (let i = 0; i < src.info.frameCount; i++) {
-              for (const read of [() => src.readDepth(i), () => src.readConfidence(i), () => src.readLabels(i), () => src.readRgb(i)]) {
+              for (const read of [
+                () => src.readDepth(i),
+                () => src.readConfidence(i),
+                () => src.readLabels(i),
+                () => src.readRgb(i),
+              ]) {
                 try {
                   await read();
                 } catch (e) {

@@ -105,21 +105,33 @@ export class ZipReader {
     return ZipReader.fromZipFile(zip, file, opts);
   }
 
-  private static async fromZipFile(zip: yauzl.ZipFile, file: string, opts: ZipOpenOptions): Promise<ZipReader> {
+  private static async fromZipFile(
+    zip: yauzl.ZipFile,
+    file: string,
+    opts: ZipOpenOptions,
+  ): Promise<ZipReader> {
     const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
     // Swallow late 'error' events (e.g. after close) so they can never crash the process.
     const sink = (): void => undefined;
     zip.on('error', sink);
     if (zip.entryCount > maxEntries) {
       zip.close();
-      throw new CaptureError('TOO_LARGE', file, `ZIP declares ${zip.entryCount} entries; the limit is ${maxEntries}`);
+      throw new CaptureError(
+        'TOO_LARGE',
+        file,
+        `ZIP declares ${zip.entryCount} entries; the limit is ${maxEntries}`,
+      );
     }
     const entries = new Map<string, yauzl.Entry>();
     try {
       await new Promise<void>((resolve, reject) => {
         const onError = (err: unknown): void => {
           cleanup();
-          reject(err instanceof CaptureError ? err : new CaptureError('INVALID_INPUT', file, `corrupt ZIP: ${describeYauzlError(err)}`));
+          reject(
+            err instanceof CaptureError
+              ? err
+              : new CaptureError('INVALID_INPUT', file, `corrupt ZIP: ${describeYauzlError(err)}`),
+          );
         };
         const onEnd = (): void => {
           cleanup();
@@ -128,7 +140,12 @@ export class ZipReader {
         const onEntry = (entry: yauzl.Entry): void => {
           let name: string;
           try {
-            name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, true);
+            name = yauzl.getFileNameLowLevel(
+              entry.generalPurposeBitFlag,
+              entry.fileNameRaw,
+              entry.extraFields,
+              true,
+            );
           } catch (err) {
             onError(err);
             return;
@@ -165,9 +182,11 @@ export class ZipReader {
   ): { code: 'INVALID_INPUT' | 'UNSUPPORTED'; reason: string } | null {
     const unsafe = unsafeEntryNameReason(name);
     if (unsafe) return { code: 'INVALID_INPUT', reason: `unsafe ZIP entry: ${unsafe}` };
-    if ((entry.generalPurposeBitFlag & 0x41) !== 0) return { code: 'UNSUPPORTED', reason: 'encrypted ZIP entries are not supported' };
+    if ((entry.generalPurposeBitFlag & 0x41) !== 0)
+      return { code: 'UNSUPPORTED', reason: 'encrypted ZIP entries are not supported' };
     const mode = (entry.externalFileAttributes >>> 16) & S_IFMT;
-    if (mode === S_IFLNK) return { code: 'INVALID_INPUT', reason: 'symbolic-link ZIP entries are not allowed' };
+    if (mode === S_IFLNK)
+      return { code: 'INVALID_INPUT', reason: 'symbolic-link ZIP entries are not allowed' };
     if (seen.has(name)) return { code: 'INVALID_INPUT', reason: 'duplicate ZIP entry name' };
     return null;
   }
@@ -183,7 +202,13 @@ export class ZipReader {
   info(name: string): ZipEntryInfo | null {
     const e = this.entries.get(name);
     if (!e) return null;
-    return { name, method: e.compressionMethod, compressedSize: e.compressedSize, uncompressedSize: e.uncompressedSize, crc32: e.crc32 };
+    return {
+      name,
+      method: e.compressionMethod,
+      compressedSize: e.compressedSize,
+      uncompressedSize: e.uncompressedSize,
+      crc32: e.crc32,
+    };
   }
 
   /**
@@ -196,16 +221,33 @@ export class ZipReader {
     const entry = this.entries.get(name);
     if (!entry) throw new CaptureError('NOT_FOUND', name, `missing ${where}`);
     const method = entry.compressionMethod;
-    if (method !== 0 && method !== 8) throw new CaptureError('UNSUPPORTED', name, `ZIP compression method ${method} is not supported (stored or deflate only) ${where}`);
+    if (method !== 0 && method !== 8)
+      throw new CaptureError(
+        'UNSUPPORTED',
+        name,
+        `ZIP compression method ${method} is not supported (stored or deflate only) ${where}`,
+      );
     const declared = entry.uncompressedSize;
     if (declared > maxBytes) {
-      throw new CaptureError('TOO_LARGE', name, `declares ${declared} bytes uncompressed; at most ${maxBytes} expected ${where}`);
+      throw new CaptureError(
+        'TOO_LARGE',
+        name,
+        `declares ${declared} bytes uncompressed; at most ${maxBytes} expected ${where}`,
+      );
     }
     if (method === 8 && declared > MAX_DEFLATE_RATIO * Math.max(1, entry.compressedSize)) {
-      throw new CaptureError('TOO_LARGE', name, `compression ratio above ${MAX_DEFLATE_RATIO}:1 (zip bomb?) ${where}`);
+      throw new CaptureError(
+        'TOO_LARGE',
+        name,
+        `compression ratio above ${MAX_DEFLATE_RATIO}:1 (zip bomb?) ${where}`,
+      );
     }
     if (method === 0 && entry.compressedSize !== declared) {
-      throw new CaptureError('INVALID_INPUT', name, `stored entry has compressed size ${entry.compressedSize} != size ${declared} ${where}`);
+      throw new CaptureError(
+        'INVALID_INPUT',
+        name,
+        `stored entry has compressed size ${entry.compressedSize} != size ${declared} ${where}`,
+      );
     }
     const cap = Math.min(maxBytes, declared);
     let stream: NodeJS.ReadableStream & { destroy(err?: Error): void };
@@ -230,21 +272,33 @@ export class ZipReader {
       stream.on('data', (chunk: Buffer) => {
         if (done) return;
         if (n + chunk.length > cap) {
-          finish(new CaptureError('TOO_LARGE', name, `produces more than ${cap} bytes (declared ${declared}) ${where}`));
+          finish(
+            new CaptureError(
+              'TOO_LARGE',
+              name,
+              `produces more than ${cap} bytes (declared ${declared}) ${where}`,
+            ),
+          );
           return;
         }
         out.set(chunk, n);
         n += chunk.length;
       });
       stream.on('error', (err: unknown) =>
-        finish(new CaptureError('INVALID_INPUT', name, `corrupt ZIP entry: ${describeYauzlError(err)} ${where}`)),
+        finish(
+          new CaptureError('INVALID_INPUT', name, `corrupt ZIP entry: ${describeYauzlError(err)} ${where}`),
+        ),
       );
       stream.on('end', () => finish(null));
     });
     if (produced !== declared) {
-      throw new CaptureError('INVALID_INPUT', name, `holds ${produced} bytes but its header declares ${declared} ${where}`);
+      throw new CaptureError(
+        'INVALID_INPUT',
+        name,
+        `holds ${produced} bytes but its header declares ${declared} ${where}`,
+      );
     }
-    if ((crc32(out) >>> 0) !== (entry.crc32 >>> 0)) {
+    if (crc32(out) >>> 0 !== entry.crc32 >>> 0) {
       throw new CaptureError('INVALID_INPUT', name, `CRC-32 mismatch (corrupt data) ${where}`);
     }
     return out;

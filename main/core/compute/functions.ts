@@ -15,9 +15,22 @@ const mapPose = z.object({ x_m: z.number(), y_m: z.number(), yaw_rad: z.number()
 
 export const computeFunctions: Record<string, ComputeFn> = {
   'query.run': async (a) => {
-    const p = project.extend({ text: z.string(), mode: z.enum(['auto', 'semantic', 'visual']), weight: z.number().optional(), top: z.number().int() }).parse(a);
+    const p = project
+      .extend({
+        text: z.string(),
+        mode: z.enum(['auto', 'semantic', 'visual']),
+        weight: z.number().optional(),
+        top: z.number().int(),
+      })
+      .parse(a);
     return {
-      data: await (await q()).runStudioQuery(p.projectDir, p.text, { mode: p.mode, top: p.top, ...(p.weight !== undefined ? { weight: p.weight } : {}) }),
+      data: await (
+        await q()
+      ).runStudioQuery(p.projectDir, p.text, {
+        mode: p.mode,
+        top: p.top,
+        ...(p.weight !== undefined ? { weight: p.weight } : {}),
+      }),
     };
   },
   'query.heatmap': async (a) => {
@@ -26,7 +39,15 @@ export const computeFunctions: Record<string, ComputeFn> = {
   },
   'waypoints.list': async (a) => waypointsState(project.parse(a).projectDir),
   'waypoints.add': async (a) => {
-    const p = project.extend({ name: z.string(), query: z.string().optional(), map: mapPose.optional(), target_world_m: z.tuple([z.number(), z.number(), z.number()]).optional(), target_radius_m: z.number().optional() }).parse(a);
+    const p = project
+      .extend({
+        name: z.string(),
+        query: z.string().optional(),
+        map: mapPose.optional(),
+        target_world_m: z.tuple([z.number(), z.number(), z.number()]).optional(),
+        target_radius_m: z.number().optional(),
+      })
+      .parse(a);
     const svc = await q();
     if (p.target_world_m)
       await svc.addStudioWaypoint(p.projectDir, {
@@ -35,7 +56,8 @@ export const computeFunctions: Record<string, ComputeFn> = {
         ...(p.target_radius_m !== undefined ? { target_radius_m: p.target_radius_m } : {}),
         ...(p.query !== undefined ? { query: p.query } : {}),
       });
-    else if (p.query !== undefined) await svc.addStudioWaypoint(p.projectDir, { name: p.name, query: p.query });
+    else if (p.query !== undefined)
+      await svc.addStudioWaypoint(p.projectDir, { name: p.name, query: p.query });
     else if (p.map) await svc.addStudioWaypoint(p.projectDir, { name: p.name, map: p.map });
     return waypointsState(p.projectDir);
   },
@@ -60,12 +82,25 @@ export const computeFunctions: Record<string, ComputeFn> = {
     return waypointsState(p.projectDir);
   },
   'waypoints.export': async (a) => {
-    const p = project.extend({ format: z.enum(['json', 'nav2', 'csv', 'occupancy', 'ply']), out: z.string(), query: z.string().optional() }).parse(a);
+    const p = project
+      .extend({
+        format: z.enum(['json', 'nav2', 'csv', 'occupancy', 'ply']),
+        out: z.string(),
+        query: z.string().optional(),
+      })
+      .parse(a);
     return { data: await (await q()).exportStudio(p.projectDir, p.format, p.out, p.query) };
   },
   'waypoints.send': async (a) => {
-    const p = project.extend({ url: z.string(), topic: z.string().optional(), action: z.boolean().optional() }).parse(a);
-    const r = await (await q()).sendWaypoints(p.projectDir, p.url, { ...(p.topic ? { topic: p.topic } : {}), ...(p.action !== undefined ? { action: p.action } : {}) });
+    const p = project
+      .extend({ url: z.string(), topic: z.string().optional(), action: z.boolean().optional() })
+      .parse(a);
+    const r = await (
+      await q()
+    ).sendWaypoints(p.projectDir, p.url, {
+      ...(p.topic ? { topic: p.topic } : {}),
+      ...(p.action !== undefined ? { action: p.action } : {}),
+    });
     return { data: { url: r.url, topic: r.topic, published: r.published } };
   },
   'mapframe.set': async (a) => {
@@ -78,12 +113,19 @@ export const computeFunctions: Record<string, ComputeFn> = {
     const { projectDir } = project.parse(a);
     const path = await import('node:path');
     const { writeReport, ReportError } = await import('../report/report');
-    const r = await writeReport({ projectDir, out: path.join(projectDir, 'report', 'report.html') }).catch((err: unknown) => {
-      if (err instanceof ReportError) {
-        throw Object.assign(new Error(`${err.message} — run an evaluation first (Report ▸ Run evaluation, or clip-fields eval --project DIR)`), { code: 'NOT_FOUND' });
-      }
-      throw err;
-    });
+    const r = await writeReport({ projectDir, out: path.join(projectDir, 'report', 'report.html') }).catch(
+      (err: unknown) => {
+        if (err instanceof ReportError) {
+          throw Object.assign(
+            new Error(
+              `${err.message} — run an evaluation first (Report ▸ Run evaluation, or clip-fields eval --project DIR)`,
+            ),
+            { code: 'NOT_FOUND' },
+          );
+        }
+        throw err;
+      },
+    );
     return { data: { asset: 'report/report.html', bytes: r.bytes } };
   },
   'goals.occupancy': async (a) => ({ data: await (await q()).occupancyBinary(project.parse(a).projectDir) }),

@@ -55,7 +55,8 @@ export class ComputePool {
     w.onExit((code, signal) => {
       if (this.worker !== w) return;
       this.worker = null;
-      for (const p of this.pending.values()) p.reject(new ComputeError('INTERNAL', `compute worker stopped (${signal ?? `exit code ${code}`})`));
+      for (const p of this.pending.values())
+        p.reject(new ComputeError('INTERNAL', `compute worker stopped (${signal ?? `exit code ${code}`})`));
       this.pending.clear();
     });
     this.worker = w;

@@ -47,22 +47,50 @@ export function writeHeader(out: Uint8Array, h: Header, payload: Uint8Array): vo
 }
 
 /** Check magic, version, payload length and CRC; returns the header and the payload view. */
-export function readHeader(bytes: Uint8Array, file: string, magic: string, version: number): { header: Header; payload: Uint8Array } {
-  if (bytes.byteLength < HEADER_BYTES) throw new DatasetError('INVALID_INPUT', file, `file is ${bytes.byteLength} bytes, shorter than its ${HEADER_BYTES}-byte header`);
+export function readHeader(
+  bytes: Uint8Array,
+  file: string,
+  magic: string,
+  version: number,
+): { header: Header; payload: Uint8Array } {
+  if (bytes.byteLength < HEADER_BYTES)
+    throw new DatasetError(
+      'INVALID_INPUT',
+      file,
+      `file is ${bytes.byteLength} bytes, shorter than its ${HEADER_BYTES}-byte header`,
+    );
   const got = String.fromCharCode(bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!);
-  if (got !== magic) throw new DatasetError('INVALID_INPUT', file, `bad magic ${JSON.stringify(got)} (expected ${magic})`);
+  if (got !== magic)
+    throw new DatasetError('INVALID_INPUT', file, `bad magic ${JSON.stringify(got)} (expected ${magic})`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, HEADER_BYTES);
   const v = dv.getUint32(4, true);
-  if (v !== version) throw new DatasetError('UNSUPPORTED', file, `format version ${v} is not supported (this app reads version ${version})`);
+  if (v !== version)
+    throw new DatasetError(
+      'UNSUPPORTED',
+      file,
+      `format version ${v} is not supported (this app reads version ${version})`,
+    );
   const payloadBytes = dv.getUint32(24, true);
   if (payloadBytes !== bytes.byteLength - HEADER_BYTES) {
-    throw new DatasetError('INVALID_INPUT', file, `header says ${payloadBytes} payload bytes but the file has ${bytes.byteLength - HEADER_BYTES} (truncated or padded)`);
+    throw new DatasetError(
+      'INVALID_INPUT',
+      file,
+      `header says ${payloadBytes} payload bytes but the file has ${bytes.byteLength - HEADER_BYTES} (truncated or padded)`,
+    );
   }
   const payload = bytes.subarray(HEADER_BYTES);
   const crc = dv.getUint32(28, true);
-  if ((crc32(payload) >>> 0) !== crc) throw new DatasetError('INVALID_INPUT', file, 'checksum mismatch (the file is corrupt)');
+  if (crc32(payload) >>> 0 !== crc)
+    throw new DatasetError('INVALID_INPUT', file, 'checksum mismatch (the file is corrupt)');
   return {
-    header: { magic, version: v, a: dv.getUint32(8, true), b: dv.getUint32(12, true), c: dv.getUint32(16, true), d: dv.getUint32(20, true) },
+    header: {
+      magic,
+      version: v,
+      a: dv.getUint32(8, true),
+      b: dv.getUint32(12, true),
+      c: dv.getUint32(16, true),
+      d: dv.getUint32(20, true),
+    },
     payload,
   };
 }
@@ -106,7 +134,11 @@ export class PayloadReader {
   ) {}
   private take(bytes: number, what: string): Uint8Array {
     if (!Number.isSafeInteger(bytes) || bytes < 0 || this.o + bytes > this.payload.byteLength) {
-      throw new DatasetError('INVALID_INPUT', this.file, `truncated: ${what} needs ${bytes} bytes at offset ${this.o}, ${this.payload.byteLength - this.o} left`);
+      throw new DatasetError(
+        'INVALID_INPUT',
+        this.file,
+        `truncated: ${what} needs ${bytes} bytes at offset ${this.o}, ${this.payload.byteLength - this.o} left`,
+      );
     }
     // Copy into a fresh (aligned) buffer so typed views are valid whatever the source alignment.
     const out = this.payload.slice(this.o, this.o + bytes);
@@ -131,7 +163,11 @@ export class PayloadReader {
   /** Every payload byte must have been consumed (no trailing garbage). */
   end(): void {
     if (this.o !== this.payload.byteLength) {
-      throw new DatasetError('INVALID_INPUT', this.file, `${this.payload.byteLength - this.o} unexpected trailing bytes`);
+      throw new DatasetError(
+        'INVALID_INPUT',
+        this.file,
+        `${this.payload.byteLength - this.o} unexpected trailing bytes`,
+      );
     }
   }
 }
@@ -139,14 +175,26 @@ export class PayloadReader {
 export function checkFinite(arr: Float32Array, file: string, what: string, min = -Infinity): void {
   for (let i = 0; i < arr.length; i++) {
     const v = arr[i]!;
-    if (!Number.isFinite(v) || v < min) throw new DatasetError('INVALID_INPUT', file, `${what}[${i}] = ${v} is not a finite number${min > -Infinity ? ` >= ${min}` : ''}`);
+    if (!Number.isFinite(v) || v < min)
+      throw new DatasetError(
+        'INVALID_INPUT',
+        file,
+        `${what}[${i}] = ${v} is not a finite number${min > -Infinity ? ` >= ${min}` : ''}`,
+      );
   }
 }
 
-export function checkBelow(arr: Uint32Array | Uint16Array, limit: number, file: string, what: string, allow?: number): void {
+export function checkBelow(
+  arr: Uint32Array | Uint16Array,
+  limit: number,
+  file: string,
+  what: string,
+  allow?: number,
+): void {
   for (let i = 0; i < arr.length; i++) {
     const v = arr[i]!;
-    if (v >= limit && v !== allow) throw new DatasetError('INVALID_INPUT', file, `${what}[${i}] = ${v} is out of range (< ${limit})`);
+    if (v >= limit && v !== allow)
+      throw new DatasetError('INVALID_INPUT', file, `${what}[${i}] = ${v} is out of range (< ${limit})`);
   }
 }
 

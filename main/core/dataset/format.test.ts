@@ -23,7 +23,7 @@ import type { LabeledPointDataset } from './types';
 
 function makeDataset(n: number, nd = 3, clip = true, seed = 1): LabeledPointDataset {
   let s = seed;
-  const r = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const r = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const texts = ['chair', 'table', 'trash can'];
   const ds: LabeledPointDataset = {
     points: n,
@@ -33,7 +33,13 @@ function makeDataset(n: number, nd = 3, clip = true, seed = 1): LabeledPointData
     detectionId: Uint32Array.from({ length: n }, () => Math.floor(r() * nd)),
     weight: Float32Array.from({ length: n }, () => r()),
     distance_m: Float32Array.from({ length: n }, () => r() * 4),
-    labels: { texts, embeddings: Float32Array.from({ length: 3 * 4 }, () => r()), dim: 4, clipEmbeddings: clip ? Float32Array.from({ length: 3 * 2 }, () => r()) : null, clipDim: clip ? 2 : 0 },
+    labels: {
+      texts,
+      embeddings: Float32Array.from({ length: 3 * 4 }, () => r()),
+      dim: 4,
+      clipEmbeddings: clip ? Float32Array.from({ length: 3 * 2 }, () => r()) : null,
+      clipDim: clip ? 2 : 0,
+    },
     detections: {
       count: nd,
       frame: Uint32Array.from({ length: nd }, (_, i) => i * 2),

@@ -59,26 +59,52 @@ export function datasetDirOf(projectDir: string): string {
 export function encodeLabelTable(t: LabelTable): Uint8Array {
   const n = t.texts.length;
   if (n > MAX_LABELS) throw new DatasetError('INVALID_INPUT', LABELS_FILE, `too many labels (${n})`);
-  if (t.embeddings.length !== n * t.dim) throw new DatasetError('INVALID_INPUT', LABELS_FILE, `embeddings have ${t.embeddings.length} values, expected ${n} x ${t.dim}`);
+  if (t.embeddings.length !== n * t.dim)
+    throw new DatasetError(
+      'INVALID_INPUT',
+      LABELS_FILE,
+      `embeddings have ${t.embeddings.length} values, expected ${n} x ${t.dim}`,
+    );
   const clipDim = t.clipEmbeddings ? t.clipDim : 0;
-  if (t.clipEmbeddings && t.clipEmbeddings.length !== n * clipDim) throw new DatasetError('INVALID_INPUT', LABELS_FILE, 'clipEmbeddings length does not match texts x clipDim');
+  if (t.clipEmbeddings && t.clipEmbeddings.length !== n * clipDim)
+    throw new DatasetError(
+      'INVALID_INPUT',
+      LABELS_FILE,
+      'clipEmbeddings length does not match texts x clipDim',
+    );
   const json = new TextEncoder().encode(JSON.stringify(t.texts));
   const w = new PayloadWriter().add(json).add(t.embeddings);
   if (t.clipEmbeddings) w.add(t.clipEmbeddings);
-  return w.finish({ magic: 'CFLB', version: DATASET_VERSION, a: n, b: t.dim, c: clipDim, d: json.byteLength });
+  return w.finish({
+    magic: 'CFLB',
+    version: DATASET_VERSION,
+    a: n,
+    b: t.dim,
+    c: clipDim,
+    d: json.byteLength,
+  });
 }
 
 export function decodeLabelTable(bytes: Uint8Array, file: string): LabelTable {
   const { header, payload } = readHeader(bytes, file, 'CFLB', DATASET_VERSION);
   const { a: n, b: dim, c: clipDim, d: jsonBytes } = header;
-  if (n > MAX_LABELS || dim > MAX_DIM || clipDim > MAX_DIM) throw new DatasetError('INVALID_INPUT', file, `implausible label table (${n} labels, dim ${dim}, clipDim ${clipDim})`);
+  if (n > MAX_LABELS || dim > MAX_DIM || clipDim > MAX_DIM)
+    throw new DatasetError(
+      'INVALID_INPUT',
+      file,
+      `implausible label table (${n} labels, dim ${dim}, clipDim ${clipDim})`,
+    );
   const r = new PayloadReader(payload, file);
   let texts: unknown;
   try {
     texts = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(r.u8(jsonBytes, 'label texts')));
   } catch (err) {
     if (err instanceof DatasetError) throw err;
-    throw new DatasetError('INVALID_INPUT', file, `label texts are not valid UTF-8 JSON (${(err as Error).message})`);
+    throw new DatasetError(
+      'INVALID_INPUT',
+      file,
+      `label texts are not valid UTF-8 JSON (${(err as Error).message})`,
+    );
   }
   if (!Array.isArray(texts) || texts.length !== n || !texts.every((t) => typeof t === 'string')) {
     throw new DatasetError('INVALID_INPUT', file, `label texts must be a JSON array of ${n} strings`);
@@ -190,16 +216,29 @@ export function encodePoints(p: PointColumns, start = 0, end = p.points): Uint8A
     f32[o + 6] = p.weight[s]!;
     f32[o + 7] = p.distance_m[s]!;
   }
-  writeHeader(out, { magic: 'CFPT', version: DATASET_VERSION, a: n, b: 0, c: 0, d: 0 }, out.subarray(HEADER_BYTES));
+  writeHeader(
+    out,
+    { magic: 'CFPT', version: DATASET_VERSION, a: n, b: 0, c: 0, d: 0 },
+    out.subarray(HEADER_BYTES),
+  );
   return out;
 }
 
 /** Decode a points chunk into `into` at offset `at` (or fresh columns), checking ids against the tables. */
-export function decodePoints(bytes: Uint8Array, file: string, limits: { labels: number; detections: number }): PointColumns {
+export function decodePoints(
+  bytes: Uint8Array,
+  file: string,
+  limits: { labels: number; detections: number },
+): PointColumns {
   requireLittleEndian(file);
   const { header, payload } = readHeader(bytes, file, 'CFPT', DATASET_VERSION);
   const n = header.a;
-  if (payload.byteLength !== n * POINT_BYTES) throw new DatasetError('INVALID_INPUT', file, `header says ${n} points (${n * POINT_BYTES} bytes) but the payload has ${payload.byteLength} bytes`);
+  if (payload.byteLength !== n * POINT_BYTES)
+    throw new DatasetError(
+      'INVALID_INPUT',
+      file,
+      `header says ${n} points (${n * POINT_BYTES} bytes) but the payload has ${payload.byteLength} bytes`,
+    );
   const aligned = payload.slice(); // fresh, 4-byte aligned copy
   const f32 = new Float32Array(aligned.buffer, 0, n * 8);
   const u32 = new Uint32Array(aligned.buffer, 0, n * 8);
@@ -215,13 +254,29 @@ export function decodePoints(bytes: Uint8Array, file: string, limits: { labels: 
   };
   for (let i = 0; i < n; i++) {
     const o = i * 8;
-    const x = f32[o]!, y = f32[o + 1]!, z = f32[o + 2]!;
-    const w = f32[o + 6]!, d = f32[o + 7]!;
-    const label = u16[2 * o + 8]!, det = u32[o + 5]!;
-    if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) throw new DatasetError('INVALID_INPUT', file, `point ${i} has a non-finite position`);
-    if (!(w >= 0 && w < Infinity) || !(d >= 0 && d < Infinity)) throw new DatasetError('INVALID_INPUT', file, `point ${i} has an invalid weight or distance`);
-    if (label >= limits.labels) throw new DatasetError('INVALID_INPUT', file, `point ${i} has labelId ${label} but the dataset has ${limits.labels} labels`);
-    if (det >= limits.detections) throw new DatasetError('INVALID_INPUT', file, `point ${i} has detectionId ${det} but the dataset has ${limits.detections} detections`);
+    const x = f32[o]!,
+      y = f32[o + 1]!,
+      z = f32[o + 2]!;
+    const w = f32[o + 6]!,
+      d = f32[o + 7]!;
+    const label = u16[2 * o + 8]!,
+      det = u32[o + 5]!;
+    if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z))
+      throw new DatasetError('INVALID_INPUT', file, `point ${i} has a non-finite position`);
+    if (!(w >= 0 && w < Infinity) || !(d >= 0 && d < Infinity))
+      throw new DatasetError('INVALID_INPUT', file, `point ${i} has an invalid weight or distance`);
+    if (label >= limits.labels)
+      throw new DatasetError(
+        'INVALID_INPUT',
+        file,
+        `point ${i} has labelId ${label} but the dataset has ${limits.labels} labels`,
+      );
+    if (det >= limits.detections)
+      throw new DatasetError(
+        'INVALID_INPUT',
+        file,
+        `point ${i} has detectionId ${det} but the dataset has ${limits.detections} detections`,
+      );
     p.xyz[3 * i] = x;
     p.xyz[3 * i + 1] = y;
     p.xyz[3 * i + 2] = z;
@@ -241,17 +296,30 @@ export function decodePoints(bytes: Uint8Array, file: string, limits: { labels: 
 // Manifest
 // ---------------------------------------------------------------------------------------------
 
-const fileName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/, 'must be a plain file name inside the dataset folder');
-const count = z.number().int().min(0).max(2 ** 32 - 1);
+const fileName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$/, 'must be a plain file name inside the dataset folder');
+const count = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
 
 export const DatasetManifestSchema = z.object({
   format: z.literal(DATASET_FORMAT),
   version: z.literal(DATASET_VERSION),
   points: count,
   detections: count,
-  labels: z.object({ file: fileName, count: z.number().int().min(0).max(MAX_LABELS), dim: z.number().int().min(0).max(MAX_DIM), clipDim: z.number().int().min(0).max(MAX_DIM) }),
+  labels: z.object({
+    file: fileName,
+    count: z.number().int().min(0).max(MAX_LABELS),
+    dim: z.number().int().min(0).max(MAX_DIM),
+    clipDim: z.number().int().min(0).max(MAX_DIM),
+  }),
   encoders: z.object({ language: z.string().max(200), vision: z.string().max(200).nullable() }),
-  chunks: z.array(z.object({ points: fileName, detections: fileName, pointCount: count, detectionCount: count })).max(1_000_000),
+  chunks: z
+    .array(z.object({ points: fileName, detections: fileName, pointCount: count, detectionCount: count }))
+    .max(1_000_000),
   created_at: z.string().max(64),
   /** Free-form metadata (labeler, vocabulary hash, ...). */
   meta: z.record(z.string(), z.unknown()).default({}),
@@ -265,21 +333,41 @@ export function parseManifest(text: string, file: string): DatasetManifest {
   } catch (err) {
     throw new DatasetError('INVALID_INPUT', file, `not valid JSON (${(err as Error).message})`);
   }
-  if (typeof raw === 'object' && raw !== null && 'version' in raw && typeof raw.version === 'number' && raw.version > DATASET_VERSION) {
-    throw new DatasetError('UNSUPPORTED', file, `dataset version ${raw.version} was written by a newer app (this app reads version ${DATASET_VERSION})`);
+  if (
+    typeof raw === 'object' &&
+    raw !== null &&
+    'version' in raw &&
+    typeof raw.version === 'number' &&
+    raw.version > DATASET_VERSION
+  ) {
+    throw new DatasetError(
+      'UNSUPPORTED',
+      file,
+      `dataset version ${raw.version} was written by a newer app (this app reads version ${DATASET_VERSION})`,
+    );
   }
   const r = DatasetManifestSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new DatasetError('INVALID_INPUT', file, `invalid dataset manifest: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}`);
+    throw new DatasetError(
+      'INVALID_INPUT',
+      file,
+      `invalid dataset manifest: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}`,
+    );
   }
   const m = r.data;
-  let pts = 0, dets = 0;
+  let pts = 0,
+    dets = 0;
   for (const c of m.chunks) {
     pts += c.pointCount;
     dets += c.detectionCount;
   }
-  if (pts !== m.points || dets !== m.detections) throw new DatasetError('INVALID_INPUT', file, `chunk counts (${pts} points, ${dets} detections) do not add up to the totals (${m.points}, ${m.detections})`);
+  if (pts !== m.points || dets !== m.detections)
+    throw new DatasetError(
+      'INVALID_INPUT',
+      file,
+      `chunk counts (${pts} points, ${dets} detections) do not add up to the totals (${m.points}, ${m.detections})`,
+    );
   return m;
 }
 
@@ -319,7 +407,11 @@ function checkDataset(ds: LabeledPointDataset): void {
 }
 
 /** Write the files of `ds` into the (existing, empty) folder `dir` and return the manifest. */
-async function writeDatasetFiles(dir: string, ds: LabeledPointDataset, opts: WriteDatasetOptions): Promise<DatasetManifest> {
+async function writeDatasetFiles(
+  dir: string,
+  ds: LabeledPointDataset,
+  opts: WriteDatasetOptions,
+): Promise<DatasetManifest> {
   checkDataset(ds);
   const chunkPoints = Math.max(1, opts.chunkPoints ?? 1_000_000);
   await fs.writeFile(path.join(dir, LABELS_FILE), encodeLabelTable(ds.labels));
@@ -331,11 +423,20 @@ async function writeDatasetFiles(dir: string, ds: LabeledPointDataset, opts: Wri
     const pf = `chunk-${String(c).padStart(5, '0')}.points.bin`;
     const df = `chunk-${String(c).padStart(5, '0')}.dets.bin`;
     await fs.writeFile(path.join(dir, pf), encodePoints(ds, start, end));
-    await fs.writeFile(path.join(dir, df), c === 0 ? encodeDetections(ds.detections) : encodeDetections(ds.detections, 0, 0));
-    chunks.push({ points: pf, detections: df, pointCount: end - start, detectionCount: c === 0 ? ds.detections.count : 0 });
+    await fs.writeFile(
+      path.join(dir, df),
+      c === 0 ? encodeDetections(ds.detections) : encodeDetections(ds.detections, 0, 0),
+    );
+    chunks.push({
+      points: pf,
+      detections: df,
+      pointCount: end - start,
+      detectionCount: c === 0 ? ds.detections.count : 0,
+    });
   }
   for (const [name, data] of Object.entries(opts.extraFiles ?? {})) {
-    if (!fileName.safeParse(name).success || name === MANIFEST_FILE) throw new DatasetError('INVALID_INPUT', name, 'not a valid extra file name');
+    if (!fileName.safeParse(name).success || name === MANIFEST_FILE)
+      throw new DatasetError('INVALID_INPUT', name, 'not a valid extra file name');
     await fs.writeFile(path.join(dir, name), data);
   }
   const manifest: DatasetManifest = {
@@ -343,7 +444,12 @@ async function writeDatasetFiles(dir: string, ds: LabeledPointDataset, opts: Wri
     version: DATASET_VERSION,
     points: ds.points,
     detections: ds.detections.count,
-    labels: { file: LABELS_FILE, count: ds.labels.texts.length, dim: ds.labels.dim, clipDim: ds.labels.clipEmbeddings ? ds.labels.clipDim : 0 },
+    labels: {
+      file: LABELS_FILE,
+      count: ds.labels.texts.length,
+      dim: ds.labels.dim,
+      clipDim: ds.labels.clipEmbeddings ? ds.labels.clipDim : 0,
+    },
     encoders: ds.encoders,
     chunks,
     created_at: new Date().toISOString(),
@@ -357,7 +463,11 @@ async function writeDatasetFiles(dir: string, ds: LabeledPointDataset, opts: Wri
  * Write `ds` as the dataset folder `dir`, atomically: everything is staged in a sibling temp folder, fsynced,
  * and swapped in (a crash leaves either the previous dataset or the new one).
  */
-export async function writeDataset(dir: string, ds: LabeledPointDataset, opts: WriteDatasetOptions = {}): Promise<DatasetManifest> {
+export async function writeDataset(
+  dir: string,
+  ds: LabeledPointDataset,
+  opts: WriteDatasetOptions = {},
+): Promise<DatasetManifest> {
   const parent = path.dirname(dir);
   await fs.mkdir(parent, { recursive: true });
   const staged = path.join(parent, `.${path.basename(dir)}.${randomBytes(4).toString('hex')}.tmp`);
@@ -388,12 +498,30 @@ async function syncDirFiles(dir: string): Promise<void> {
  * Append one chunk (points + the detections they reference) to an existing dataset folder. `part.detectionId`
  * is local to `part.detections`; it is offset to global ids here. Labels must use the dataset's label table.
  */
-export async function appendDatasetChunk(dir: string, part: PointColumns & { detections: DetectionTable }): Promise<DatasetManifest> {
+export async function appendDatasetChunk(
+  dir: string,
+  part: PointColumns & { detections: DetectionTable },
+): Promise<DatasetManifest> {
   const mfile = path.join(dir, MANIFEST_FILE);
-  const manifest = parseManifest(await fs.readFile(mfile, 'utf8').catch((err: Error) => { throw new DatasetError('NOT_FOUND', mfile, `cannot read (${err.message})`); }), mfile);
+  const manifest = parseManifest(
+    await fs.readFile(mfile, 'utf8').catch((err: Error) => {
+      throw new DatasetError('NOT_FOUND', mfile, `cannot read (${err.message})`);
+    }),
+    mfile,
+  );
   for (let i = 0; i < part.points; i++) {
-    if (part.labelId[i]! >= manifest.labels.count) throw new DatasetError('INVALID_INPUT', dir, `appended point ${i} has labelId ${part.labelId[i]} outside the label table`);
-    if (part.detectionId[i]! >= part.detections.count) throw new DatasetError('INVALID_INPUT', dir, `appended point ${i} references detection ${part.detectionId[i]} of ${part.detections.count}`);
+    if (part.labelId[i]! >= manifest.labels.count)
+      throw new DatasetError(
+        'INVALID_INPUT',
+        dir,
+        `appended point ${i} has labelId ${part.labelId[i]} outside the label table`,
+      );
+    if (part.detectionId[i]! >= part.detections.count)
+      throw new DatasetError(
+        'INVALID_INPUT',
+        dir,
+        `appended point ${i} references detection ${part.detectionId[i]} of ${part.detections.count}`,
+      );
   }
   const offset = manifest.detections;
   const global = { ...part, detectionId: part.detectionId.map((d) => d + offset) };
@@ -406,20 +534,29 @@ export async function appendDatasetChunk(dir: string, part: PointColumns & { det
     ...manifest,
     points: manifest.points + part.points,
     detections: manifest.detections + part.detections.count,
-    chunks: [...manifest.chunks, { points: pf, detections: df, pointCount: part.points, detectionCount: part.detections.count }],
+    chunks: [
+      ...manifest.chunks,
+      { points: pf, detections: df, pointCount: part.points, detectionCount: part.detections.count },
+    ],
   };
   await writeJsonAtomic(mfile, next);
   return next;
 }
 
 /** Load the dataset folder `dir` (see `loadDataset` for a project). */
-export async function loadDatasetDir(dir: string): Promise<{ dataset: LabeledPointDataset; manifest: DatasetManifest }> {
+export async function loadDatasetDir(
+  dir: string,
+): Promise<{ dataset: LabeledPointDataset; manifest: DatasetManifest }> {
   const mfile = path.join(dir, MANIFEST_FILE);
   const text = new TextDecoder().decode(await readFileTyped(mfile));
   const manifest = parseManifest(text, mfile);
   const labelsFile = path.join(dir, manifest.labels.file);
   const labels = decodeLabelTable(await readFileTyped(labelsFile), labelsFile);
-  if (labels.texts.length !== manifest.labels.count || labels.dim !== manifest.labels.dim || (labels.clipEmbeddings ? labels.clipDim : 0) !== manifest.labels.clipDim) {
+  if (
+    labels.texts.length !== manifest.labels.count ||
+    labels.dim !== manifest.labels.dim ||
+    (labels.clipEmbeddings ? labels.clipDim : 0) !== manifest.labels.clipDim
+  ) {
     throw new DatasetError('INVALID_INPUT', labelsFile, 'label table does not match the manifest');
   }
   const n = manifest.points;
@@ -444,17 +581,24 @@ export async function loadDatasetDir(dir: string): Promise<{ dataset: LabeledPoi
     },
     encoders: manifest.encoders,
   };
-  let po = 0, d0 = 0;
+  let po = 0,
+    d0 = 0;
   let clipDim = -1;
   const clipParts: Float32Array[] = [];
   for (const c of manifest.chunks) {
     const df = path.join(dir, c.detections);
     const dets = decodeDetections(await readFileTyped(df), df, labels.texts.length);
-    if (dets.count !== c.detectionCount) throw new DatasetError('INVALID_INPUT', df, `has ${dets.count} detections, the manifest says ${c.detectionCount}`);
+    if (dets.count !== c.detectionCount)
+      throw new DatasetError(
+        'INVALID_INPUT',
+        df,
+        `has ${dets.count} detections, the manifest says ${c.detectionCount}`,
+      );
     const thisClip = dets.clipEmbeddings ? dets.clipDim : 0;
     if (dets.count > 0) {
       if (clipDim === -1) clipDim = thisClip;
-      else if (clipDim !== thisClip) throw new DatasetError('INVALID_INPUT', df, 'detection chunks disagree on the CLIP embedding size');
+      else if (clipDim !== thisClip)
+        throw new DatasetError('INVALID_INPUT', df, 'detection chunks disagree on the CLIP embedding size');
       if (dets.clipEmbeddings) clipParts.push(dets.clipEmbeddings);
     }
     const D = ds.detections;
@@ -466,7 +610,12 @@ export async function loadDatasetDir(dir: string): Promise<{ dataset: LabeledPoi
     d0 += dets.count;
     const pf = path.join(dir, c.points);
     const pts = decodePoints(await readFileTyped(pf), pf, { labels: labels.texts.length, detections: d0 });
-    if (pts.points !== c.pointCount) throw new DatasetError('INVALID_INPUT', pf, `has ${pts.points} points, the manifest says ${c.pointCount}`);
+    if (pts.points !== c.pointCount)
+      throw new DatasetError(
+        'INVALID_INPUT',
+        pf,
+        `has ${pts.points} points, the manifest says ${c.pointCount}`,
+      );
     ds.xyz.set(pts.xyz, 3 * po);
     ds.rgb.set(pts.rgb, 3 * po);
     ds.labelId.set(pts.labelId, po);
@@ -482,7 +631,8 @@ export async function loadDatasetDir(dir: string): Promise<{ dataset: LabeledPoi
       all.set(p, o);
       o += p.length;
     }
-    if (o !== all.length) throw new DatasetError('INVALID_INPUT', dir, 'some detection chunks lack CLIP embeddings');
+    if (o !== all.length)
+      throw new DatasetError('INVALID_INPUT', dir, 'some detection chunks lack CLIP embeddings');
     ds.detections.clipEmbeddings = all;
     ds.detections.clipDim = clipDim;
   }

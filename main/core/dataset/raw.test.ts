@@ -71,16 +71,23 @@ describe('raw labels', () => {
   it('mutated files (checksum fixed up) decode or throw DatasetError', () => {
     const good = encodeRaw(makeRaw(2, ['chair', 'sofa'], ['chair']));
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.boolean(), (muts, trunc) => {
-        let b = good.slice();
-        for (const [o, v] of muts) b[o] = v;
-        if (trunc) b = b.slice(0, muts[0]![0]);
-        try {
-          decodeRaw(fixCrc(b), 'raw.bin');
-        } catch (err) {
-          expect(err).toBeInstanceOf(DatasetError);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.boolean(),
+        (muts, trunc) => {
+          let b = good.slice();
+          for (const [o, v] of muts) b[o] = v;
+          if (trunc) b = b.slice(0, muts[0]![0]);
+          try {
+            decodeRaw(fixCrc(b), 'raw.bin');
+          } catch (err) {
+            expect(err).toBeInstanceOf(DatasetError);
+          }
+        },
+      ),
       { numRuns: 2000, seed: 21 },
     );
   });
@@ -96,17 +103,23 @@ describe('raw labels', () => {
       distance_m: new Float32Array(4).fill(2),
     });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (muts) => {
-        const b = good.slice();
-        for (const [o, v] of muts) b[o] = v;
-        try {
-          const p = decodePoints(fixCrc(b), 'p.bin', { labels: 2, detections: 2 });
-          for (const v of p.labelId) expect(v).toBeLessThan(2);
-          for (const v of p.xyz) expect(Number.isFinite(v)).toBe(true);
-        } catch (err) {
-          expect(err).toBeInstanceOf(DatasetError);
-        }
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(good.length - 1), fc.integer({ min: 0, max: 255 })), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        (muts) => {
+          const b = good.slice();
+          for (const [o, v] of muts) b[o] = v;
+          try {
+            const p = decodePoints(fixCrc(b), 'p.bin', { labels: 2, detections: 2 });
+            for (const v of p.labelId) expect(v).toBeLessThan(2);
+            for (const v of p.xyz) expect(Number.isFinite(v)).toBe(true);
+          } catch (err) {
+            expect(err).toBeInstanceOf(DatasetError);
+          }
+        },
+      ),
       { numRuns: 2000, seed: 22 },
     );
   });

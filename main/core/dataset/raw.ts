@@ -75,7 +75,10 @@ const MetaSchema = z.object({
   gtPointCounts: z.array(z.number().min(0).max(1e15)),
 });
 
-export function emptyRaw(labeler: string, encoders: RawLabels['encoders'] = { language: '', vision: null }): RawLabels {
+export function emptyRaw(
+  labeler: string,
+  encoders: RawLabels['encoders'] = { language: '', vision: null },
+): RawLabels {
   return {
     classes: [],
     classEmbeddings: null,
@@ -96,14 +99,22 @@ export function emptyRaw(labeler: string, encoders: RawLabels['encoders'] = { la
       clipEmbeddings: null,
       clipDim: 0,
     },
-    points: { count: 0, xyz: new Float32Array(0), rgb: new Uint8Array(0), detectionId: new Uint32Array(0), distance_m: new Float32Array(0), gtClass: new Uint16Array(0) },
+    points: {
+      count: 0,
+      xyz: new Float32Array(0),
+      rgb: new Uint8Array(0),
+      detectionId: new Uint32Array(0),
+      distance_m: new Float32Array(0),
+      gtClass: new Uint16Array(0),
+    },
     gtClasses: [],
     gtPointCounts: [],
   };
 }
 
 export function encodeRaw(r: RawLabels): Uint8Array {
-  const d = r.detections, p = r.points;
+  const d = r.detections,
+    p = r.points;
   const S = d.scoreOffset[d.count] ?? 0;
   const meta = {
     classes: r.classes,
@@ -147,9 +158,15 @@ export function decodeRaw(bytes: Uint8Array, file: string): RawLabels {
     throw new DatasetError('INVALID_INPUT', file, `meta is not valid UTF-8 JSON (${(err as Error).message})`);
   }
   const mr = MetaSchema.safeParse(metaRaw);
-  if (!mr.success) throw new DatasetError('INVALID_INPUT', file, `invalid meta: ${mr.error.issues[0]?.path.join('.') ?? ''} ${mr.error.issues[0]?.message ?? ''}`);
+  if (!mr.success)
+    throw new DatasetError(
+      'INVALID_INPUT',
+      file,
+      `invalid meta: ${mr.error.issues[0]?.path.join('.') ?? ''} ${mr.error.issues[0]?.message ?? ''}`,
+    );
   const meta = mr.data;
-  if (meta.gtPointCounts.length !== meta.gtClasses.length) throw new DatasetError('INVALID_INPUT', file, 'gtPointCounts and gtClasses differ in length');
+  if (meta.gtPointCounts.length !== meta.gtClasses.length)
+    throw new DatasetError('INVALID_INPUT', file, 'gtPointCounts and gtClasses differ in length');
   const C = meta.classes.length;
   const frame = r.u32(n, 'frame');
   const indexInFrame = r.u32(n, 'indexInFrame');
@@ -158,7 +175,9 @@ export function decodeRaw(bytes: Uint8Array, file: string): RawLabels {
   const scoreOffset = r.u32(n + 1, 'scoreOffset');
   const scoreClass = r.u32(S, 'scoreClass');
   const scoreValue = r.f32(S, 'scoreValue');
-  const clipEmbeddings = meta.hasDetectionClip ? r.f32(n * meta.detectionClipDim, 'detection CLIP embeddings') : null;
+  const clipEmbeddings = meta.hasDetectionClip
+    ? r.f32(n * meta.detectionClipDim, 'detection CLIP embeddings')
+    : null;
   const classEmbeddings = meta.hasClassEmbeddings ? r.f32(C * meta.dim, 'class embeddings') : null;
   const classClipEmbeddings = meta.hasClassClip ? r.f32(C * meta.clipDim, 'class CLIP embeddings') : null;
   const xyz = r.f32(3 * np, 'xyz');
@@ -167,9 +186,15 @@ export function decodeRaw(bytes: Uint8Array, file: string): RawLabels {
   const distance_m = r.f32(np, 'distance_m');
   const gtClass = r.u16(np, 'gtClass');
   r.end();
-  if (scoreOffset[0] !== 0 || scoreOffset[n] !== S) throw new DatasetError('INVALID_INPUT', file, 'score offsets do not span the score table');
+  if (scoreOffset[0] !== 0 || scoreOffset[n] !== S)
+    throw new DatasetError('INVALID_INPUT', file, 'score offsets do not span the score table');
   for (let i = 0; i < n; i++) {
-    if (scoreOffset[i + 1]! <= scoreOffset[i]!) throw new DatasetError('INVALID_INPUT', file, `detection ${i} has no class scores or decreasing offsets`);
+    if (scoreOffset[i + 1]! <= scoreOffset[i]!)
+      throw new DatasetError(
+        'INVALID_INPUT',
+        file,
+        `detection ${i} has no class scores or decreasing offsets`,
+      );
   }
   checkBelow(scoreClass, C, file, 'scoreClass');
   checkFinite(scoreValue, file, 'scoreValue', 0);
@@ -189,7 +214,18 @@ export function decodeRaw(bytes: Uint8Array, file: string): RawLabels {
     clipDim: meta.hasClassClip ? meta.clipDim : 0,
     encoders: meta.encoders,
     labeler: meta.labeler,
-    detections: { count: n, frame, indexInFrame, box, maskArea, scoreOffset, scoreClass, scoreValue, clipEmbeddings, clipDim: clipEmbeddings ? meta.detectionClipDim : 0 },
+    detections: {
+      count: n,
+      frame,
+      indexInFrame,
+      box,
+      maskArea,
+      scoreOffset,
+      scoreClass,
+      scoreValue,
+      clipEmbeddings,
+      clipDim: clipEmbeddings ? meta.detectionClipDim : 0,
+    },
     points: { count: np, xyz, rgb, detectionId, distance_m, gtClass },
     gtClasses: meta.gtClasses,
     gtPointCounts: meta.gtPointCounts,
@@ -200,13 +236,19 @@ export function decodeRaw(bytes: Uint8Array, file: string): RawLabels {
  * Concatenate raw parts (e.g. per-frame cache entries) into one, merging class and gt-class tables by name.
  * Class embeddings are dropped (compute them for the merged class list).
  */
-export function concatRaw(parts: readonly RawLabels[], labeler: string, encoders: RawLabels['encoders']): RawLabels {
+export function concatRaw(
+  parts: readonly RawLabels[],
+  labeler: string,
+  encoders: RawLabels['encoders'],
+): RawLabels {
   const classes: string[] = [];
   const classIdx = new Map<string, number>();
   const gtClasses: string[] = [];
   const gtIdx = new Map<string, number>();
   const gtCounts: number[] = [];
-  let nd = 0, np = 0, ns = 0;
+  let nd = 0,
+    np = 0,
+    ns = 0;
   let clipDim = -1;
   for (const p of parts) {
     nd += p.detections.count;
@@ -238,7 +280,9 @@ export function concatRaw(parts: readonly RawLabels[], labeler: string, encoders
   P.detectionId = new Uint32Array(np);
   P.distance_m = new Float32Array(np);
   P.gtClass = new Uint16Array(np);
-  let d0 = 0, p0 = 0, s0 = 0;
+  let d0 = 0,
+    p0 = 0,
+    s0 = 0;
   for (const part of parts) {
     const cmap = part.classes.map((c) => {
       let i = classIdx.get(c);

@@ -20,15 +20,28 @@ beforeAll(async () => {
   // World y-up; floor at y = 0 over [0, 3] x [0, 3] (x, z), a box at x, z in [1, 1.3], 0.1 < y < 0.9.
   const pts: number[] = [];
   for (let x = 0.025; x < 3; x += 0.05) for (let z = 0.025; z < 3; z += 0.05) pts.push(x, 0, z);
-  for (let x = 1; x <= 1.3; x += 0.04) for (let z = 1; z <= 1.3; z += 0.04) for (let y = 0.15; y < 0.9; y += 0.1) pts.push(x, y, z);
+  for (let x = 1; x <= 1.3; x += 0.04)
+    for (let z = 1; z <= 1.3; z += 0.04) for (let y = 0.15; y < 0.9; y += 0.1) pts.push(x, y, z);
   const positions = Float32Array.from(pts);
   const n = positions.length / 3;
   await fs.mkdir(path.join(dir, 'map'));
   await writeMap(path.join(dir, 'map', 'map.bin'), {
-    voxel_m: 0.05, count: n, frames_total: 1, bounds_m: computeBounds(positions, n), floor: { up: [0, 1, 0], height: 0 }, positions,
-    colors: new Uint8Array(3 * n), frameCounts: new Uint16Array(n), frameOffsets: new Uint32Array(n + 1), frameIds: new Uint16Array(0),
+    voxel_m: 0.05,
+    count: n,
+    frames_total: 1,
+    bounds_m: computeBounds(positions, n),
+    floor: { up: [0, 1, 0], height: 0 },
+    positions,
+    colors: new Uint8Array(3 * n),
+    frameCounts: new Uint16Array(n),
+    frameOffsets: new Uint32Array(n + 1),
+    frameIds: new Uint16Array(0),
   });
-  await addWaypoint(dir, { name: 'kitchen, "north"', position_world_m: [1, 0, -2], heading_world: [0, 0, -1] });
+  await addWaypoint(dir, {
+    name: 'kitchen, "north"',
+    position_world_m: [1, 0, -2],
+    heading_world: [0, 0, -1],
+  });
   await waypointsAddMapPose(dir, 'desk', { x_m: 0.5, y_m: -0.25, yaw_rad: Math.PI / 2 });
 });
 
@@ -41,7 +54,13 @@ describe('waypoint exports (map frame)', () => {
     const out = path.join(dir, 'goals.yaml');
     const r = await waypointsExport(dir, out, 'nav2');
     expect(r.count).toBe(2);
-    const doc = parse(await fs.readFile(out, 'utf8')) as { poses: { header: { frame_id: string }; pose: { position: Record<string, number>; orientation: Record<string, number> } }[]; names: string[] };
+    const doc = parse(await fs.readFile(out, 'utf8')) as {
+      poses: {
+        header: { frame_id: string };
+        pose: { position: Record<string, number>; orientation: Record<string, number> };
+      }[];
+      names: string[];
+    };
     expect(doc.names).toEqual(['kitchen, "north"', 'desk']);
     for (const p of doc.poses) {
       expect(p.header.frame_id).toBe('map');
@@ -59,8 +78,19 @@ describe('waypoint exports (map frame)', () => {
 
   it('JSON and CSV exports carry the frame and quote names', async () => {
     await waypointsExport(dir, path.join(dir, 'w.json'), 'json');
-    const j = JSON.parse(await fs.readFile(path.join(dir, 'w.json'), 'utf8')) as { format: string; version: number; frame: string; map_from_world: number[]; waypoints: { frame: string }[] };
-    expect([j.format, j.version, j.frame, j.map_from_world.length]).toEqual(['clip-fields-waypoints-export', 1, 'map', 16]);
+    const j = JSON.parse(await fs.readFile(path.join(dir, 'w.json'), 'utf8')) as {
+      format: string;
+      version: number;
+      frame: string;
+      map_from_world: number[];
+      waypoints: { frame: string }[];
+    };
+    expect([j.format, j.version, j.frame, j.map_from_world.length]).toEqual([
+      'clip-fields-waypoints-export',
+      1,
+      'map',
+      16,
+    ]);
     expect(j.waypoints.every((w) => w.frame === 'map')).toBe(true);
     await waypointsExport(dir, path.join(dir, 'w.csv'), 'csv');
     const lines = (await fs.readFile(path.join(dir, 'w.csv'), 'utf8')).trim().split('\r\n');
@@ -71,7 +101,14 @@ describe('waypoint exports (map frame)', () => {
   it('map_server pair: P5 PGM and YAML with the ROS fields', async () => {
     const r = await exportOccupancy(dir, path.join(dir, 'room'));
     const y = parse(await fs.readFile(r.yaml, 'utf8')) as Record<string, unknown>;
-    expect(y).toMatchObject({ image: 'room.pgm', resolution: 0.05, negate: 0, occupied_thresh: 0.65, free_thresh: 0.196, mode: 'trinary' });
+    expect(y).toMatchObject({
+      image: 'room.pgm',
+      resolution: 0.05,
+      negate: 0,
+      occupied_thresh: 0.65,
+      free_thresh: 0.196,
+      mode: 'trinary',
+    });
     expect((y.origin as number[]).length).toBe(3);
     const pgm = await fs.readFile(r.pgm);
     const header = pgm.subarray(0, 80).toString('latin1');
@@ -98,13 +135,16 @@ describe('waypoint exports (map frame)', () => {
     await expect(fs.stat(gone)).rejects.toThrow();
   });
 
-  it.skipIf(process.getuid?.() === 0)('a read-only destination gives a clear error and leaves nothing', async () => {
-    const ro = path.join(dir, 'ro');
-    await fs.mkdir(ro);
-    await fs.chmod(ro, 0o555);
-    await expect(exportFile(path.join(ro, 'x.yaml'), 'a')).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    expect(await fs.readdir(ro)).toEqual([]);
-  });
+  it.skipIf(process.getuid?.() === 0)(
+    'a read-only destination gives a clear error and leaves nothing',
+    async () => {
+      const ro = path.join(dir, 'ro');
+      await fs.mkdir(ro);
+      await fs.chmod(ro, 0o555);
+      await expect(exportFile(path.join(ro, 'x.yaml'), 'a')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      expect(await fs.readdir(ro)).toEqual([]);
+    },
+  );
 });
 
 /** A protocol-conformant rosbridge v2 endpoint: advertise/publish/subscribe bookkeeping + NavigateToPose. */
@@ -119,8 +159,17 @@ class FakeRosbridge {
     this.wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     this.wss.on('connection', (ws) => {
       ws.on('message', (data) => {
-        const m = JSON.parse(data.toString()) as { op: string; id?: string; topic?: string; type?: string; msg?: unknown; action?: string; args?: unknown };
-        const status = (msg: string) => ws.send(JSON.stringify({ op: 'status', level: 'error', msg, id: m.id }));
+        const m = JSON.parse(data.toString()) as {
+          op: string;
+          id?: string;
+          topic?: string;
+          type?: string;
+          msg?: unknown;
+          action?: string;
+          args?: unknown;
+        };
+        const status = (msg: string) =>
+          ws.send(JSON.stringify({ op: 'status', level: 'error', msg, id: m.id }));
         if (m.op === 'advertise') this.advertised.set(m.topic!, m.type!);
         else if (m.op === 'unadvertise') this.advertised.delete(m.topic!);
         else if (m.op === 'subscribe') {
@@ -129,12 +178,26 @@ class FakeRosbridge {
         } else if (m.op === 'publish') {
           if (!this.advertised.has(m.topic!)) return status(`topic ${m.topic} not advertised`);
           this.published.push({ topic: m.topic!, msg: m.msg });
-          for (const s of this.subscribers.get(m.topic!) ?? []) s.send(JSON.stringify({ op: 'publish', topic: m.topic, msg: m.msg }));
+          for (const s of this.subscribers.get(m.topic!) ?? [])
+            s.send(JSON.stringify({ op: 'publish', topic: m.topic, msg: m.msg }));
         } else if (m.op === 'send_action_goal') {
           if (this.dropOnAction) return ws.terminate();
           if (m.action !== '/navigate_to_pose') return status(`action ${m.action} not available`);
           this.goals.push(m.args);
-          setTimeout(() => ws.send(JSON.stringify({ op: 'action_result', id: m.id, action: m.action, values: { result: {} }, status: 4, result: true })), 20);
+          setTimeout(
+            () =>
+              ws.send(
+                JSON.stringify({
+                  op: 'action_result',
+                  id: m.id,
+                  action: m.action,
+                  values: { result: {} },
+                  status: 4,
+                  result: true,
+                }),
+              ),
+            20,
+          );
         }
       });
     });
@@ -158,7 +221,10 @@ describe('send to robot (rosbridge v2)', () => {
       expect(r.published.map((p) => p.name)).toEqual(['kitchen, "north"', 'desk']);
       expect(server.published).toHaveLength(2);
       expect(server.published.every((p) => p.topic === '/goal_pose')).toBe(true);
-      const msg = server.published[0]!.msg as { header: { frame_id: string }; pose: { position: { x: number } } };
+      const msg = server.published[0]!.msg as {
+        header: { frame_id: string };
+        pose: { position: { x: number } };
+      };
       expect(msg.header.frame_id).toBe('map');
       expect(msg.pose.position.x).toBe(2);
       expect(server.goals).toHaveLength(2);
@@ -174,7 +240,9 @@ describe('send to robot (rosbridge v2)', () => {
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
     const port = (srv.address() as net.AddressInfo).port;
     await new Promise((r) => srv.close(r));
-    await expect(RosbridgeClient.connect(`ws://127.0.0.1:${port}`, { timeout_ms: 2000 })).rejects.toThrow(/refused/);
+    await expect(RosbridgeClient.connect(`ws://127.0.0.1:${port}`, { timeout_ms: 2000 })).rejects.toThrow(
+      /refused/,
+    );
   });
 
   it('times out on an endpoint that accepts TCP but never answers the handshake', async () => {
@@ -184,7 +252,9 @@ describe('send to robot (rosbridge v2)', () => {
     const port = (srv.address() as net.AddressInfo).port;
     try {
       const t0 = Date.now();
-      await expect(RosbridgeClient.connect(`ws://127.0.0.1:${port}`, { timeout_ms: 300 })).rejects.toThrow(/timed out|did not answer/);
+      await expect(RosbridgeClient.connect(`ws://127.0.0.1:${port}`, { timeout_ms: 300 })).rejects.toThrow(
+        /timed out|did not answer/,
+      );
       expect(Date.now() - t0).toBeLessThan(3000);
     } finally {
       sockets.forEach((s) => s.destroy());
@@ -197,9 +267,13 @@ describe('send to robot (rosbridge v2)', () => {
     await new Promise((r) => server.wss.once('listening', r));
     try {
       const c = await RosbridgeClient.connect(server.url);
-      await expect(c.sendActionGoal('/nope', 'nav2_msgs/action/NavigateToPose', {}, 2000)).rejects.toThrow(/not available/);
+      await expect(c.sendActionGoal('/nope', 'nav2_msgs/action/NavigateToPose', {}, 2000)).rejects.toThrow(
+        /not available/,
+      );
       server.dropOnAction = true;
-      await expect(c.sendActionGoal('/navigate_to_pose', 'nav2_msgs/action/NavigateToPose', {}, 2000)).rejects.toThrow(/dropped/);
+      await expect(
+        c.sendActionGoal('/navigate_to_pose', 'nav2_msgs/action/NavigateToPose', {}, 2000),
+      ).rejects.toThrow(/dropped/);
       expect(c.status).toBe('closed');
       await expect(c.publish('/goal_pose', {})).rejects.toThrow(/closed/);
     } finally {
@@ -208,6 +282,8 @@ describe('send to robot (rosbridge v2)', () => {
   });
 
   it('rejects a non-ws URL', async () => {
-    await expect(RosbridgeClient.connect('http://localhost:9090')).rejects.toMatchObject({ code: 'BAD_ARGS' });
+    await expect(RosbridgeClient.connect('http://localhost:9090')).rejects.toMatchObject({
+      code: 'BAD_ARGS',
+    });
   });
 });

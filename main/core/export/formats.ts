@@ -20,7 +20,20 @@ import type { MapPose } from './poses';
 export const WAYPOINTS_EXPORT_FORMAT = 'clip-fields-waypoints-export';
 
 export function waypointsJson(poses: MapPose[], map_from_world: number[]): string {
-  return JSON.stringify({ format: WAYPOINTS_EXPORT_FORMAT, version: 1, frame: 'map', map_from_world, created_at: new Date().toISOString(), waypoints: poses }, null, 2) + '\n';
+  return (
+    JSON.stringify(
+      {
+        format: WAYPOINTS_EXPORT_FORMAT,
+        version: 1,
+        frame: 'map',
+        map_from_world,
+        created_at: new Date().toISOString(),
+        waypoints: poses,
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }
 
 export function nav2Yaml(poses: MapPose[]): string {
@@ -29,7 +42,10 @@ export function nav2Yaml(poses: MapPose[]): string {
     names: poses.map((p) => p.name),
     poses: poses.map((p) => ({
       header: { frame_id: 'map', stamp: { sec: 0, nanosec: 0 } },
-      pose: { position: { x: p.position_m[0], y: p.position_m[1], z: p.position_m[2] }, orientation: p.orientation },
+      pose: {
+        position: { x: p.position_m[0], y: p.position_m[1], z: p.position_m[2] },
+        orientation: p.orientation,
+      },
     })),
   };
   return `# ROS 2 Nav2 goals: geometry_msgs/PoseStamped in frame "map" (z up, REP 103)\n${stringify(doc)}`;
@@ -43,13 +59,18 @@ export function waypointsCsv(poses: MapPose[]): string {
   const rows = ['name,frame,x_m,y_m,z_m,yaw_rad,qx,qy,qz,qw'];
   for (const p of poses) {
     const o = p.orientation;
-    rows.push([csvField(p.name), 'map', ...p.position_m, p.yaw_rad, o.x, o.y, o.z, o.w].map(String).join(','));
+    rows.push(
+      [csvField(p.name), 'map', ...p.position_m, p.yaw_rad, o.x, o.y, o.z, o.w].map(String).join(','),
+    );
   }
   return rows.join('\r\n') + '\r\n';
 }
 
 export function occupancyPgm(g: OccupancyGrid): Uint8Array {
-  const header = Buffer.from(`P5\n# clip-fields-studio occupancy, ${g.cell_m} m/cell\n${g.width} ${g.height}\n255\n`, 'ascii');
+  const header = Buffer.from(
+    `P5\n# clip-fields-studio occupancy, ${g.cell_m} m/cell\n${g.width} ${g.height}\n255\n`,
+    'ascii',
+  );
   const out = new Uint8Array(header.length + g.width * g.height);
   out.set(header, 0);
   let o = header.length;
@@ -63,7 +84,15 @@ export function occupancyPgm(g: OccupancyGrid): Uint8Array {
 }
 
 export function occupancyYaml(g: OccupancyGrid, imageName: string): string {
-  return stringify({ image: imageName, resolution: g.cell_m, origin: [g.origin_m[0], g.origin_m[1], 0], negate: 0, occupied_thresh: 0.65, free_thresh: 0.196, mode: 'trinary' });
+  return stringify({
+    image: imageName,
+    resolution: g.cell_m,
+    origin: [g.origin_m[0], g.origin_m[1], 0],
+    negate: 0,
+    occupied_thresh: 0.65,
+    free_thresh: 0.196,
+    mode: 'trinary',
+  });
 }
 
 /** Turbo-like colour ramp for t in [0, 1]. */
@@ -76,7 +105,14 @@ export function heatColour(t: number): [number, number, number] {
 }
 
 /** Coloured binary PLY of points with their scores; colours span [lo, hi]. */
-export function heatmapPly(positions: Float32Array, scores: Float32Array, count: number, lo: number, hi: number, comment = 'query heatmap, world frame'): Uint8Array {
+export function heatmapPly(
+  positions: Float32Array,
+  scores: Float32Array,
+  count: number,
+  lo: number,
+  hi: number,
+  comment = 'query heatmap, world frame',
+): Uint8Array {
   const header = Buffer.from(
     `ply\nformat binary_little_endian 1.0\ncomment ${comment.replace(/[\r\n]/g, ' ')}\nelement vertex ${count}\nproperty float x\nproperty float y\nproperty float z\nproperty uchar red\nproperty uchar green\nproperty uchar blue\nproperty float score\nend_header\n`,
     'ascii',

@@ -18,7 +18,10 @@ export interface MapPose {
   query: string | null;
 }
 
-export function posesInMap(file: WaypointsFile, floor: MapFloor | null): { map_from_world: number[]; poses: MapPose[] } {
+export function posesInMap(
+  file: WaypointsFile,
+  floor: MapFloor | null,
+): { map_from_world: number[]; poses: MapPose[] } {
   const M = mapFromWorld(floor, file.map_frame);
   const poses = file.waypoints.map((w) => {
     const yaw = yawOfWorldDirection(M, w.heading_world);

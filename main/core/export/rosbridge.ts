@@ -13,7 +13,10 @@ export type RosbridgeStatus = 'connecting' | 'open' | 'closed';
 
 export interface PoseStampedMsg {
   header: { stamp: { sec: number; nanosec: number }; frame_id: string };
-  pose: { position: { x: number; y: number; z: number }; orientation: { x: number; y: number; z: number; w: number } };
+  pose: {
+    position: { x: number; y: number; z: number };
+    orientation: { x: number; y: number; z: number; w: number };
+  };
 }
 
 export interface ActionResult {
@@ -42,7 +45,10 @@ export class RosbridgeClient {
   private lastError: string | null = null;
   status: RosbridgeStatus = 'connecting';
 
-  private constructor(readonly url: string, ws: WebSocket) {
+  private constructor(
+    readonly url: string,
+    ws: WebSocket,
+  ) {
     this.ws = ws;
     ws.on('message', (data) => this.onMessage(data.toString()));
     ws.on('close', () => {
@@ -62,11 +68,15 @@ export class RosbridgeClient {
     } catch {
       return Promise.reject(new QueryError('BAD_ARGS', url, 'not a URL (expected ws://host:9090)'));
     }
-    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') return Promise.reject(new QueryError('BAD_ARGS', url, 'rosbridge URL must start with ws:// or wss://'));
+    if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:')
+      return Promise.reject(new QueryError('BAD_ARGS', url, 'rosbridge URL must start with ws:// or wss://'));
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { handshakeTimeout: timeout });
       let settled = false;
-      const timer = setTimeout(() => fail(new QueryError('IO', url, `rosbridge did not answer within ${timeout} ms`)), timeout + 100);
+      const timer = setTimeout(
+        () => fail(new QueryError('IO', url, `rosbridge did not answer within ${timeout} ms`)),
+        timeout + 100,
+      );
       const fail = (e: QueryError) => {
         if (settled) return;
         settled = true;
@@ -86,7 +96,12 @@ export class RosbridgeClient {
         resolve(c);
       });
       ws.once('error', (err: NodeJS.ErrnoException) => {
-        const msg = err.code === 'ECONNREFUSED' ? 'connection refused (is rosbridge_server running?)' : /timed out|timeout/i.test(err.message) ? `rosbridge handshake timed out after ${timeout} ms` : `cannot connect: ${err.message}`;
+        const msg =
+          err.code === 'ECONNREFUSED'
+            ? 'connection refused (is rosbridge_server running?)'
+            : /timed out|timeout/i.test(err.message)
+              ? `rosbridge handshake timed out after ${timeout} ms`
+              : `cannot connect: ${err.message}`;
         fail(new QueryError('IO', url, msg));
       });
       ws.once('close', () => fail(new QueryError('IO', url, 'connection closed during the handshake')));
@@ -94,7 +109,15 @@ export class RosbridgeClient {
   }
 
   private onMessage(text: string): void {
-    let msg: { op?: unknown; id?: unknown; level?: unknown; msg?: unknown; values?: unknown; result?: unknown; status?: unknown };
+    let msg: {
+      op?: unknown;
+      id?: unknown;
+      level?: unknown;
+      msg?: unknown;
+      values?: unknown;
+      result?: unknown;
+      status?: unknown;
+    };
     try {
       msg = JSON.parse(text) as typeof msg;
     } catch {
@@ -106,7 +129,11 @@ export class RosbridgeClient {
       if (!p) return;
       this.pending.delete(id);
       clearTimeout(p.timer);
-      p.resolve({ status: typeof msg.status === 'number' ? msg.status : null, result: msg.result === true, values: msg.values ?? null });
+      p.resolve({
+        status: typeof msg.status === 'number' ? msg.status : null,
+        result: msg.result === true,
+        values: msg.values ?? null,
+      });
     } else if (msg.op === 'status' && msg.level === 'error') {
       const err = new QueryError('IO', this.url, `rosbridge error: ${String(msg.msg ?? 'unknown')}`);
       this.lastError = err.reason;
@@ -133,9 +160,12 @@ export class RosbridgeClient {
   }
 
   private send(obj: unknown): Promise<void> {
-    if (this.status !== 'open' || this.ws.readyState !== WebSocket.OPEN) return Promise.reject(new QueryError('IO', this.url, 'rosbridge connection is closed'));
+    if (this.status !== 'open' || this.ws.readyState !== WebSocket.OPEN)
+      return Promise.reject(new QueryError('IO', this.url, 'rosbridge connection is closed'));
     return new Promise((resolve, reject) => {
-      this.ws.send(JSON.stringify(obj), (err) => (err ? reject(new QueryError('IO', this.url, `send failed: ${err.message}`)) : resolve()));
+      this.ws.send(JSON.stringify(obj), (err) =>
+        err ? reject(new QueryError('IO', this.url, `send failed: ${err.message}`)) : resolve(),
+      );
     });
   }
 
@@ -150,7 +180,12 @@ export class RosbridgeClient {
   }
 
   /** Send a ROS 2 action goal and wait for its result. */
-  sendActionGoal(action: string, actionType: string, args: unknown, timeout_ms = 120_000): Promise<ActionResult> {
+  sendActionGoal(
+    action: string,
+    actionType: string,
+    args: unknown,
+    timeout_ms = 120_000,
+  ): Promise<ActionResult> {
     const id = `send_action_goal:${action}:${++this.seq}`;
     return new Promise<ActionResult>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -158,11 +193,13 @@ export class RosbridgeClient {
         reject(new QueryError('IO', this.url, `action ${action} gave no result within ${timeout_ms} ms`));
       }, timeout_ms);
       this.pending.set(id, { resolve, reject, timer });
-      this.send({ op: 'send_action_goal', id, action, action_type: actionType, args, feedback: false }).catch((err: Error) => {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(err);
-      });
+      this.send({ op: 'send_action_goal', id, action, action_type: actionType, args, feedback: false }).catch(
+        (err: Error) => {
+          clearTimeout(timer);
+          this.pending.delete(id);
+          reject(err);
+        },
+      );
     });
   }
 
@@ -184,7 +221,12 @@ export class RosbridgeClient {
   }
 }
 
-export function poseStamped(position: [number, number, number], orientation: { x: number; y: number; z: number; w: number }, frame_id = 'map', now_ms = Date.now()): PoseStampedMsg {
+export function poseStamped(
+  position: [number, number, number],
+  orientation: { x: number; y: number; z: number; w: number },
+  frame_id = 'map',
+  now_ms = Date.now(),
+): PoseStampedMsg {
   return {
     header: { stamp: { sec: Math.floor(now_ms / 1000), nanosec: (now_ms % 1000) * 1e6 }, frame_id },
     pose: { position: { x: position[0], y: position[1], z: position[2] }, orientation },

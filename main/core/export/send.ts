@@ -29,9 +29,14 @@ export interface SendResult {
   actions: { name: string; status: number | null; succeeded: boolean }[];
 }
 
-export async function sendWaypoints(projectDir: string, url: string, opts: SendOptions = {}): Promise<SendResult> {
+export async function sendWaypoints(
+  projectDir: string,
+  url: string,
+  opts: SendOptions = {},
+): Promise<SendResult> {
   const topic = opts.topic ?? '/goal_pose';
-  if (!/^\/?[A-Za-z_][A-Za-z0-9_/]*$/.test(topic)) throw new QueryError('BAD_ARGS', null, `"${topic}" is not a valid ROS topic name`);
+  if (!/^\/?[A-Za-z_][A-Za-z0-9_/]*$/.test(topic))
+    throw new QueryError('BAD_ARGS', null, `"${topic}" is not a valid ROS topic name`);
   const file = await loadWaypoints(projectDir);
   const map = await readMapFile(path.join(projectDir, MAP_FILE));
   let { poses } = posesInMap(file, map.floor);
@@ -43,7 +48,10 @@ export async function sendWaypoints(projectDir: string, url: string, opts: SendO
     });
   }
   if (poses.length === 0) throw new QueryError('NOT_FOUND', null, 'there are no waypoints to send');
-  const client = await RosbridgeClient.connect(url, opts.connect_timeout_ms !== undefined ? { timeout_ms: opts.connect_timeout_ms } : {});
+  const client = await RosbridgeClient.connect(
+    url,
+    opts.connect_timeout_ms !== undefined ? { timeout_ms: opts.connect_timeout_ms } : {},
+  );
   const result: SendResult = { url, topic, frame: 'map', published: [], actions: [] };
   try {
     await client.advertise(topic, 'geometry_msgs/msg/PoseStamped');
@@ -52,8 +60,17 @@ export async function sendWaypoints(projectDir: string, url: string, opts: SendO
       await client.publish(topic, msg);
       result.published.push({ id: p.id, name: p.name });
       if (opts.action) {
-        const r: ActionResult = await client.sendActionGoal(opts.action_name ?? '/navigate_to_pose', 'nav2_msgs/action/NavigateToPose', { pose: msg, behavior_tree: '' }, opts.action_timeout_ms);
-        result.actions.push({ name: p.name, status: r.status, succeeded: r.result && (r.status === null || r.status === 4) });
+        const r: ActionResult = await client.sendActionGoal(
+          opts.action_name ?? '/navigate_to_pose',
+          'nav2_msgs/action/NavigateToPose',
+          { pose: msg, behavior_tree: '' },
+          opts.action_timeout_ms,
+        );
+        result.actions.push({
+          name: p.name,
+          status: r.status,
+          succeeded: r.result && (r.status === null || r.status === 4),
+        });
       }
     }
   } finally {

@@ -8,7 +8,10 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../util/atomic';
 import { QueryError } from '../query/errors';
 
-export async function exportFile(target: string, data: string | Uint8Array): Promise<{ file: string; bytes: number }> {
+export async function exportFile(
+  target: string,
+  data: string | Uint8Array,
+): Promise<{ file: string; bytes: number }> {
   const file = path.resolve(target);
   const dir = path.dirname(file);
   let st;
@@ -25,13 +28,16 @@ export async function exportFile(target: string, data: string | Uint8Array): Pro
   }
   try {
     const existing = await fs.stat(file).catch(() => null);
-    if (existing?.isDirectory()) throw new QueryError('INVALID_INPUT', file, 'destination is a folder, not a file');
+    if (existing?.isDirectory())
+      throw new QueryError('INVALID_INPUT', file, 'destination is a folder, not a file');
     await writeFileAtomic(file, data);
   } catch (err) {
     if (err instanceof QueryError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new QueryError('NOT_FOUND', file, `destination folder vanished while writing`);
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new QueryError('FORBIDDEN', file, `destination is read-only (${code})`);
+    if (code === 'ENOENT')
+      throw new QueryError('NOT_FOUND', file, `destination folder vanished while writing`);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS')
+      throw new QueryError('FORBIDDEN', file, `destination is read-only (${code})`);
     if (code === 'ENOSPC') throw new QueryError('NEEDS_SPACE', file, 'no space left on the destination');
     throw new QueryError('IO', file, `cannot write: ${(err as Error).message}`);
   }

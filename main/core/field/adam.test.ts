@@ -13,7 +13,11 @@ describe('Adam', () => {
     const m = new Float32Array(3);
     const v = new Float32Array(3);
     const ref = { p: [0.5, -1, 2], m: [0, 0, 0], v: [0, 0, 0] };
-    const grads = [[0.1, -0.2, 0.3], [0.0, 0.5, -0.1], [1, 1, 1]];
+    const grads = [
+      [0.1, -0.2, 0.3],
+      [0.0, 0.5, -0.1],
+      [1, 1, 1],
+    ];
     grads.forEach((g, t) => {
       adamDense(p, Float32Array.from(g), m, v, t + 1, h);
       for (let i = 0; i < 3; i++) {
@@ -54,10 +58,22 @@ describe('Adam', () => {
 
 describe('lazy grid Adam vs dense grid Adam', () => {
   it('reach the same held-out accuracy and a final loss within 10 % on the same run', async () => {
-    const ds = syntheticDataset({ points: 5000, classes: 10, detectionsPerClass: 4, languageDim: 32, visionDim: 32, seed: 8 });
+    const ds = syntheticDataset({
+      points: 5000,
+      classes: 10,
+      detectionsPerClass: 4,
+      languageDim: 32,
+      visionDim: 32,
+      seed: 8,
+    });
     const run = (gridUpdate: 'lazy' | 'dense') =>
       trainField(ds, {
-        config: makeConfig('custom', { grid: { levels: 8, featuresPerLevel: 2, log2TableSize: 14, maxResolution: 256 }, mlp: { width: 64, depth: 1 }, batchSize: 256, optimizer: { lr: 1e-3, gridUpdate } }),
+        config: makeConfig('custom', {
+          grid: { levels: 8, featuresPerLevel: 2, log2TableSize: 14, maxResolution: 256 },
+          mlp: { width: 64, depth: 1 },
+          batchSize: 256,
+          optimizer: { lr: 1e-3, gridUpdate },
+        }),
         steps: 150,
         seed: 4,
         evalEvery: 1000,

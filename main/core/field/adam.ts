@@ -7,7 +7,14 @@ import type { OptimizerConfig } from './config';
 type Hyper = Pick<OptimizerConfig, 'lr' | 'beta1' | 'beta2' | 'eps' | 'weightDecay'>;
 
 /** Update every element; `t` is the 1-based step. */
-export function adamDense(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, t: number, h: Hyper): void {
+export function adamDense(
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  t: number,
+  h: Hyper,
+): void {
   const { beta1: b1, beta2: b2, eps, weightDecay: wd } = h;
   const stepSize = h.lr / (1 - b1 ** t);
   const invSqrtBc2 = 1 / Math.sqrt(1 - b2 ** t);
@@ -26,7 +33,14 @@ export function adamDense(p: Float32Array, g: Float32Array, m: Float32Array, v: 
  * Adam over interleaved grid rows (GridStore layout: per row [p(F), g(F), m(F), v(F)]) for the listed rows,
  * zeroing their gradient afterwards.
  */
-export function adamGridRows(data: Float32Array, F: number, rows: Int32Array, count: number, t: number, h: Hyper): void {
+export function adamGridRows(
+  data: Float32Array,
+  F: number,
+  rows: Int32Array,
+  count: number,
+  t: number,
+  h: Hyper,
+): void {
   const { beta1: b1, beta2: b2, eps, weightDecay: wd } = h;
   const stepSize = h.lr / (1 - b1 ** t);
   const invSqrtBc2 = 1 / Math.sqrt(1 - b2 ** t);

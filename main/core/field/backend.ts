@@ -5,10 +5,28 @@
  */
 import type { LabeledPointDataset } from '../dataset/types';
 import { adamDense, adamGridDense, adamGridRows } from './adam';
-import { BatchPreparer, type Bounds, type PreparedBatch, checkDataset, datasetBounds, normalizePoints } from './batch';
+import {
+  BatchPreparer,
+  type Bounds,
+  type PreparedBatch,
+  checkDataset,
+  datasetBounds,
+  normalizePoints,
+} from './batch';
 import { type FieldConfig, validateConfig } from './config';
 import { type GraphDims, mlpLayers } from './graph';
-import { type GridCorners, type GridLayout, GridStore, type TouchedRows, allocCorners, clearTouched, computeCorners, gatherFeatures, gridLayout, makeTouched } from './hashgrid';
+import {
+  type GridCorners,
+  type GridLayout,
+  GridStore,
+  type TouchedRows,
+  allocCorners,
+  clearTouched,
+  computeCorners,
+  gatherFeatures,
+  gridLayout,
+  makeTouched,
+} from './hashgrid';
 import { Rng } from './rng';
 
 export interface StepTimes {
@@ -134,7 +152,10 @@ export abstract class BackendBase implements TrainingBackend {
   protected abstract initEngine(): Promise<void>;
   protected abstract computeGrads(batch: PreparedBatch, corners: GridCorners): Promise<EngineGrads>;
   /** MLP forward for `n` rows of features; returns language, vision, hidden. */
-  protected abstract forward(features: Float32Array, n: number): Promise<{ language: Float32Array; vision: Float32Array | null; hidden: Float32Array }>;
+  protected abstract forward(
+    features: Float32Array,
+    n: number,
+  ): Promise<{ language: Float32Array; vision: Float32Array | null; hidden: Float32Array }>;
   abstract dispose(): Promise<void>;
 
   async init(config: FieldConfig, dataset: LabeledPointDataset, seed: number): Promise<void> {
@@ -150,7 +171,8 @@ export abstract class BackendBase implements TrainingBackend {
     this.store = new GridStore(this.layout.totalRows, F);
     const s = config.grid.initScale;
     const data = this.store.data;
-    for (let r = 0; r < this.layout.totalRows; r++) for (let f = 0; f < F; f++) data[r * 4 * F + f] = rng.uniform(-s, s);
+    for (let r = 0; r < this.layout.totalRows; r++)
+      for (let f = 0; f < F; f++) data[r * 4 * F + f] = rng.uniform(-s, s);
     this.weights = [];
     for (const layer of mlpLayers(this.dims)) {
       // torch.nn.Linear default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
@@ -161,7 +183,10 @@ export abstract class BackendBase implements TrainingBackend {
       for (let i = 0; i < b.length; i++) b[i] = rng.uniform(-bound, bound);
       this.weights.push(W, b);
     }
-    this.weightAdam = this.weights.map((w) => ({ m: new Float32Array(w.length), v: new Float32Array(w.length) }));
+    this.weightAdam = this.weights.map((w) => ({
+      m: new Float32Array(w.length),
+      v: new Float32Array(w.length),
+    }));
     this.logTemp[0] = config.loss.initLogTemperature;
     this.tempAdam = { m: new Float32Array(1), v: new Float32Array(1) };
     this.stepCount = 0;
@@ -179,7 +204,8 @@ export abstract class BackendBase implements TrainingBackend {
     const t0 = performance.now();
     const batch = this.preparer.prepare(batchIndices);
     const batch_ms = performance.now() - t0;
-    if (!this.corners || this.corners.rows.length < batch.B * this.layout.levels * 8) this.corners = allocCorners(this.layout, batch.B);
+    if (!this.corners || this.corners.rows.length < batch.B * this.layout.levels * 8)
+      this.corners = allocCorners(this.layout, batch.B);
     const corners = this.corners;
     this.ensureTouchedCapacity(batch.B);
     const g = await this.computeGrads(batch, corners);
@@ -191,11 +217,15 @@ export abstract class BackendBase implements TrainingBackend {
     const t0 = performance.now();
     const t = ++this.stepCount;
     const h = this.config.optimizer;
-    this.weights.forEach((w, k) => adamDense(w, g.weights[k]!, this.weightAdam[k]!.m, this.weightAdam[k]!.v, t, h));
+    this.weights.forEach((w, k) =>
+      adamDense(w, g.weights[k]!, this.weightAdam[k]!.m, this.weightAdam[k]!.v, t, h),
+    );
     adamDense(this.logTemp, new Float32Array([g.logTemperature]), this.tempAdam.m, this.tempAdam.v, t, h);
-    if (this.logTemp[0]! > this.config.loss.maxLogTemperature) this.logTemp[0] = this.config.loss.maxLogTemperature;
+    if (this.logTemp[0]! > this.config.loss.maxLogTemperature)
+      this.logTemp[0] = this.config.loss.maxLogTemperature;
     const F = this.layout.features;
-    if (h.gridUpdate === 'lazy') adamGridRows(this.store.data, F, this.touched.list, this.touched.count, t, h);
+    if (h.gridUpdate === 'lazy')
+      adamGridRows(this.store.data, F, this.touched.list, this.touched.count, t, h);
     else adamGridDense(this.store.data, F, this.layout.totalRows, t, h);
     clearTouched(this.touched);
     const optim_ms = performance.now() - t0;
@@ -211,7 +241,8 @@ export abstract class BackendBase implements TrainingBackend {
   private clearGridGrad(): void {
     const F = this.layout.features;
     const { data, stride } = this.store;
-    for (let k = 0; k < this.touched.count; k++) data.fill(0, this.touched.list[k]! * stride + F, this.touched.list[k]! * stride + 2 * F);
+    for (let k = 0; k < this.touched.count; k++)
+      data.fill(0, this.touched.list[k]! * stride + F, this.touched.list[k]! * stride + 2 * F);
     clearTouched(this.touched);
   }
 
@@ -219,12 +250,23 @@ export abstract class BackendBase implements TrainingBackend {
     const { g } = await this.gradsOf(batchIndices);
     const grid = this.store.extract(GridStore.G);
     this.clearGridGrad();
-    return { loss: g.loss, loss_language: g.loss_language, loss_vision: g.loss_vision, grid, weights: g.weights, logTemperature: g.logTemperature };
+    return {
+      loss: g.loss,
+      loss_language: g.loss_language,
+      loss_vision: g.loss_vision,
+      grid,
+      weights: g.weights,
+      logTemperature: g.logTemperature,
+    };
   }
 
   /** Grid features of world points, in chunks; calls `sink(features, start, n)` per chunk. */
-  protected async forEachChunk(xyz: Float32Array, sink: (out: Awaited<ReturnType<BackendBase['forward']>>, start: number, n: number) => void): Promise<void> {
-    if (xyz.length % 3 !== 0) throw new FieldStateError(`predict: xyz length ${xyz.length} is not a multiple of 3`);
+  protected async forEachChunk(
+    xyz: Float32Array,
+    sink: (out: Awaited<ReturnType<BackendBase['forward']>>, start: number, n: number) => void,
+  ): Promise<void> {
+    if (xyz.length % 3 !== 0)
+      throw new FieldStateError(`predict: xyz length ${xyz.length} is not a multiple of 3`);
     const total = xyz.length / 3;
     const D = this.layout.outDim;
     for (let start = 0; start < total; start += PREDICT_CHUNK) {
@@ -278,20 +320,41 @@ export abstract class BackendBase implements TrainingBackend {
   setState(state: FieldState): void {
     const d = this.dims;
     const sd = state.dims;
-    if (sd.inDim !== d.inDim || sd.width !== d.width || sd.depth !== d.depth || sd.language !== d.language || sd.vision !== d.vision) {
-      throw new FieldStateError(`state dims ${JSON.stringify(sd)} do not match the model ${JSON.stringify(d)}`);
+    if (
+      sd.inDim !== d.inDim ||
+      sd.width !== d.width ||
+      sd.depth !== d.depth ||
+      sd.language !== d.language ||
+      sd.vision !== d.vision
+    ) {
+      throw new FieldStateError(
+        `state dims ${JSON.stringify(sd)} do not match the model ${JSON.stringify(d)}`,
+      );
     }
     const nGrid = this.layout.totalRows * this.layout.features;
-    if (state.grid.length !== nGrid || state.adam.grid.m.length !== nGrid || state.adam.grid.v.length !== nGrid) {
+    if (
+      state.grid.length !== nGrid ||
+      state.adam.grid.m.length !== nGrid ||
+      state.adam.grid.v.length !== nGrid
+    ) {
       throw new FieldStateError(`state grid has ${state.grid.length} values, the model needs ${nGrid}`);
     }
-    if (state.weights.length !== this.weights.length || state.weights.some((w, k) => w.length !== this.weights[k]!.length)) {
+    if (
+      state.weights.length !== this.weights.length ||
+      state.weights.some((w, k) => w.length !== this.weights[k]!.length)
+    ) {
       throw new FieldStateError('state MLP weights do not match the model');
     }
-    if (state.adam.weights.length !== this.weights.length || state.adam.weights.some((a, k) => a.m.length !== this.weights[k]!.length || a.v.length !== this.weights[k]!.length)) {
+    if (
+      state.adam.weights.length !== this.weights.length ||
+      state.adam.weights.some(
+        (a, k) => a.m.length !== this.weights[k]!.length || a.v.length !== this.weights[k]!.length,
+      )
+    ) {
       throw new FieldStateError('state Adam moments do not match the model');
     }
-    if (!Number.isInteger(state.step) || state.step < 0 || !Number.isFinite(state.logTemperature)) throw new FieldStateError('state step/temperature invalid');
+    if (!Number.isInteger(state.step) || state.step < 0 || !Number.isFinite(state.logTemperature))
+      throw new FieldStateError('state step/temperature invalid');
     this.store.insert(GridStore.P, state.grid);
     this.store.insert(GridStore.M, state.adam.grid.m);
     this.store.insert(GridStore.V, state.adam.grid.v);

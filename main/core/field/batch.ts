@@ -67,7 +67,8 @@ export function datasetBounds(ds: LabeledPointDataset): Bounds {
 /** Map world points into the unit box of `bounds`. */
 export function normalizePoints(xyz: Float32Array, n: number, bounds: Bounds, out: Float32Array): void {
   for (let i = 0; i < n; i++) {
-    for (let a = 0; a < 3; a++) out[i * 3 + a] = (xyz[i * 3 + a]! - bounds.min[a]!) / (bounds.max[a]! - bounds.min[a]!);
+    for (let a = 0; a < 3; a++)
+      out[i * 3 + a] = (xyz[i * 3 + a]! - bounds.min[a]!) / (bounds.max[a]! - bounds.min[a]!);
   }
 }
 
@@ -83,30 +84,60 @@ function unitRows(src: Float32Array, rows: number, dim: number): Float32Array {
 }
 
 /** Validate the dataset for training and return unit-length target tables. */
-export function checkDataset(ds: LabeledPointDataset, source = 'dataset'): { labelTargets: Float32Array; visionTargets: Float32Array | null } {
+export function checkDataset(
+  ds: LabeledPointDataset,
+  source = 'dataset',
+): { labelTargets: Float32Array; visionTargets: Float32Array | null } {
   const n = ds.points;
   const bad = (what: string) => new FieldDataError(`${source}: ${what}`);
   if (!Number.isInteger(n) || n < 2) throw bad(`needs at least 2 labeled points, has ${n}`);
-  if (ds.xyz.length !== n * 3 || ds.labelId.length !== n || ds.detectionId.length !== n || ds.weight.length !== n || ds.distance_m.length !== n) {
+  if (
+    ds.xyz.length !== n * 3 ||
+    ds.labelId.length !== n ||
+    ds.detectionId.length !== n ||
+    ds.weight.length !== n ||
+    ds.distance_m.length !== n
+  ) {
     throw bad('per-point arrays do not match the point count');
   }
   const nl = ds.labels.texts.length;
-  if (nl < 1 || ds.labels.dim < 1 || ds.labels.embeddings.length !== nl * ds.labels.dim) throw bad('label embeddings do not match the label table');
+  if (nl < 1 || ds.labels.dim < 1 || ds.labels.embeddings.length !== nl * ds.labels.dim)
+    throw bad('label embeddings do not match the label table');
   const hasVision = ds.detections.clipEmbeddings !== null;
-  if (hasVision && ds.detections.clipEmbeddings!.length !== ds.detections.count * ds.detections.clipDim) throw bad('detection CLIP embeddings do not match the detection table');
+  if (hasVision && ds.detections.clipEmbeddings!.length !== ds.detections.count * ds.detections.clipDim)
+    throw bad('detection CLIP embeddings do not match the detection table');
   for (let i = 0; i < n; i++) {
-    if (ds.labelId[i]! >= nl) throw bad(`point ${i} has label id ${ds.labelId[i]} but there are ${nl} labels`);
-    if (hasVision && ds.detectionId[i]! >= ds.detections.count) throw bad(`point ${i} has detection id ${ds.detectionId[i]} but there are ${ds.detections.count} detections`);
-    if (!Number.isFinite(ds.xyz[i * 3]!) || !Number.isFinite(ds.xyz[i * 3 + 1]!) || !Number.isFinite(ds.xyz[i * 3 + 2]!)) throw bad(`point ${i} has a non-finite position`);
-    if (!(ds.weight[i]! >= 0) || !(ds.distance_m[i]! >= 0)) throw bad(`point ${i} has a negative or NaN weight/distance`);
+    if (ds.labelId[i]! >= nl)
+      throw bad(`point ${i} has label id ${ds.labelId[i]} but there are ${nl} labels`);
+    if (hasVision && ds.detectionId[i]! >= ds.detections.count)
+      throw bad(
+        `point ${i} has detection id ${ds.detectionId[i]} but there are ${ds.detections.count} detections`,
+      );
+    if (
+      !Number.isFinite(ds.xyz[i * 3]!) ||
+      !Number.isFinite(ds.xyz[i * 3 + 1]!) ||
+      !Number.isFinite(ds.xyz[i * 3 + 2]!)
+    )
+      throw bad(`point ${i} has a non-finite position`);
+    if (!(ds.weight[i]! >= 0) || !(ds.distance_m[i]! >= 0))
+      throw bad(`point ${i} has a negative or NaN weight/distance`);
   }
   return {
     labelTargets: unitRows(ds.labels.embeddings, nl, ds.labels.dim),
-    visionTargets: hasVision ? unitRows(ds.detections.clipEmbeddings!, ds.detections.count, ds.detections.clipDim) : null,
+    visionTargets: hasVision
+      ? unitRows(ds.detections.clipEmbeddings!, ds.detections.count, ds.detections.clipDim)
+      : null,
   };
 }
 
-function headBatch(ids: ArrayLike<number>, idx: ArrayLike<number>, table: Float32Array, dim: number, weight: Float32Array, scratch: Int32Array): HeadBatch {
+function headBatch(
+  ids: ArrayLike<number>,
+  idx: ArrayLike<number>,
+  table: Float32Array,
+  dim: number,
+  weight: Float32Array,
+  scratch: Int32Array,
+): HeadBatch {
   const B = idx.length;
   const local = new Int32Array(B);
   const uniq: number[] = [];
@@ -161,13 +192,27 @@ export class BatchPreparer {
     normalizePoints(xyz, B, this.bounds, xyzUnit);
     const wl = new Float32Array(B);
     for (let i = 0; i < B; i++) wl[i] = ds.weight[idx[i]!]!;
-    const language = headBatch(ds.labelId, idx, this.targets.labelTargets, ds.labels.dim, wl, this.labelScratch);
+    const language = headBatch(
+      ds.labelId,
+      idx,
+      this.targets.labelTargets,
+      ds.labels.dim,
+      wl,
+      this.labelScratch,
+    );
     let vision: HeadBatch | null = null;
     if (this.targets.visionTargets) {
       const wv = new Float32Array(B);
       const k = this.cfg.loss.visionDistanceDecay;
       for (let i = 0; i < B; i++) wv[i] = Math.exp(-k * ds.distance_m[idx[i]!]!);
-      vision = headBatch(ds.detectionId, idx, this.targets.visionTargets, ds.detections.clipDim, wv, this.detScratch);
+      vision = headBatch(
+        ds.detectionId,
+        idx,
+        this.targets.visionTargets,
+        ds.detections.clipDim,
+        wv,
+        this.detScratch,
+      );
     }
     return { B, xyzUnit, language, vision };
   }

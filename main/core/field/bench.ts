@@ -44,10 +44,24 @@ function cases(quick: boolean): Case[] {
   const out: Case[] = [
     { engine: 'onnx', preset: 'cpu', batch: 2048, dataset: 'few-detections', steps },
     { engine: 'onnx', preset: 'cpu', batch: 2048, dataset: 'many-detections', steps },
-    { engine: 'onnx', preset: 'cpu', batch: 2048, dataset: 'few-detections', steps, overrides: { optimizer: { gridUpdate: 'dense' } } },
+    {
+      engine: 'onnx',
+      preset: 'cpu',
+      batch: 2048,
+      dataset: 'few-detections',
+      steps,
+      overrides: { optimizer: { gridUpdate: 'dense' } },
+    },
     { engine: 'onnx', preset: 'cpu', batch: 12544, dataset: 'few-detections', steps: Math.max(2, steps / 2) },
     { engine: 'onnx', preset: 'paper', batch: 2048, dataset: 'few-detections', steps, overrides: paperGrid },
-    { engine: 'onnx', preset: 'paper', batch: 12544, dataset: 'few-detections', steps: Math.max(2, steps / 2), overrides: paperGrid },
+    {
+      engine: 'onnx',
+      preset: 'paper',
+      batch: 12544,
+      dataset: 'few-detections',
+      steps: Math.max(2, steps / 2),
+      overrides: paperGrid,
+    },
     { engine: 'tfjs', preset: 'cpu', batch: 2048, dataset: 'few-detections', steps: Math.max(2, steps / 2) },
   ];
   if (!quick) {
@@ -65,7 +79,11 @@ function caseName(c: Case, cfg: FieldConfig): string {
   return `field.train/${c.engine}/${c.preset}${t}/b${c.batch}/${c.dataset}${extra}`;
 }
 
-export async function benchTraining(opts: { repeats: number; quick?: boolean; log?: (line: string) => void }): Promise<BenchEntry[]> {
+export async function benchTraining(opts: {
+  repeats: number;
+  quick?: boolean;
+  log?: (line: string) => void;
+}): Promise<BenchEntry[]> {
   const quick = opts.quick ?? false;
   const log = opts.log ?? (() => undefined);
   const data = datasets(quick);
@@ -111,7 +129,12 @@ export async function benchTraining(opts: { repeats: number; quick?: boolean; lo
       threads: backend.threads,
       preset: c.preset,
       batch: c.batch,
-      dataset: { name: c.dataset, points: ds.points, labels: ds.labels.texts.length, detections: ds.detections.count },
+      dataset: {
+        name: c.dataset,
+        points: ds.points,
+        labels: ds.labels.texts.length,
+        detections: ds.detections.count,
+      },
       grid: cfg.grid,
       mlp: cfg.mlp,
       grid_update: cfg.optimizer.gridUpdate,
@@ -120,11 +143,18 @@ export async function benchTraining(opts: { repeats: number; quick?: boolean; lo
       best_step_ms: Number.isFinite(bestStep) ? +bestStep.toFixed(2) : null,
       best_samples_per_s: Number.isFinite(bestStep) ? Math.round(c.batch / (bestStep / 1000)) : null,
       load_avg_1m: +os.loadavg()[0]!.toFixed(2),
-      step_ms: { batch: mean(times.batch_ms), grid: mean(times.grid_ms), graph: mean(times.graph_ms), optim: mean(times.optim_ms) },
+      step_ms: {
+        batch: mean(times.batch_ms),
+        grid: mean(times.grid_ms),
+        graph: mean(times.graph_ms),
+        optim: mean(times.optim_ms),
+      },
       ...(error ? { error } : {}),
     };
     out.push({ name, unit: 'samples/s', samples, meta });
-    log(`${name}: ${samples.map((v) => v.toFixed(0)).join(', ')} samples/s (best step ${meta.best_samples_per_s}/s, load ${meta.load_avg_1m}); step ms ${JSON.stringify(meta.step_ms)}${error ? ` ERROR ${error}` : ''}`);
+    log(
+      `${name}: ${samples.map((v) => v.toFixed(0)).join(', ')} samples/s (best step ${meta.best_samples_per_s}/s, load ${meta.load_avg_1m}); step ms ${JSON.stringify(meta.step_ms)}${error ? ` ERROR ${error}` : ''}`,
+    );
   }
   return out;
 }

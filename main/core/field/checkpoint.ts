@@ -48,7 +48,14 @@ interface StateJson {
   meta: CheckpointMeta;
 }
 
-const FILES = ['grid.f32', 'grid_m.f32', 'grid_v.f32', 'weights.f32', 'weights_m.f32', 'weights_v.f32'] as const;
+const FILES = [
+  'grid.f32',
+  'grid_m.f32',
+  'grid_v.f32',
+  'weights.f32',
+  'weights_m.f32',
+  'weights_v.f32',
+] as const;
 
 function bytesOf(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
@@ -86,10 +93,18 @@ export async function listCheckpoints(dir: string): Promise<number[]> {
   } catch {
     return [];
   }
-  return names.filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => b - a);
+  return names
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .sort((a, b) => b - a);
 }
 
-export async function saveCheckpoint(dir: string, state: FieldState, meta: CheckpointMeta, keep = 2): Promise<string> {
+export async function saveCheckpoint(
+  dir: string,
+  state: FieldState,
+  meta: CheckpointMeta,
+  keep = 2,
+): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   const staged = path.join(dir, `.staging-${state.step}-${randomBytes(4).toString('hex')}`);
   await fs.mkdir(staged);
@@ -122,7 +137,12 @@ export async function saveCheckpoint(dir: string, state: FieldState, meta: Check
     };
     for (const name of FILES) await put(name, bytesOf(arrays[name]));
     await put('state.json', new TextEncoder().encode(JSON.stringify(json, null, 1)));
-    await writeSynced(path.join(staged, 'manifest.json'), new TextEncoder().encode(JSON.stringify({ format: CHECKPOINT_FORMAT, step: state.step, files }, null, 1)));
+    await writeSynced(
+      path.join(staged, 'manifest.json'),
+      new TextEncoder().encode(
+        JSON.stringify({ format: CHECKPOINT_FORMAT, step: state.step, files }, null, 1),
+      ),
+    );
     await fsyncDir(staged);
     const target = path.join(dir, String(state.step));
     await replaceDirAtomic(staged, target);
@@ -132,12 +152,14 @@ export async function saveCheckpoint(dir: string, state: FieldState, meta: Check
   }
   await writeFileAtomic(path.join(dir, 'latest'), `${state.step}\n`);
   const steps = await listCheckpoints(dir);
-  for (const old of steps.slice(keep)) await fs.rm(path.join(dir, String(old)), { recursive: true, force: true });
+  for (const old of steps.slice(keep))
+    await fs.rm(path.join(dir, String(old)), { recursive: true, force: true });
   return path.join(dir, String(state.step));
 }
 
 function toFloat32(buf: Uint8Array, file: string, expected: number): Float32Array {
-  if (buf.byteLength !== expected * 4) throw new CheckpointError(file, `has ${buf.byteLength} bytes, expected ${expected * 4}`);
+  if (buf.byteLength !== expected * 4)
+    throw new CheckpointError(file, `has ${buf.byteLength} bytes, expected ${expected * 4}`);
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
@@ -150,7 +172,8 @@ export async function readCheckpoint(cpDir: string): Promise<{ state: FieldState
   } catch (err) {
     throw new CheckpointError(mfile, `unreadable manifest (${(err as Error).message})`);
   }
-  if (manifest.format !== CHECKPOINT_FORMAT || !manifest.files) throw new CheckpointError(mfile, 'not a field checkpoint manifest');
+  if (manifest.format !== CHECKPOINT_FORMAT || !manifest.files)
+    throw new CheckpointError(mfile, 'not a field checkpoint manifest');
   const data: Record<string, Uint8Array> = {};
   for (const name of [...FILES, 'state.json']) {
     const entry = manifest.files[name];
@@ -162,12 +185,14 @@ export async function readCheckpoint(cpDir: string): Promise<{ state: FieldState
     } catch {
       throw new CheckpointError(file, 'missing');
     }
-    if (buf.byteLength !== entry.bytes || sha256(buf) !== entry.sha256) throw new CheckpointError(file, 'sha256 mismatch (corrupt or partially written)');
+    if (buf.byteLength !== entry.bytes || sha256(buf) !== entry.sha256)
+      throw new CheckpointError(file, 'sha256 mismatch (corrupt or partially written)');
     data[name] = buf;
   }
   const sfile = path.join(cpDir, 'state.json');
   const json = JSON.parse(new TextDecoder().decode(data['state.json'])) as StateJson;
-  if (json.format !== CHECKPOINT_FORMAT || json.version !== CHECKPOINT_VERSION) throw new CheckpointError(sfile, `unsupported format/version ${json.format} ${json.version}`);
+  if (json.format !== CHECKPOINT_FORMAT || json.version !== CHECKPOINT_VERSION)
+    throw new CheckpointError(sfile, `unsupported format/version ${json.format} ${json.version}`);
   const totalW = json.weightSizes.reduce((a, b) => a + b, 0);
   const split = (flat: Float32Array) => {
     const out: Float32Array[] = [];
@@ -193,7 +218,10 @@ export async function readCheckpoint(cpDir: string): Promise<{ state: FieldState
     adam: {
       grid: { m: f('grid_m.f32', json.gridSize), v: f('grid_v.f32', json.gridSize) },
       weights: wm.map((m, k) => ({ m, v: wv[k]! })),
-      logTemperature: { m: new Float32Array([json.adamLogTemperature.m]), v: new Float32Array([json.adamLogTemperature.v]) },
+      logTemperature: {
+        m: new Float32Array([json.adamLogTemperature.m]),
+        v: new Float32Array([json.adamLogTemperature.v]),
+      },
     },
   };
   return { state, meta: json.meta };
@@ -213,11 +241,13 @@ export async function readCheckpointMeta(cpDir: string): Promise<{ step: number;
   }
   const entry = manifest.files?.['state.json'];
   const sfile = path.join(cpDir, 'state.json');
-  if (manifest.format !== CHECKPOINT_FORMAT || !entry) throw new CheckpointError(mfile, 'not a field checkpoint manifest');
+  if (manifest.format !== CHECKPOINT_FORMAT || !entry)
+    throw new CheckpointError(mfile, 'not a field checkpoint manifest');
   const buf = await fs.readFile(sfile).catch(() => {
     throw new CheckpointError(sfile, 'missing');
   });
-  if (buf.byteLength !== entry.bytes || sha256(buf) !== entry.sha256) throw new CheckpointError(sfile, 'sha256 mismatch (corrupt or partially written)');
+  if (buf.byteLength !== entry.bytes || sha256(buf) !== entry.sha256)
+    throw new CheckpointError(sfile, 'sha256 mismatch (corrupt or partially written)');
   const json = JSON.parse(buf.toString('utf8')) as StateJson;
   return { step: json.step, meta: json.meta };
 }
@@ -234,7 +264,8 @@ export async function loadLatestCheckpoint(
   let steps = await listCheckpoints(dir);
   try {
     const latest = Number((await fs.readFile(path.join(dir, 'latest'), 'utf8')).trim());
-    if (Number.isInteger(latest) && steps.includes(latest)) steps = [latest, ...steps.filter((s) => s !== latest)];
+    if (Number.isInteger(latest) && steps.includes(latest))
+      steps = [latest, ...steps.filter((s) => s !== latest)];
   } catch {
     // No pointer: scan the folders.
   }

@@ -24,7 +24,15 @@ function unit(src: Float32Array, rows: number, dim: number): Float32Array {
 }
 
 /** Adds w * softmax(cos(pred_i, table_c)) into probs[i * C + c]. */
-function addSoftmaxCos(pred: Float32Array, n: number, table: Float32Array, C: number, dim: number, w: number, probs: Float32Array): void {
+function addSoftmaxCos(
+  pred: Float32Array,
+  n: number,
+  table: Float32Array,
+  C: number,
+  dim: number,
+  w: number,
+  probs: Float32Array,
+): void {
   const p = unit(pred, n, dim);
   const logits = new Float64Array(C);
   for (let i = 0; i < n; i++) {
@@ -42,12 +50,38 @@ function addSoftmaxCos(pred: Float32Array, n: number, table: Float32Array, C: nu
 }
 
 /** Label id per point (argmax of the blended probabilities). */
-export function classifyPredictions(pred: Prediction, n: number, labels: LabelTable, opts: ClassifyOptions = {}): Int32Array {
+export function classifyPredictions(
+  pred: Prediction,
+  n: number,
+  labels: LabelTable,
+  opts: ClassifyOptions = {},
+): Int32Array {
   const C = labels.texts.length;
   const probs = new Float32Array(n * C);
-  addSoftmaxCos(pred.language, n, unit(labels.embeddings, C, labels.dim), C, labels.dim, opts.textWeight ?? 1, probs);
-  if (pred.vision && labels.clipEmbeddings && labels.clipDim > 0 && pred.vision.length === n * labels.clipDim) {
-    addSoftmaxCos(pred.vision, n, unit(labels.clipEmbeddings, C, labels.clipDim), C, labels.clipDim, opts.imageWeight ?? 1, probs);
+  addSoftmaxCos(
+    pred.language,
+    n,
+    unit(labels.embeddings, C, labels.dim),
+    C,
+    labels.dim,
+    opts.textWeight ?? 1,
+    probs,
+  );
+  if (
+    pred.vision &&
+    labels.clipEmbeddings &&
+    labels.clipDim > 0 &&
+    pred.vision.length === n * labels.clipDim
+  ) {
+    addSoftmaxCos(
+      pred.vision,
+      n,
+      unit(labels.clipEmbeddings, C, labels.clipDim),
+      C,
+      labels.clipDim,
+      opts.imageWeight ?? 1,
+      probs,
+    );
   }
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {

@@ -78,13 +78,27 @@ export const DEFAULT_LOSS: LossConfig = {
 const PRESETS: Record<'cpu' | 'paper', Omit<FieldConfig, 'optimizer' | 'loss'>> = {
   cpu: {
     preset: 'cpu',
-    grid: { levels: 16, featuresPerLevel: 2, log2TableSize: 19, baseResolution: 16, maxResolution: 1024, initScale: 1e-4 },
+    grid: {
+      levels: 16,
+      featuresPerLevel: 2,
+      log2TableSize: 19,
+      baseResolution: 16,
+      maxResolution: 1024,
+      initScale: 1e-4,
+    },
     mlp: { width: 256, depth: 1 },
     batchSize: 2048,
   },
   paper: {
     preset: 'paper',
-    grid: { levels: 18, featuresPerLevel: 8, log2TableSize: 20, baseResolution: 16, maxResolution: 2048, initScale: 1e-4 },
+    grid: {
+      levels: 18,
+      featuresPerLevel: 8,
+      log2TableSize: 20,
+      baseResolution: 16,
+      maxResolution: 2048,
+      initScale: 1e-4,
+    },
     mlp: { width: 600, depth: 1 },
     batchSize: 12544,
   },
@@ -127,18 +141,33 @@ function check(ok: boolean, what: string): void {
 export function validateConfig(c: FieldConfig): void {
   const int = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
   check(int(c.grid.levels, 1, 32), `grid.levels ${c.grid.levels} must be an integer in [1, 32]`);
-  check(int(c.grid.featuresPerLevel, 1, 16), `grid.featuresPerLevel ${c.grid.featuresPerLevel} must be in [1, 16]`);
+  check(
+    int(c.grid.featuresPerLevel, 1, 16),
+    `grid.featuresPerLevel ${c.grid.featuresPerLevel} must be in [1, 16]`,
+  );
   check(int(c.grid.log2TableSize, 4, 24), `grid.log2TableSize ${c.grid.log2TableSize} must be in [4, 24]`);
-  check(c.grid.baseResolution >= 2 && c.grid.maxResolution >= c.grid.baseResolution, 'grid resolutions need 2 <= base <= max');
+  check(
+    c.grid.baseResolution >= 2 && c.grid.maxResolution >= c.grid.baseResolution,
+    'grid resolutions need 2 <= base <= max',
+  );
   check(c.grid.maxResolution <= 1 << 20, 'grid.maxResolution must be <= 2^20');
   check(c.grid.initScale >= 0 && Number.isFinite(c.grid.initScale), 'grid.initScale must be finite and >= 0');
   check(int(c.mlp.width, 1, 8192), `mlp.width ${c.mlp.width} must be in [1, 8192]`);
   check(int(c.mlp.depth, 0, 16), `mlp.depth ${c.mlp.depth} must be in [0, 16]`);
   check(int(c.batchSize, 2, 1 << 17), `batchSize ${c.batchSize} must be in [2, 131072]`);
   const o = c.optimizer;
-  check(o.lr > 0 && o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1 && o.eps > 0 && o.weightDecay >= 0, 'optimizer values out of range');
+  check(
+    o.lr > 0 && o.beta1 >= 0 && o.beta1 < 1 && o.beta2 >= 0 && o.beta2 < 1 && o.eps > 0 && o.weightDecay >= 0,
+    'optimizer values out of range',
+  );
   check(o.gridUpdate === 'lazy' || o.gridUpdate === 'dense', 'optimizer.gridUpdate must be lazy or dense');
   const l = c.loss;
-  check(l.imageToLabelRatio >= 0 && l.labelToImageRatio >= 0 && l.visionDistanceDecay >= 0, 'loss ratios must be >= 0');
-  check(Number.isFinite(l.initLogTemperature) && Number.isFinite(l.maxLogTemperature), 'loss temperatures must be finite');
+  check(
+    l.imageToLabelRatio >= 0 && l.labelToImageRatio >= 0 && l.visionDistanceDecay >= 0,
+    'loss ratios must be >= 0',
+  );
+  check(
+    Number.isFinite(l.initLogTemperature) && Number.isFinite(l.maxLogTemperature),
+    'loss temperatures must be finite',
+  );
 }

@@ -5,7 +5,16 @@
 import * as ort from 'onnxruntime-node';
 import type { PreparedBatch, HeadBatch } from './batch';
 import { BackendBase, type EngineGrads } from './backend';
-import { TRAIN_OUTPUTS, biasName, buildInferGraph, buildTrainGraph, gradBiasName, gradWeightName, mlpLayers, weightName } from './graph';
+import {
+  TRAIN_OUTPUTS,
+  biasName,
+  buildInferGraph,
+  buildTrainGraph,
+  gradBiasName,
+  gradWeightName,
+  mlpLayers,
+  weightName,
+} from './graph';
 import { type GridCorners, computeCorners, gatherFeatures, scatterFeatureGrads } from './hashgrid';
 
 export interface OnnxEngineOptions {
@@ -58,9 +67,17 @@ export class OnnxBackend extends BackendBase {
   protected async initEngine(): Promise<void> {
     await this.dispose();
     const loss = this.config.loss;
-    const trainGraph = buildTrainGraph(this.dims, { labelToImageRatio: loss.labelToImageRatio, imageToLabelRatio: loss.imageToLabelRatio });
+    const trainGraph = buildTrainGraph(this.dims, {
+      labelToImageRatio: loss.labelToImageRatio,
+      imageToLabelRatio: loss.imageToLabelRatio,
+    });
     const inferGraph = buildInferGraph(this.dims);
-    const candidates: ('cpu' | 'webgpu' | 'cuda')[] = this.wanted === 'auto' ? ['cuda', 'webgpu', 'cpu'] : this.wanted === 'cpu' ? ['cpu'] : [this.wanted, 'cpu'];
+    const candidates: ('cpu' | 'webgpu' | 'cuda')[] =
+      this.wanted === 'auto'
+        ? ['cuda', 'webgpu', 'cpu']
+        : this.wanted === 'cpu'
+          ? ['cpu']
+          : [this.wanted, 'cpu'];
     const failures: string[] = [];
     for (const ep of candidates) {
       const sessionOptions: ort.InferenceSession.SessionOptions = {
@@ -119,7 +136,15 @@ export class OnnxBackend extends BackendBase {
     const t2 = performance.now();
     const dFeat = out[TRAIN_OUTPUTS.dFeat]?.data as Float32Array | undefined;
     if (!dFeat) throw new Error('onnx training graph did not return the feature gradient');
-    scatterFeatureGrads(this.layout, dFeat, corners, this.store.data, this.touched, this.store.stride, this.layout.features);
+    scatterFeatureGrads(
+      this.layout,
+      dFeat,
+      corners,
+      this.store.data,
+      this.touched,
+      this.store.stride,
+      this.layout.features,
+    );
     const t3 = performance.now();
     const weights: Float32Array[] = [];
     mlpLayers(this.dims).forEach((_s, k) => {
@@ -136,9 +161,14 @@ export class OnnxBackend extends BackendBase {
     };
   }
 
-  protected async forward(features: Float32Array, n: number): Promise<{ language: Float32Array; vision: Float32Array | null; hidden: Float32Array }> {
+  protected async forward(
+    features: Float32Array,
+    n: number,
+  ): Promise<{ language: Float32Array; vision: Float32Array | null; hidden: Float32Array }> {
     if (!this.infer) throw new Error('onnx engine used before init');
-    const feeds: Record<string, ort.Tensor> = { features: new ort.Tensor('float32', features, [n, this.layout.outDim]) };
+    const feeds: Record<string, ort.Tensor> = {
+      features: new ort.Tensor('float32', features, [n, this.layout.outDim]),
+    };
     this.weightFeeds(feeds);
     const out = await this.infer.run(feeds);
     return {

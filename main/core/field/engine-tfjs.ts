@@ -53,7 +53,12 @@ export class TfjsBackend extends BackendBase {
 
   private headTensors(h: HeadBatch, B: number): [Tensor, Tensor, Tensor, Tensor] {
     const tf = this.tf;
-    return [tf.tensor2d(h.targets, [h.U, h.dim]), tf.tensor2d(h.onehot, [B, h.U]), tf.tensor2d(h.counts, [1, h.U]), tf.tensor2d(h.weight, [B, 1])];
+    return [
+      tf.tensor2d(h.targets, [h.U, h.dim]),
+      tf.tensor2d(h.onehot, [B, h.U]),
+      tf.tensor2d(h.counts, [1, h.U]),
+      tf.tensor2d(h.weight, [B, 1]),
+    ];
   }
 
   protected async computeGrads(batch: PreparedBatch, corners: GridCorners): Promise<EngineGrads> {
@@ -142,18 +147,29 @@ export class TfjsBackend extends BackendBase {
     };
   }
 
-  protected async forward(features: Float32Array, n: number): Promise<{ language: Float32Array; vision: Float32Array | null; hidden: Float32Array }> {
+  protected async forward(
+    features: Float32Array,
+    n: number,
+  ): Promise<{ language: Float32Array; vision: Float32Array | null; hidden: Float32Array }> {
     const tf = this.tf;
     const outs: Tensor[] = tf.tidy(() => {
       const { out, hidden } = this.mlp(tf.tensor2d(features, [n, this.layout.outDim]), this.weightTensors());
       if (this.dims.vision > 0) {
-        return [hidden, tf.slice(out, [0, 0], [n, this.dims.language]), tf.slice(out, [0, this.dims.language], [n, this.dims.vision])];
+        return [
+          hidden,
+          tf.slice(out, [0, 0], [n, this.dims.language]),
+          tf.slice(out, [0, this.dims.language], [n, this.dims.vision]),
+        ];
       }
       return [hidden, out];
     });
     const arrays = (await Promise.all(outs.map((t) => t.data()))) as Float32Array[];
     tf.dispose(outs);
-    return { hidden: Float32Array.from(arrays[0]!), language: Float32Array.from(arrays[1]!), vision: arrays[2] ? Float32Array.from(arrays[2]) : null };
+    return {
+      hidden: Float32Array.from(arrays[0]!),
+      language: Float32Array.from(arrays[1]!),
+      vision: arrays[2] ? Float32Array.from(arrays[2]) : null,
+    };
   }
 
   async dispose(): Promise<void> {

@@ -30,7 +30,14 @@ describe('onnx engine gradients match tfjs autodiff (the oracle)', () => {
     ['depth 0 (linear)', 12, 0],
   ] as const) {
     it(`${name}: losses and every gradient within 1e-4 relative`, async () => {
-      const ds = syntheticDataset({ points: 400, classes: 5, detectionsPerClass: 3, languageDim: 24, visionDim, seed: 3 });
+      const ds = syntheticDataset({
+        points: 400,
+        classes: 5,
+        detectionsPerClass: 3,
+        languageDim: 24,
+        visionDim,
+        seed: 3,
+      });
       const cfg = smallConfig(depth);
       const a = new OnnxBackend();
       const b = new TfjsBackend();
@@ -43,8 +50,12 @@ describe('onnx engine gradients match tfjs autodiff (the oracle)', () => {
         const gb = await b.gradients(idx);
         expect(Math.abs(ga.loss - gb.loss) / gb.loss).toBeLessThan(1e-5);
         expect(Math.abs(ga.loss_language - gb.loss_language) / gb.loss_language).toBeLessThan(1e-5);
-        expect(Math.abs(ga.loss_vision - gb.loss_vision)).toBeLessThanOrEqual(1e-5 * Math.abs(gb.loss_vision));
-        expect(Math.abs(ga.logTemperature - gb.logTemperature) / Math.abs(gb.logTemperature)).toBeLessThan(1e-4);
+        expect(Math.abs(ga.loss_vision - gb.loss_vision)).toBeLessThanOrEqual(
+          1e-5 * Math.abs(gb.loss_vision),
+        );
+        expect(Math.abs(ga.logTemperature - gb.logTemperature) / Math.abs(gb.logTemperature)).toBeLessThan(
+          1e-4,
+        );
         expect(relErr(ga.grid, gb.grid)).toBeLessThan(1e-4);
         expect(ga.weights.length).toBe(gb.weights.length);
         ga.weights.forEach((w, k) => expect(relErr(w, gb.weights[k]!)).toBeLessThan(1e-4));

@@ -66,7 +66,8 @@ class Ops {
   max = (a: string, b: string) => this.g.op('Max', [a, b]);
   matmul = (a: string, b: string) => this.g.op('MatMul', [a, b]);
   gemm = (a: string, b: string, transA = 0, transB = 0) => this.g.op('Gemm', [a, b], { transA, transB });
-  rsum = (x: string, axes: number[], keepdims = 1) => this.g.op('ReduceSum', [x, this.g.constInt64(axes)], { keepdims });
+  rsum = (x: string, axes: number[], keepdims = 1) =>
+    this.g.op('ReduceSum', [x, this.g.constInt64(axes)], { keepdims });
   rmax = (x: string, axes: number[], keepdims = 1) => this.g.op('ReduceMax', [x], { axes, keepdims });
   slice = (x: string, start: number, end: number, axis: number) =>
     this.g.op('Slice', [x, this.g.constInt64([start]), this.g.constInt64([end]), this.g.constInt64([axis])]);
@@ -100,7 +101,15 @@ interface HeadOut {
   dTau: string;
 }
 
-function headLoss(o: Ops, P: string, s: string, prefix: string, ratio: number, uDim: string, dim: number): HeadOut {
+function headLoss(
+  o: Ops,
+  P: string,
+  s: string,
+  prefix: string,
+  ratio: number,
+  uDim: string,
+  dim: number,
+): HeadOut {
   const g = o.g;
   const E = g.input(`${prefix}_targets`, 'float32', [uDim, dim]);
   const M = g.input(`${prefix}_onehot`, 'float32', ['B', uDim]);
@@ -149,7 +158,13 @@ export interface TrainGraphOptions {
 }
 
 /** Names of the training graph's outputs. */
-export const TRAIN_OUTPUTS = { loss: 'loss', language: 'loss_language', vision: 'loss_vision', dTau: 'grad_log_temperature', dFeat: 'grad_features' } as const;
+export const TRAIN_OUTPUTS = {
+  loss: 'loss',
+  language: 'loss_language',
+  vision: 'loss_vision',
+  dTau: 'grad_log_temperature',
+  dFeat: 'grad_features',
+} as const;
 export const gradWeightName = (k: number) => `grad_W${k}`;
 export const gradBiasName = (k: number) => `grad_b${k}`;
 
@@ -203,7 +218,8 @@ export function buildInferGraph(d: GraphDims): Uint8Array {
   const { acts, out } = forwardMlp(o, feat, W, b);
   const last = acts[acts.length - 1]!;
   g.output(d.vision > 0 ? o.slice(out, 0, d.language, 1) : out, 'language', 'float32', ['B', d.language]);
-  if (d.vision > 0) g.output(o.slice(out, d.language, d.language + d.vision, 1), 'vision', 'float32', ['B', d.vision]);
+  if (d.vision > 0)
+    g.output(o.slice(out, d.language, d.language + d.vision, 1), 'vision', 'float32', ['B', d.vision]);
   g.output(last, 'hidden', 'float32', ['B', d.depth === 0 ? d.inDim : d.width]);
   return g.toBytes({ doc: 'CLIP-Fields MLP inference' });
 }

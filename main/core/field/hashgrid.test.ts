@@ -1,11 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { makeConfig } from './config';
-import { allocCorners, computeCorners, gatherFeatures, gridLayout, scatterFeatureGrads, makeTouched, vertexRow, GridStore } from './hashgrid';
+import {
+  allocCorners,
+  computeCorners,
+  gatherFeatures,
+  gridLayout,
+  scatterFeatureGrads,
+  makeTouched,
+  vertexRow,
+  GridStore,
+} from './hashgrid';
 import { Rng } from './rng';
 
 const small = (over: Partial<ReturnType<typeof makeConfig>['grid']> = {}) =>
-  makeConfig('custom', { grid: { levels: 5, featuresPerLevel: 3, log2TableSize: 10, baseResolution: 4, maxResolution: 64, ...over } }).grid;
+  makeConfig('custom', {
+    grid: {
+      levels: 5,
+      featuresPerLevel: 3,
+      log2TableSize: 10,
+      baseResolution: 4,
+      maxResolution: 64,
+      ...over,
+    },
+  }).grid;
 
 describe('hash grid layout', () => {
   it('uses per-level scale b = exp((ln Nmax - ln Nmin)/(L-1)) and dense indexing only while res^3 fits the table', () => {
@@ -24,10 +42,15 @@ describe('hash grid layout', () => {
   it('hashes hashed levels with (x*1 ^ y*2654435761 ^ z*805459861) mod 2^T', () => {
     const L = gridLayout(small());
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 70 }), fc.integer({ min: 0, max: 70 }), fc.integer({ min: 0, max: 70 }), (x, y, z) => {
-        const h = (BigInt(x) ^ (BigInt(y) * 2654435761n) ^ (BigInt(z) * 805459861n)) & 0xffffffffn;
-        expect(vertexRow(L, 4, x, y, z)).toBe(Number(h % 1024n));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 70 }),
+        fc.integer({ min: 0, max: 70 }),
+        fc.integer({ min: 0, max: 70 }),
+        (x, y, z) => {
+          const h = (BigInt(x) ^ (BigInt(y) * 2654435761n) ^ (BigInt(z) * 805459861n)) & 0xffffffffn;
+          expect(vertexRow(L, 4, x, y, z)).toBe(Number(h % 1024n));
+        },
+      ),
       { numRuns: 1000, seed: 42 },
     );
   });
@@ -37,22 +60,25 @@ describe('hash grid corners', () => {
   it('trilinear weights are in [0,1] and sum to 1 at every level, rows stay inside their level', () => {
     const L = gridLayout(small());
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -0.2, max: 1.2, noNaN: true }), { minLength: 3, maxLength: 3 }), (p) => {
-        const c = allocCorners(L, 1);
-        computeCorners(L, Float32Array.from(p), 1, c);
-        let ok = true;
-        for (let l = 0; l < L.levels; l++) {
-          let s = 0;
-          for (let k = 0; k < 8; k++) {
-            const w = c.weights[l * 8 + k]!;
-            const r = c.rows[l * 8 + k]!;
-            ok &&= w >= 0 && w <= 1 && r >= L.rowOffset[l]! && r < L.rowOffset[l]! + L.rows[l]!;
-            s += w;
+      fc.property(
+        fc.array(fc.double({ min: -0.2, max: 1.2, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        (p) => {
+          const c = allocCorners(L, 1);
+          computeCorners(L, Float32Array.from(p), 1, c);
+          let ok = true;
+          for (let l = 0; l < L.levels; l++) {
+            let s = 0;
+            for (let k = 0; k < 8; k++) {
+              const w = c.weights[l * 8 + k]!;
+              const r = c.rows[l * 8 + k]!;
+              ok &&= w >= 0 && w <= 1 && r >= L.rowOffset[l]! && r < L.rowOffset[l]! + L.rows[l]!;
+              s += w;
+            }
+            ok &&= Math.abs(s - 1) < 1e-5;
           }
-          ok &&= Math.abs(s - 1) < 1e-5;
-        }
-        return ok;
-      }),
+          return ok;
+        },
+      ),
       { numRuns: 1000, seed: 7 },
     );
   });
@@ -65,7 +91,10 @@ describe('hash grid corners', () => {
     const a = [0.3, -0.7, 1.1];
     for (let l = 0; l < L.levels; l++) {
       const r = L.resolution[l]!;
-      for (let z = 0; z < r; z++) for (let y = 0; y < r; y++) for (let x = 0; x < r; x++) table[L.rowOffset[l]! + vertexRow(L, l, x, y, z)] = a[0]! * x + a[1]! * y + a[2]! * z + 0.25;
+      for (let z = 0; z < r; z++)
+        for (let y = 0; y < r; y++)
+          for (let x = 0; x < r; x++)
+            table[L.rowOffset[l]! + vertexRow(L, l, x, y, z)] = a[0]! * x + a[1]! * y + a[2]! * z + 0.25;
     }
     const rng = new Rng(3);
     const n = 200;
@@ -78,7 +107,10 @@ describe('hash grid corners', () => {
       for (let l = 0; l < L.levels; l++) {
         const s = L.scale[l]!;
         const pos = [0, 1, 2].map((k) => xyz[i * 3 + k]! * s + 0.5);
-        expect(out[i * L.outDim + l]).toBeCloseTo(a[0]! * pos[0]! + a[1]! * pos[1]! + a[2]! * pos[2]! + 0.25, 3);
+        expect(out[i * L.outDim + l]).toBeCloseTo(
+          a[0]! * pos[0]! + a[1]! * pos[1]! + a[2]! * pos[2]! + 0.25,
+          3,
+        );
       }
     }
   });

@@ -49,7 +49,17 @@ export function gridLayout(cfg: GridConfig): GridLayout {
     rowOffset[l] = total;
     total += rows[l]!;
   }
-  return { levels: L, features: cfg.featuresPerLevel, scale, resolution, dense, rows, rowOffset, totalRows: total, outDim: L * cfg.featuresPerLevel };
+  return {
+    levels: L,
+    features: cfg.featuresPerLevel,
+    scale,
+    resolution,
+    dense,
+    rows,
+    rowOffset,
+    totalRows: total,
+    outDim: L * cfg.featuresPerLevel,
+  };
 }
 
 /** Row (within its level) of grid vertex (x, y, z) at level l. */
@@ -125,7 +135,14 @@ export function computeCorners(layout: GridLayout, xyzUnit: Float32Array, n: num
  * `table[r * stride + offset]` (stride F for a plain table; the trainer interleaves parameters, gradient and
  * Adam moments per row, see GridStore).
  */
-export function gatherFeatures(layout: GridLayout, table: Float32Array, corners: GridCorners, out: Float32Array, stride = layout.features, offset = 0): void {
+export function gatherFeatures(
+  layout: GridLayout,
+  table: Float32Array,
+  corners: GridCorners,
+  out: Float32Array,
+  stride = layout.features,
+  offset = 0,
+): void {
   const L = layout.levels;
   const F = layout.features;
   const D = L * F;
@@ -169,7 +186,11 @@ export interface TouchedRows {
 }
 
 export function makeTouched(layout: GridLayout, capacity: number): TouchedRows {
-  return { mark: new Uint8Array(layout.totalRows), list: new Int32Array(Math.min(layout.totalRows, capacity)), count: 0 };
+  return {
+    mark: new Uint8Array(layout.totalRows),
+    list: new Int32Array(Math.min(layout.totalRows, capacity)),
+    count: 0,
+  };
 }
 
 export function clearTouched(t: TouchedRows): void {
@@ -226,7 +247,10 @@ export class GridStore {
   static readonly M = 2;
   static readonly V = 3;
 
-  constructor(readonly rows: number, F: number) {
+  constructor(
+    readonly rows: number,
+    F: number,
+  ) {
     this.F = F;
     this.stride = 4 * F;
     this.data = new Float32Array(rows * this.stride);
@@ -237,7 +261,8 @@ export class GridStore {
     const out = new Float32Array(this.rows * this.F);
     const { F, stride, data } = this;
     const off = slot * F;
-    for (let r = 0; r < this.rows; r++) for (let f = 0; f < F; f++) out[r * F + f] = data[r * stride + off + f]!;
+    for (let r = 0; r < this.rows; r++)
+      for (let f = 0; f < F; f++) out[r * F + f] = data[r * stride + off + f]!;
     return out;
   }
 
@@ -245,6 +270,7 @@ export class GridStore {
   insert(slot: number, src: Float32Array): void {
     const { F, stride, data } = this;
     const off = slot * F;
-    for (let r = 0; r < this.rows; r++) for (let f = 0; f < F; f++) data[r * stride + off + f] = src[r * F + f]!;
+    for (let r = 0; r < this.rows; r++)
+      for (let f = 0; f < F; f++) data[r * stride + off + f] = src[r * F + f]!;
   }
 }

@@ -55,13 +55,23 @@ describe('contrastive loss: distinct-target (dedup) form equals the B x B form',
       const M = tf.tensor2d(c.onehot, [B, U]);
       const n = tf.tensor2d(c.counts, [1, U]);
       const T = tf.tensor2d(c.perSample, [B, D]);
-      const full = tf.valueAndGrads((p: tfT.Tensor, t: tfT.Tensor) => headLossBxB(tf, p, t, T, c.ids, w))([P, tau]);
-      const dedup = tf.valueAndGrads((p: tfT.Tensor, t: tfT.Tensor) => headLossDedup(tf, p, t, E, M, n, w))([P, tau]);
+      const full = tf.valueAndGrads((p: tfT.Tensor, t: tfT.Tensor) => headLossBxB(tf, p, t, T, c.ids, w))([
+        P,
+        tau,
+      ]);
+      const dedup = tf.valueAndGrads((p: tfT.Tensor, t: tfT.Tensor) => headLossDedup(tf, p, t, E, M, n, w))([
+        P,
+        tau,
+      ]);
       const lf = (await full.value.data())[0]!;
       const ld = (await dedup.value.data())[0]!;
       expect(Math.abs(lf - ld) / Math.abs(lf)).toBeLessThan(1e-5);
-      expect(relErr((await dedup.grads[0]!.data()) as Float32Array, (await full.grads[0]!.data()) as Float32Array)).toBeLessThan(1e-5);
-      expect(relErr((await dedup.grads[1]!.data()) as Float32Array, (await full.grads[1]!.data()) as Float32Array)).toBeLessThan(1e-5);
+      expect(
+        relErr((await dedup.grads[0]!.data()) as Float32Array, (await full.grads[0]!.data()) as Float32Array),
+      ).toBeLessThan(1e-5);
+      expect(
+        relErr((await dedup.grads[1]!.data()) as Float32Array, (await full.grads[1]!.data()) as Float32Array),
+      ).toBeLessThan(1e-5);
       tf.dispose([P, tau, w, E, M, n, T, full.value, dedup.value, ...full.grads, ...dedup.grads]);
     });
   }

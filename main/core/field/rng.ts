@@ -59,7 +59,8 @@ export class Rng {
   }
 
   setState(s: readonly number[]): void {
-    if (s.length !== 4 || s.some((v) => !Number.isInteger(v))) throw new Error('Rng.setState: need 4 integers');
+    if (s.length !== 4 || s.some((v) => !Number.isInteger(v)))
+      throw new Error('Rng.setState: need 4 integers');
     [this.a, this.b, this.c, this.d] = [s[0]! | 0, s[1]! | 0, s[2]! | 0, s[3]! | 0];
   }
 }

@@ -99,7 +99,13 @@ export function syntheticDataset(o: SyntheticOptions): LabeledPointDataset {
     detectionId,
     weight,
     distance_m: distance,
-    labels: { texts: Array.from({ length: C }, (_, c) => `class ${c}`), embeddings: labelEmb, dim: ld, clipEmbeddings: clipText, clipDim: vd },
+    labels: {
+      texts: Array.from({ length: C }, (_, c) => `class ${c}`),
+      embeddings: labelEmb,
+      dim: ld,
+      clipEmbeddings: clipText,
+      clipDim: vd,
+    },
     detections: {
       count: D,
       frame: Uint32Array.from({ length: D }, (_, d) => Math.floor(d / C)),

@@ -28,7 +28,15 @@ function normalizeRows(tf: Tf, P: Tensor): Tensor {
  * Dedup form. P [B, D] predictions, logTemp scalar, E [U, D] unit targets, M [B, U] one-hot, counts [1, U],
  * w [B, 1] weights. Returns the head's loss (scalar).
  */
-export function headLossDedup(tf: Tf, P: Tensor, logTemp: Tensor, E: Tensor, M: Tensor, counts: Tensor, w: Tensor): tfT.Scalar {
+export function headLossDedup(
+  tf: Tf,
+  P: Tensor,
+  logTemp: Tensor,
+  E: Tensor,
+  M: Tensor,
+  counts: Tensor,
+  w: Tensor,
+): tfT.Scalar {
   const B = P.shape[0]!;
   const Pn = normalizeRows(tf, P);
   const Z = tf.mul(tf.matMul(Pn, E, false, true), tf.exp(logTemp));
@@ -48,7 +56,14 @@ export function headLossDedup(tf: Tf, P: Tensor, logTemp: Tensor, E: Tensor, M: 
  * Reference B x B form: T [B, D] per-sample targets, ids [B] target ids (label or detection).
  * sim = exp(tau) Pn Tn^T; sim *= (id_i != id_j) + eye; CE(rows) and CE(cols) against the diagonal.
  */
-export function headLossBxB(tf: Tf, P: Tensor, logTemp: Tensor, T: Tensor, ids: Int32Array, w: Tensor): tfT.Scalar {
+export function headLossBxB(
+  tf: Tf,
+  P: Tensor,
+  logTemp: Tensor,
+  T: Tensor,
+  ids: Int32Array,
+  w: Tensor,
+): tfT.Scalar {
   const B = ids.length;
   const mask = new Float32Array(B * B);
   const eye = new Float32Array(B * B);
@@ -56,7 +71,10 @@ export function headLossBxB(tf: Tf, P: Tensor, logTemp: Tensor, T: Tensor, ids: 
     for (let j = 0; j < B; j++) mask[i * B + j] = (ids[i] !== ids[j] ? 1 : 0) + (i === j ? 1 : 0);
     eye[i * B + i] = 1;
   }
-  const sim = tf.mul(tf.mul(tf.matMul(normalizeRows(tf, P), normalizeRows(tf, T), false, true), tf.exp(logTemp)), tf.tensor2d(mask, [B, B]));
+  const sim = tf.mul(
+    tf.mul(tf.matMul(normalizeRows(tf, P), normalizeRows(tf, T), false, true), tf.exp(logTemp)),
+    tf.tensor2d(mask, [B, B]),
+  );
   const diag = tf.sum(tf.mul(sim, tf.tensor2d(eye, [B, B])), 1, true);
   const row = tf.sub(tf.logSumExp(sim, 1, true), diag);
   const col = tf.sub(tf.reshape(tf.logSumExp(sim, 0), [B, 1]), diag);

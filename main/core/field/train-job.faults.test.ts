@@ -7,7 +7,18 @@ import { mulberry32 } from '../labeling/types';
 import { listCheckpoints, readCheckpoint } from './checkpoint';
 import { checkpointDirOf, type TrainJobResult } from './train-job';
 import { recordingSpawn, type FsFaultOptions } from '../testing/faults/fs-faults';
-import { FAULTS_ENABLED, call, copyDir, newStudio, recordEvents, runJob, startJob, tempBase, tinyProject, until } from '../testing/faults/harness';
+import {
+  FAULTS_ENABLED,
+  call,
+  copyDir,
+  newStudio,
+  recordEvents,
+  runJob,
+  startJob,
+  tempBase,
+  tinyProject,
+  until,
+} from '../testing/faults/harness';
 import { strayTemps } from '../testing/faults/snapshot';
 
 // Training survives its worker being killed: through the real studio core and its job worker processes.
@@ -47,7 +58,11 @@ async function freshCopy(name: string): Promise<string> {
 }
 
 function trainSteps(events: StudioEvent[], id: string): number[] {
-  return events.flatMap((e) => (e.type === 'job.metrics' && e.id === id && typeof e.metrics['step'] === 'number' ? [e.metrics['step']] : []));
+  return events.flatMap((e) =>
+    e.type === 'job.metrics' && e.id === id && typeof e.metrics['step'] === 'number'
+      ? [e.metrics['step']]
+      : [],
+  );
 }
 
 /**
@@ -57,9 +72,15 @@ function trainSteps(events: StudioEvent[], id: string): number[] {
 async function expectedResumeStep(cpDir: string): Promise<number | null> {
   const latest = Number((await fs.readFile(path.join(cpDir, 'latest'), 'utf8').catch(() => '')).trim());
   const steps = await listCheckpoints(cpDir);
-  const order = Number.isInteger(latest) && steps.includes(latest) ? [latest, ...steps.filter((s) => s !== latest)] : steps;
+  const order =
+    Number.isInteger(latest) && steps.includes(latest)
+      ? [latest, ...steps.filter((s) => s !== latest)]
+      : steps;
   for (const step of order) {
-    const ok = await readCheckpoint(path.join(cpDir, String(step))).then(() => true, () => false);
+    const ok = await readCheckpoint(path.join(cpDir, String(step))).then(
+      () => true,
+      () => false,
+    );
     if (ok) return step;
   }
   return null;
@@ -67,7 +88,11 @@ async function expectedResumeStep(cpDir: string): Promise<number | null> {
 
 let recordedWorkers: ReturnType<typeof recordingSpawn>['workers'] = [];
 
-async function withStudio<T>(name: string, fn: (core: StudioCore, events: StudioEvent[]) => Promise<T>, faults: () => FsFaultOptions | null = () => null): Promise<{ value: T }> {
+async function withStudio<T>(
+  name: string,
+  fn: (core: StudioCore, events: StudioEvent[]) => Promise<T>,
+  faults: () => FsFaultOptions | null = () => null,
+): Promise<{ value: T }> {
   const { spawn, workers } = recordingSpawn(faults);
   recordedWorkers = workers;
   const core = newStudio(base, spawn, name);
@@ -99,7 +124,14 @@ describe.skipIf(!FAULTS_ENABLED)('training worker killed at a random step', () =
     const run1 = await withStudio('ud-run1', async (core, events) => {
       await core.openProjectDir(killedDir);
       const job = await startJob(core, 'train', PARAMS);
-      await until(`step ${killAt}`, async () => (trainSteps(events, job.id).at(-1) ?? 0) >= killAt || ((await listCheckpoints(cpDir))[0] ?? 0) >= killAt, 120_000, 5);
+      await until(
+        `step ${killAt}`,
+        async () =>
+          (trainSteps(events, job.id).at(-1) ?? 0) >= killAt ||
+          ((await listCheckpoints(cpDir))[0] ?? 0) >= killAt,
+        120_000,
+        5,
+      );
       const worker = recordedWorkers.filter((w) => w.entry === 'job-worker').at(-1)!;
       process.kill(worker.pid!, 'SIGKILL');
       const ended = await core.jobManager!.waitFor(job.id, 30_000);
@@ -140,7 +172,9 @@ describe.skipIf(!FAULTS_ENABLED)('training worker killed at a random step', () =
     for (let i = 1; i < steps2.length; i++) expect(steps2[i]!).toBeGreaterThanOrEqual(steps2[i - 1]!);
     expect(steps2.at(-1)).toBe(PARAMS.steps);
     // Same seed, same data: the resumed run lands where the uninterrupted one did.
-    expect(Math.abs(r2.final.loss - straight.value.final.loss)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(straight.value.final.loss)));
+    expect(Math.abs(r2.final.loss - straight.value.final.loss)).toBeLessThanOrEqual(
+      1e-4 * Math.max(1, Math.abs(straight.value.final.loss)),
+    );
     expect(r2.final.heldout_accuracy).toBeCloseTo(straight.value.final.heldout_accuracy, 4);
     expect(await strayTemps(path.join(killedDir, 'field'))).toEqual([]);
   }, 300_000);

@@ -41,7 +41,11 @@ export function configFromParams(p: z.output<typeof TrainParamsSchema>) {
       ...(p.grid.max_resolution !== undefined ? { maxResolution: p.grid.max_resolution } : {}),
     };
   }
-  if (p.mlp) o.mlp = { ...(p.mlp.width !== undefined ? { width: p.mlp.width } : {}), ...(p.mlp.depth !== undefined ? { depth: p.mlp.depth } : {}) };
+  if (p.mlp)
+    o.mlp = {
+      ...(p.mlp.width !== undefined ? { width: p.mlp.width } : {}),
+      ...(p.mlp.depth !== undefined ? { depth: p.mlp.depth } : {}),
+    };
   return makeConfig(p.preset, o);
 }
 
@@ -49,7 +53,11 @@ export type TrainJobResult = Omit<TrainResult, 'backend'>;
 
 export async function runTrainJob(ctx: JobContext<TrainParams>): Promise<TrainJobResult> {
   const parsed = TrainParamsSchema.safeParse(ctx.params ?? {});
-  if (!parsed.success) throw new JobError('BAD_ARGS', `train parameters: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new JobError(
+      'BAD_ARGS',
+      `train parameters: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const p = parsed.data;
   let config;
   try {
@@ -64,10 +72,14 @@ export async function runTrainJob(ctx: JobContext<TrainParams>): Promise<TrainJo
     dataset = await loadDataset(ctx.projectDir);
   } catch (err) {
     if (err instanceof DatasetError) throw new JobError(err.code, err.message);
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new JobError('NOT_FOUND', `no labeled dataset in ${ctx.projectDir} (run labeling first)`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new JobError('NOT_FOUND', `no labeled dataset in ${ctx.projectDir} (run labeling first)`);
     throw err;
   }
-  ctx.log('info', `training field: ${dataset.points} points, ${dataset.labels.texts.length} labels, preset ${p.preset}, engine ${p.engine}, ${p.steps} steps (attempt ${ctx.attempt})`);
+  ctx.log(
+    'info',
+    `training field: ${dataset.points} points, ${dataset.labels.texts.length} labels, preset ${p.preset}, engine ${p.engine}, ${p.steps} steps (attempt ${ctx.attempt})`,
+  );
   const hooks: TrainHooks = {
     signal: ctx.signal,
     metrics: (v) => ctx.metrics(v),
@@ -98,7 +110,8 @@ export async function runTrainJob(ctx: JobContext<TrainParams>): Promise<TrainJo
   } catch (err) {
     if (isAbortError(err)) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : err;
     if (err instanceof FieldDataError) throw new JobError('INVALID_INPUT', err.message);
-    if (err instanceof FieldTrainError || err instanceof FieldStateError) throw new JobError('INTERNAL', err.message);
+    if (err instanceof FieldTrainError || err instanceof FieldStateError)
+      throw new JobError('INTERNAL', err.message);
     if (err instanceof CheckpointError) throw new JobError('IO', err.message);
     throw err;
   }

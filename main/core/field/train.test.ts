@@ -10,7 +10,14 @@ import { syntheticDataset } from './synthetic';
 import { EpochSampler, splitHeldout, trainField } from './train';
 import { type TrainParams, runTrainJob } from './train-job';
 
-const ds = syntheticDataset({ points: 5000, classes: 10, detectionsPerClass: 4, languageDim: 32, visionDim: 32, seed: 3 });
+const ds = syntheticDataset({
+  points: 5000,
+  classes: 10,
+  detectionsPerClass: 4,
+  languageDim: 32,
+  visionDim: 32,
+  seed: 3,
+});
 const quickCfg = (batchSize = 256) =>
   makeConfig('custom', {
     grid: { levels: 8, featuresPerLevel: 2, log2TableSize: 14, maxResolution: 256 },
@@ -21,7 +28,12 @@ const quickCfg = (batchSize = 256) =>
 
 /** A tiny model for the checkpoint/resume tests (their point is the bookkeeping, not accuracy). */
 const tinyCfg = () =>
-  makeConfig('custom', { grid: { levels: 4, featuresPerLevel: 2, log2TableSize: 10, maxResolution: 64 }, mlp: { width: 16, depth: 1 }, batchSize: 64, optimizer: { lr: 1e-3 } });
+  makeConfig('custom', {
+    grid: { levels: 4, featuresPerLevel: 2, log2TableSize: 10, maxResolution: 64 },
+    mlp: { width: 16, depth: 1 },
+    batchSize: 64,
+    optimizer: { lr: 1e-3 },
+  });
 
 let tmp: string;
 beforeAll(async () => {
@@ -34,14 +46,28 @@ afterAll(async () => {
 describe('trainField', () => {
   it('reaches > 90 % held-out accuracy on a clustered synthetic dataset within 200 steps', async () => {
     const metrics: Record<string, number>[] = [];
-    const r = await trainField(ds, { config: quickCfg(), steps: 200, seed: 1, evalEvery: 1000, metricsIntervalMs: 0 }, { metrics: (m) => metrics.push(m) });
+    const r = await trainField(
+      ds,
+      { config: quickCfg(), steps: 200, seed: 1, evalEvery: 1000, metricsIntervalMs: 0 },
+      { metrics: (m) => metrics.push(m) },
+    );
     expect(r.engine).toBe('onnx');
     expect(r.steps).toBe(200);
     expect(r.final.heldout_accuracy).toBeGreaterThan(0.9);
     expect(r.final.loss).toBeLessThan(metrics[0]!.loss!);
     expect(r.samples_per_s).toBeGreaterThan(0);
     const last = metrics[metrics.length - 1]!;
-    for (const k of ['step', 'samples_per_s', 'eta_s', 'loss', 'loss_language', 'loss_vision', 'temperature', 'heldout_accuracy']) expect(Number.isFinite(last[k])).toBe(true);
+    for (const k of [
+      'step',
+      'samples_per_s',
+      'eta_s',
+      'loss',
+      'loss_language',
+      'loss_vision',
+      'temperature',
+      'heldout_accuracy',
+    ])
+      expect(Number.isFinite(last[k])).toBe(true);
   }, 30_000);
 
   it('splits held-out points deterministically and samples batches as a pure function of the step', () => {
@@ -89,7 +115,14 @@ describe('trainField', () => {
 
   it('sets aside a checkpoint whose hash fails (renamed .bad) and uses the previous one', async () => {
     const dir = path.join(tmp, 'corrupt', 'checkpoints');
-    await trainField(ds, { config: tinyCfg(), seed: 2, steps: 4, evalEvery: 1000, checkpointDir: dir, checkpointEvery: 2 });
+    await trainField(ds, {
+      config: tinyCfg(),
+      seed: 2,
+      steps: 4,
+      evalEvery: 1000,
+      checkpointDir: dir,
+      checkpointEvery: 2,
+    });
     expect(await listCheckpoints(dir)).toEqual([4, 2]);
     const f = path.join(dir, '4', 'grid.f32');
     const bytes = await fs.readFile(f);
@@ -100,10 +133,19 @@ describe('trainField', () => {
     expect(got?.state.step).toBe(2);
     expect(bad).toHaveLength(1);
     expect(bad[0]).toMatch(/^4: .*sha256 mismatch/);
-    await expect(readCheckpointMeta(path.join(dir, '2'))).resolves.toMatchObject({ step: 2, meta: { engine: 'onnx', seed: 2 } });
+    await expect(readCheckpointMeta(path.join(dir, '2'))).resolves.toMatchObject({
+      step: 2,
+      meta: { engine: 'onnx', seed: 2 },
+    });
     expect((await fs.readdir(dir)).sort()).toEqual(['2', '4.bad', 'latest']);
     // training resumes from step 2
-    const r = await trainField(ds, { config: tinyCfg(), seed: 2, steps: 5, evalEvery: 1000, checkpointDir: dir });
+    const r = await trainField(ds, {
+      config: tinyCfg(),
+      seed: 2,
+      steps: 5,
+      evalEvery: 1000,
+      checkpointDir: dir,
+    });
     expect(r.resumed_from).toBe(2);
   }, 30_000);
 
@@ -111,12 +153,24 @@ describe('trainField', () => {
     const dir = path.join(tmp, 'abort', 'checkpoints');
     const ac = new AbortController();
     let n = 0;
-    const p = trainField(ds, { config: tinyCfg(), seed: 2, steps: 1000, evalEvery: 1000, checkpointDir: dir, checkpointEvery: 1000, metricsIntervalMs: 0 }, {
-      signal: ac.signal,
-      metrics: () => {
-        if (++n === 5) ac.abort('pause');
+    const p = trainField(
+      ds,
+      {
+        config: tinyCfg(),
+        seed: 2,
+        steps: 1000,
+        evalEvery: 1000,
+        checkpointDir: dir,
+        checkpointEvery: 1000,
+        metricsIntervalMs: 0,
       },
-    });
+      {
+        signal: ac.signal,
+        metrics: () => {
+          if (++n === 5) ac.abort('pause');
+        },
+      },
+    );
     await expect(p).rejects.toMatchObject({ name: 'AbortError' });
     const steps = await listCheckpoints(dir);
     expect(steps).toHaveLength(1);
@@ -125,7 +179,11 @@ describe('trainField', () => {
   }, 30_000);
 });
 
-function fakeCtx(projectDir: string, params: TrainParams, attempt = 1): JobContext<TrainParams> & { metricsSeen: Record<string, number>[] } {
+function fakeCtx(
+  projectDir: string,
+  params: TrainParams,
+  attempt = 1,
+): JobContext<TrainParams> & { metricsSeen: Record<string, number>[] } {
   const metricsSeen: Record<string, number>[] = [];
   return {
     jobId: 'j1',
@@ -165,8 +223,12 @@ describe('runTrainJob', () => {
   }, 30_000);
 
   it('rejects bad parameters with BAD_ARGS and a missing dataset with a typed JobError', async () => {
-    await expect(runTrainJob(fakeCtx(tmp, { steps: -1 } as TrainParams))).rejects.toMatchObject({ code: 'BAD_ARGS' });
-    await expect(runTrainJob(fakeCtx(tmp, { bogus: 1 } as unknown as TrainParams))).rejects.toMatchObject({ code: 'BAD_ARGS' });
+    await expect(runTrainJob(fakeCtx(tmp, { steps: -1 } as TrainParams))).rejects.toMatchObject({
+      code: 'BAD_ARGS',
+    });
+    await expect(runTrainJob(fakeCtx(tmp, { bogus: 1 } as unknown as TrainParams))).rejects.toMatchObject({
+      code: 'BAD_ARGS',
+    });
     await expect(runTrainJob(fakeCtx(tmp, { mlp: { width: 0 } }))).rejects.toBeInstanceOf(JobError);
     const err = await runTrainJob(fakeCtx(path.join(tmp, 'empty-project'), {})).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JobError);

@@ -15,8 +15,13 @@ import { Rng } from './rng';
 
 export type EngineName = 'onnx' | 'tfjs';
 
-export function createBackend(engine: EngineName, opts: { threads?: number; provider?: OrtProvider } = {}): TrainingBackend {
-  return engine === 'tfjs' ? new TfjsBackend() : new OnnxBackend({ threads: opts.threads ?? 2, ...(opts.provider ? { provider: opts.provider } : {}) });
+export function createBackend(
+  engine: EngineName,
+  opts: { threads?: number; provider?: OrtProvider } = {},
+): TrainingBackend {
+  return engine === 'tfjs'
+    ? new TfjsBackend()
+    : new OnnxBackend({ threads: opts.threads ?? 2, ...(opts.provider ? { provider: opts.provider } : {}) });
 }
 
 export class FieldTrainError extends Error {
@@ -85,7 +90,11 @@ export function datasetFingerprint(ds: LabeledPointDataset): string {
 }
 
 /** Deterministic held-out split: a seeded shuffle, the first `fraction` (at least 1 point) held out. */
-export function splitHeldout(n: number, fraction: number, seed: number): { train: Int32Array; heldout: Int32Array } {
+export function splitHeldout(
+  n: number,
+  fraction: number,
+  seed: number,
+): { train: Int32Array; heldout: Int32Array } {
   const perm = Int32Array.from({ length: n }, (_, i) => i);
   const rng = new Rng((seed ^ 0x5eed1234) >>> 0);
   for (let i = n - 1; i > 0; i--) {
@@ -141,7 +150,11 @@ function abortError(): Error {
   return e;
 }
 
-export async function heldoutAccuracy(backend: TrainingBackend, ds: LabeledPointDataset, idx: Int32Array): Promise<number> {
+export async function heldoutAccuracy(
+  backend: TrainingBackend,
+  ds: LabeledPointDataset,
+  idx: Int32Array,
+): Promise<number> {
   if (idx.length === 0) return Number.NaN;
   const xyz = new Float32Array(idx.length * 3);
   idx.forEach((p, i) => xyz.set(ds.xyz.subarray(p * 3, p * 3 + 3), i * 3));
@@ -154,17 +167,25 @@ export async function heldoutAccuracy(backend: TrainingBackend, ds: LabeledPoint
   return ok / idx.length;
 }
 
-export async function trainField(ds: LabeledPointDataset, opts: TrainOptions, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function trainField(
+  ds: LabeledPointDataset,
+  opts: TrainOptions,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
   const engine = opts.engine ?? 'onnx';
   const seed = opts.seed ?? 0;
   const cfg = opts.config;
   const log = hooks.log ?? (() => undefined);
-  if (!Number.isInteger(opts.steps) || opts.steps < 0) throw new FieldTrainError(`steps must be a non-negative integer, got ${opts.steps}`);
+  if (!Number.isInteger(opts.steps) || opts.steps < 0)
+    throw new FieldTrainError(`steps must be a non-negative integer, got ${opts.steps}`);
   const { train, heldout } = splitHeldout(ds.points, opts.heldoutFraction ?? 0.05, seed);
   const evalIdx = heldout.slice(0, opts.evalPoints ?? 4096);
   const sampler = new EpochSampler(train, cfg.batchSize, seed);
   const fingerprint = datasetFingerprint(ds);
-  const backend = createBackend(engine, { ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.provider ? { provider: opts.provider } : {}) });
+  const backend = createBackend(engine, {
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.provider ? { provider: opts.provider } : {}),
+  });
   let keep = false;
   try {
     await backend.init(cfg, ds, seed);
@@ -175,7 +196,11 @@ export async function trainField(ds: LabeledPointDataset, opts: TrainOptions, ho
     if (cpDir && opts.resume !== false) {
       const loaded = await loadLatestCheckpoint(cpDir, (dir, err) => {
         log('warn', `checkpoint ${dir} set aside: ${err.message}`);
-        hooks.problem?.('warning', `${dir}.bad`, `field checkpoint failed verification and was set aside: ${err.message}`);
+        hooks.problem?.(
+          'warning',
+          `${dir}.bad`,
+          `field checkpoint failed verification and was set aside: ${err.message}`,
+        );
       });
       if (loaded) {
         if (loaded.meta.datasetFingerprint !== fingerprint) {
@@ -188,7 +213,10 @@ export async function trainField(ds: LabeledPointDataset, opts: TrainOptions, ho
             lastAcc = loaded.meta.heldoutAccuracy ?? Number.NaN;
             log('info', `resumed from checkpoint at step ${step}`);
           } catch (err) {
-            log('warn', `checkpoint ${loaded.dir} does not fit this configuration (${(err as Error).message}); starting fresh`);
+            log(
+              'warn',
+              `checkpoint ${loaded.dir} does not fit this configuration (${(err as Error).message}); starting fresh`,
+            );
             await backend.init(cfg, ds, seed);
           }
         }
@@ -198,14 +226,25 @@ export async function trainField(ds: LabeledPointDataset, opts: TrainOptions, ho
     let checkpoint: string | null = null;
     const save = async () => {
       if (!cpDir) return;
-      const meta: CheckpointMeta = { engine, seed, datasetFingerprint: fingerprint, heldoutAccuracy: Number.isFinite(lastAcc) ? lastAcc : null, samplesSeen: step * cfg.batchSize };
+      const meta: CheckpointMeta = {
+        engine,
+        seed,
+        datasetFingerprint: fingerprint,
+        heldoutAccuracy: Number.isFinite(lastAcc) ? lastAcc : null,
+        samplesSeen: step * cfg.batchSize,
+      };
       checkpoint = await saveCheckpoint(cpDir, backend.getState(), meta, opts.keepCheckpoints ?? 2);
       lastSaved = step;
     };
     const every = opts.checkpointEvery ?? 500;
     const evalEvery = opts.evalEvery ?? 200;
     const interval = opts.metricsIntervalMs ?? 500;
-    let last = { loss: Number.NaN, loss_language: Number.NaN, loss_vision: Number.NaN, temperature: Math.exp(cfg.loss.initLogTemperature) };
+    let last = {
+      loss: Number.NaN,
+      loss_language: Number.NaN,
+      loss_vision: Number.NaN,
+      temperature: Math.exp(cfg.loss.initLogTemperature),
+    };
     let stepTime = 0;
     let stepsRun = 0;
     let lastEmit = 0;
@@ -235,7 +274,8 @@ export async function trainField(ds: LabeledPointDataset, opts: TrainOptions, ho
       stepTime += performance.now() - t0;
       stepsRun++;
       step++;
-      if (!Number.isFinite(s.loss)) throw new FieldTrainError(`loss became ${s.loss} at step ${step}; try a lower learning rate`);
+      if (!Number.isFinite(s.loss))
+        throw new FieldTrainError(`loss became ${s.loss} at step ${step}; try a lower learning rate`);
       last = s;
       if (step % evalEvery === 0) lastAcc = await heldoutAccuracy(backend, ds, evalIdx);
       if (every > 0 && step % every === 0 && step < opts.steps) await save();
@@ -247,11 +287,18 @@ export async function trainField(ds: LabeledPointDataset, opts: TrainOptions, ho
     keep = opts.keepBackend === true;
     return {
       engine,
-      provider: (backend as { providerNote?: string | null }).providerNote ? `${backend.provider} (${(backend as { providerNote?: string | null }).providerNote})` : backend.provider,
+      provider: (backend as { providerNote?: string | null }).providerNote
+        ? `${backend.provider} (${(backend as { providerNote?: string | null }).providerNote})`
+        : backend.provider,
       threads: backend.threads,
       steps: step,
       samples_per_s: stepTime > 0 ? (stepsRun * cfg.batchSize) / (stepTime / 1000) : 0,
-      final: { loss: last.loss, loss_language: last.loss_language, loss_vision: last.loss_vision, heldout_accuracy: lastAcc },
+      final: {
+        loss: last.loss,
+        loss_language: last.loss_language,
+        loss_vision: last.loss_vision,
+        heldout_accuracy: lastAcc,
+      },
       checkpoint,
       resumed_from: resumedFrom,
       ...(keep ? { backend } : {}),

@@ -19,23 +19,44 @@ export interface MapFrameSettings {
 
 export const DEFAULT_FRAME_SETTINGS: MapFrameSettings = { origin_m: [0, 0], yaw_rad: 0 };
 
-export function mapFromWorld(floor: MapFloor | null, settings: MapFrameSettings = DEFAULT_FRAME_SETTINGS): Float64Array {
+export function mapFromWorld(
+  floor: MapFloor | null,
+  settings: MapFrameSettings = DEFAULT_FRAME_SETTINGS,
+): Float64Array {
   const M0 = mapFromWorldDefault(floor);
   const c = Math.cos(-settings.yaw_rad);
   const s = Math.sin(-settings.yaw_rad);
   const [ox, oy] = settings.origin_m;
   // A = Rz(-yaw) * T(-origin)
-  const A = new Float64Array([c, -s, 0, -(c * ox - s * oy), s, c, 0, -(s * ox + c * oy), 0, 0, 1, 0, 0, 0, 0, 1]);
+  const A = new Float64Array([
+    c,
+    -s,
+    0,
+    -(c * ox - s * oy),
+    s,
+    c,
+    0,
+    -(s * ox + c * oy),
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    1,
+  ]);
   return matMul4(A, M0);
 }
 
 export function matMul4(a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
   const out = new Float64Array(16);
-  for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) {
-    let v = 0;
-    for (let k = 0; k < 4; k++) v += a[4 * r + k]! * b[4 * k + c]!;
-    out[4 * r + c] = v;
-  }
+  for (let r = 0; r < 4; r++)
+    for (let c = 0; c < 4; c++) {
+      let v = 0;
+      for (let k = 0; k < 4; k++) v += a[4 * r + k]! * b[4 * k + c]!;
+      out[4 * r + c] = v;
+    }
   return out;
 }
 
@@ -43,14 +64,19 @@ export function transformPoint(M: ArrayLike<number>, p: ArrayLike<number>): Vec3
   const x = p[0]!;
   const y = p[1]!;
   const z = p[2]!;
-  return [M[0]! * x + M[1]! * y + M[2]! * z + M[3]!, M[4]! * x + M[5]! * y + M[6]! * z + M[7]!, M[8]! * x + M[9]! * y + M[10]! * z + M[11]!];
+  return [
+    M[0]! * x + M[1]! * y + M[2]! * z + M[3]!,
+    M[4]! * x + M[5]! * y + M[6]! * z + M[7]!,
+    M[8]! * x + M[9]! * y + M[10]! * z + M[11]!,
+  ];
 }
 
 /** Inverse of a rigid 4x4 (rotation + translation). */
 export function invertRigid(M: ArrayLike<number>): Float64Array {
   const out = new Float64Array(16);
   for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) out[4 * r + c] = M[4 * c + r]!;
-  for (let r = 0; r < 3; r++) out[4 * r + 3] = -(out[4 * r]! * M[3]! + out[4 * r + 1]! * M[7]! + out[4 * r + 2]! * M[11]!);
+  for (let r = 0; r < 3; r++)
+    out[4 * r + 3] = -(out[4 * r]! * M[3]! + out[4 * r + 1]! * M[7]! + out[4 * r + 2]! * M[11]!);
   out[15] = 1;
   return out;
 }
@@ -85,7 +111,11 @@ export function yawOfWorldDirection(M: ArrayLike<number>, dir: ArrayLike<number>
 export function worldDirectionOfYaw(M: ArrayLike<number>, yaw_rad: number): Vec3 {
   const inv = invertRigid(M);
   const d = [Math.cos(yaw_rad), Math.sin(yaw_rad), 0];
-  return [inv[0]! * d[0]! + inv[1]! * d[1]!, inv[4]! * d[0]! + inv[5]! * d[1]!, inv[8]! * d[0]! + inv[9]! * d[1]!];
+  return [
+    inv[0]! * d[0]! + inv[1]! * d[1]!,
+    inv[4]! * d[0]! + inv[5]! * d[1]!,
+    inv[8]! * d[0]! + inv[9]! * d[1]!,
+  ];
 }
 
 export function normalizeAngle(a: number): number {

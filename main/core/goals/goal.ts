@@ -8,7 +8,13 @@ import { FrameIndexSchema, type FrameIndex } from '../../../preload/contract';
 import { type PointMap, readMapFile } from '../map/format';
 import { QueryError } from '../query/errors';
 import { type Vec3, invertRigid, mapFromWorld, transformPoint, transformPoints } from './frame';
-import { type OccupancyGrid, type OccupancyOptions, type StandOffOptions, buildOccupancy, standOffPose } from './occupancy';
+import {
+  type OccupancyGrid,
+  type OccupancyOptions,
+  type StandOffOptions,
+  buildOccupancy,
+  standOffPose,
+} from './occupancy';
 import { loadWaypoints } from './waypoints';
 
 export const MAP_FILE = path.join('map', 'map.bin');
@@ -29,7 +35,12 @@ export async function readFrameIndex(projectDir: string): Promise<FrameIndex | n
     throw new QueryError('INVALID_INPUT', file, `not JSON: ${(err as Error).message}`);
   }
   const r = FrameIndexSchema.safeParse(raw);
-  if (!r.success) throw new QueryError('INVALID_INPUT', file, `invalid frame index: ${r.error.issues[0]?.message ?? 'unknown'}`);
+  if (!r.success)
+    throw new QueryError(
+      'INVALID_INPUT',
+      file,
+      `invalid frame index: ${r.error.issues[0]?.message ?? 'unknown'}`,
+    );
   return r.data;
 }
 
@@ -64,7 +75,11 @@ export class ProjectGeometry {
   occupancy(opts: OccupancyOptions = {}): OccupancyGrid {
     const key = JSON.stringify(opts);
     if (!this.grid || key !== this.gridKey) {
-      this.grid = buildOccupancy(transformPoints(this.mapFromWorld, this.map.positions, this.map.count), this.map.count, opts);
+      this.grid = buildOccupancy(
+        transformPoints(this.mapFromWorld, this.map.positions, this.map.count),
+        this.map.count,
+        opts,
+      );
       this.gridKey = key;
     }
     return this.grid;
@@ -88,7 +103,14 @@ export class ProjectGeometry {
  * Look-at point of a cluster: the score-weighted centroid of its top points (the best `fraction`, at least
  * `minPoints`), with weights score - threshold, so one noisy argmax point cannot move it.
  */
-export function lookAtPoint(positions: Float32Array, members: ArrayLike<number>, scores: ArrayLike<number>, threshold: number, fraction = 0.2, minPoints = 5): Vec3 {
+export function lookAtPoint(
+  positions: Float32Array,
+  members: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  threshold: number,
+  fraction = 0.2,
+  minPoints = 5,
+): Vec3 {
   const order = Array.from({ length: members.length }, (_, k) => k).sort((a, b) => scores[b]! - scores[a]!);
   const take = Math.min(order.length, Math.max(minPoints, Math.ceil(order.length * fraction)));
   let wsum = 0;
@@ -110,14 +132,34 @@ export interface GoalOptions extends StandOffOptions {
 }
 
 export type GoalResult =
-  | { ok: true; frame: 'map'; map_m: [number, number]; yaw_rad: number; world_m: Vec3; distance_m: number; path_cost_m: number }
+  | {
+      ok: true;
+      frame: 'map';
+      map_m: [number, number];
+      yaw_rad: number;
+      world_m: Vec3;
+      distance_m: number;
+      path_cost_m: number;
+    }
   | { ok: false; reason: string };
 
 /** A stand-off pose in front of `target_world` (see occupancy.ts). */
-export function goalFor(geom: ProjectGeometry, target_world: ArrayLike<number>, opts: GoalOptions = {}): GoalResult {
+export function goalFor(
+  geom: ProjectGeometry,
+  target_world: ArrayLike<number>,
+  opts: GoalOptions = {},
+): GoalResult {
   const grid = geom.occupancy(opts.occupancy);
   const t = geom.toMap(target_world);
   const r = standOffPose(grid, [t[0], t[1]], opts.start_map_m ?? geom.defaultStartMap(), opts);
   if (!r.ok) return r;
-  return { ok: true, frame: 'map', map_m: [r.x_m, r.y_m], yaw_rad: r.yaw_rad, world_m: geom.toWorld([r.x_m, r.y_m, 0]), distance_m: r.distance_m, path_cost_m: r.path_cost_m };
+  return {
+    ok: true,
+    frame: 'map',
+    map_m: [r.x_m, r.y_m],
+    yaw_rad: r.yaw_rad,
+    world_m: geom.toWorld([r.x_m, r.y_m, 0]),
+    distance_m: r.distance_m,
+    path_cost_m: r.path_cost_m,
+  };
 }

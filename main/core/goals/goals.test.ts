@@ -3,9 +3,26 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { invertRigid, mapFromWorld, transformPoint, worldDirectionOfYaw, yawOfWorldDirection, yawQuaternion } from './frame';
+import {
+  invertRigid,
+  mapFromWorld,
+  transformPoint,
+  worldDirectionOfYaw,
+  yawOfWorldDirection,
+  yawQuaternion,
+} from './frame';
 import { CELL_FREE, CELL_OCCUPIED, CELL_UNKNOWN, buildOccupancy, cellOf, standOffPose } from './occupancy';
-import { addWaypoint, deleteWaypoint, listWaypoints, loadWaypoints, moveWaypoint, parseWaypointsFile, renameWaypoint, reorderWaypoints, setMapFrame } from './waypoints';
+import {
+  addWaypoint,
+  deleteWaypoint,
+  listWaypoints,
+  loadWaypoints,
+  moveWaypoint,
+  parseWaypointsFile,
+  renameWaypoint,
+  reorderWaypoints,
+  setMapFrame,
+} from './waypoints';
 import { QueryError } from '../query/errors';
 
 /** Map-frame points: a floor of size w x h (5 cm lattice) and optional boxes [x0, y0, x1, y1, height]. */
@@ -13,7 +30,8 @@ function room(w: number, h: number, boxes: number[][] = []): Float32Array {
   const pts: number[] = [];
   for (let x = 0.025; x < w; x += 0.05) for (let y = 0.025; y < h; y += 0.05) pts.push(x, y, 0);
   for (const [x0, y0, x1, y1, hz] of boxes) {
-    for (let x = x0!; x <= x1!; x += 0.04) for (let y = y0!; y <= y1!; y += 0.04) for (let z = 0.12; z <= hz!; z += 0.1) pts.push(x, y, z);
+    for (let x = x0!; x <= x1!; x += 0.04)
+      for (let y = y0!; y <= y1!; y += 0.04) for (let z = 0.12; z <= hz!; z += 0.1) pts.push(x, y, z);
   }
   return Float32Array.from(pts);
 }
@@ -55,7 +73,9 @@ describe('occupancy grid and stand-off pose', () => {
     const r = standOffPose(g, target, [0.5, 0.5], { distance_m: 0.7 });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(Math.abs(Math.hypot(r.x_m - target[0], r.y_m - target[1]) - 0.7)).toBeLessThanOrEqual(g.cell_m + 1e-9);
+    expect(Math.abs(Math.hypot(r.x_m - target[0], r.y_m - target[1]) - 0.7)).toBeLessThanOrEqual(
+      g.cell_m + 1e-9,
+    );
     const [cx, cy] = cellOf(g, r.x_m, r.y_m);
     expect(g.traversable[cy * g.width + cx]).toBe(1);
     expect(Math.abs(Math.atan2(target[1] - r.y_m, target[0] - r.x_m) - r.yaw_rad)).toBeLessThan(1e-9);
@@ -65,7 +85,12 @@ describe('occupancy grid and stand-off pose', () => {
 
   it('reports when no reachable free cell exists and when the target is outside the map', () => {
     // The target is enclosed by a ring of walls: no cell at 0.7 m is reachable from the start.
-    const walls = [[1.2, 1.2, 3, 1.3, 1], [1.2, 2.9, 3, 3, 1], [1.2, 1.2, 1.3, 3, 1], [2.9, 1.2, 3, 3, 1]];
+    const walls = [
+      [1.2, 1.2, 3, 1.3, 1],
+      [1.2, 2.9, 3, 3, 1],
+      [1.2, 1.2, 1.3, 3, 1],
+      [2.9, 1.2, 3, 3, 1],
+    ];
     const pts = room(4, 4, walls);
     const g = buildOccupancy(pts, pts.length / 3);
     const r = standOffPose(g, [2.1, 2.1], [0.3, 0.3], { distance_m: 0.7 });
@@ -81,9 +106,20 @@ describe('waypoints store', () => {
   it('adds, renames, moves, reorders and deletes, persisting a valid versioned file', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cfs-wp-'));
     try {
-      const a = await addWaypoint(dir, { name: 'door', position_world_m: [1, 0, 2], heading_world: [2, 0, 0] });
-      const b = await addWaypoint(dir, { name: 'table', position_world_m: [0, 0, 0], heading_world: [0, 0, -1], query: 'table' });
-      await expect(addWaypoint(dir, { name: 'door', position_world_m: [0, 0, 0], heading_world: [1, 0, 0] })).rejects.toMatchObject({ code: 'CONFLICT' });
+      const a = await addWaypoint(dir, {
+        name: 'door',
+        position_world_m: [1, 0, 2],
+        heading_world: [2, 0, 0],
+      });
+      const b = await addWaypoint(dir, {
+        name: 'table',
+        position_world_m: [0, 0, 0],
+        heading_world: [0, 0, -1],
+        query: 'table',
+      });
+      await expect(
+        addWaypoint(dir, { name: 'door', position_world_m: [0, 0, 0], heading_world: [1, 0, 0] }),
+      ).rejects.toMatchObject({ code: 'CONFLICT' });
       expect(a.heading_world).toEqual([1, 0, 0]);
       await renameWaypoint(dir, 'door', 'front door');
       await moveWaypoint(dir, a.id, { position_world_m: [3, 0, 3] });
@@ -97,7 +133,9 @@ describe('waypoints store', () => {
       expect(list.map((w) => w.name)).toEqual(['front door']);
       const file = await loadWaypoints(dir);
       expect(file.map_frame.yaw_rad).toBe(0.5);
-      expect(parseWaypointsFile(await fs.readFile(path.join(dir, 'waypoints.json'), 'utf8'), 'x').version).toBe(1);
+      expect(
+        parseWaypointsFile(await fs.readFile(path.join(dir, 'waypoints.json'), 'utf8'), 'x').version,
+      ).toBe(1);
       await expect(deleteWaypoint(dir, 'nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
@@ -106,13 +144,29 @@ describe('waypoints store', () => {
 
   it('parser never throws anything but a QueryError on arbitrary input', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ format: 'clip-fields-waypoints', version: 1, map_frame: { origin_m: [0, 0], yaw_rad: 0 }, waypoints: [v] }))), (text) => {
-        try {
-          parseWaypointsFile(text, 'w.json');
-        } catch (err) {
-          expect(err).toBeInstanceOf(QueryError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc
+            .jsonValue()
+            .map((v) =>
+              JSON.stringify({
+                format: 'clip-fields-waypoints',
+                version: 1,
+                map_frame: { origin_m: [0, 0], yaw_rad: 0 },
+                waypoints: [v],
+              }),
+            ),
+        ),
+        (text) => {
+          try {
+            parseWaypointsFile(text, 'w.json');
+          } catch (err) {
+            expect(err).toBeInstanceOf(QueryError);
+          }
+        },
+      ),
       { numRuns: 1000, seed: 42 },
     );
   });

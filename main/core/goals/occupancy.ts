@@ -40,12 +40,27 @@ export interface OccupancyGrid {
   robot_radius_m: number;
 }
 
-export const DEFAULT_OCCUPANCY = { cell_m: 0.05, min_height_m: 0.1, max_height_m: 1.5, floor_band_m: 0.05, robot_radius_m: 0.25 };
+export const DEFAULT_OCCUPANCY = {
+  cell_m: 0.05,
+  min_height_m: 0.1,
+  max_height_m: 1.5,
+  floor_band_m: 0.05,
+  robot_radius_m: 0.25,
+};
 
 /** Build the grid from points already in the map frame (xyz triplets). */
-export function buildOccupancy(pointsMap: Float32Array, count: number, opts: OccupancyOptions = {}): OccupancyGrid {
+export function buildOccupancy(
+  pointsMap: Float32Array,
+  count: number,
+  opts: OccupancyOptions = {},
+): OccupancyGrid {
   const o = { ...DEFAULT_OCCUPANCY, ...opts };
-  if (!(o.cell_m > 0) || !(o.max_height_m > o.min_height_m) || !(o.robot_radius_m >= 0)) throw new QueryError('BAD_ARGS', null, 'occupancy: need cell_m > 0, max_height_m > min_height_m, robot_radius_m >= 0');
+  if (!(o.cell_m > 0) || !(o.max_height_m > o.min_height_m) || !(o.robot_radius_m >= 0))
+    throw new QueryError(
+      'BAD_ARGS',
+      null,
+      'occupancy: need cell_m > 0, max_height_m > min_height_m, robot_radius_m >= 0',
+    );
   const margin = opts.margin_m ?? o.robot_radius_m + o.cell_m;
   let x0 = Infinity;
   let y0 = Infinity;
@@ -61,13 +76,19 @@ export function buildOccupancy(pointsMap: Float32Array, count: number, opts: Occ
     if (y < y0) y0 = y;
     if (y > y1) y1 = y;
   }
-  if (!Number.isFinite(x0)) throw new QueryError('INVALID_INPUT', null, 'occupancy: the map has no points below max_height_m');
+  if (!Number.isFinite(x0))
+    throw new QueryError('INVALID_INPUT', null, 'occupancy: the map has no points below max_height_m');
   // Cell edges on multiples of cell_m (stable across rebuilds and exports).
   x0 = Math.floor((x0 - margin) / o.cell_m) * o.cell_m;
   y0 = Math.floor((y0 - margin) / o.cell_m) * o.cell_m;
   const width = Math.max(1, Math.ceil((x1 + margin - x0) / o.cell_m));
   const height = Math.max(1, Math.ceil((y1 + margin - y0) / o.cell_m));
-  if (width * height > 64e6) throw new QueryError('INVALID_INPUT', null, `occupancy: grid of ${width} x ${height} cells is too large; use a larger cell_m`);
+  if (width * height > 64e6)
+    throw new QueryError(
+      'INVALID_INPUT',
+      null,
+      `occupancy: grid of ${width} x ${height} cells is too large; use a larger cell_m`,
+    );
   const occ = new Uint8Array(width * height);
   const floor = new Uint8Array(width * height);
   for (let i = 0; i < count; i++) {
@@ -80,23 +101,35 @@ export function buildOccupancy(pointsMap: Float32Array, count: number, opts: Occ
     else if (Math.abs(z) <= o.floor_band_m) floor[c] = 1;
   }
   const cells = new Int8Array(width * height);
-  for (let c = 0; c < cells.length; c++) cells[c] = occ[c] ? CELL_OCCUPIED : floor[c] ? CELL_FREE : CELL_UNKNOWN;
+  for (let c = 0; c < cells.length; c++)
+    cells[c] = occ[c] ? CELL_OCCUPIED : floor[c] ? CELL_FREE : CELL_UNKNOWN;
   // Inflate: a cell is blocked if an occupied cell lies within the robot radius (disk of offsets).
   const r = Math.ceil(o.robot_radius_m / o.cell_m);
   const offsets: [number, number][] = [];
-  for (let dy = -r; dy <= r; dy++) for (let dx = -r; dx <= r; dx++) if (Math.hypot(dx, dy) * o.cell_m <= o.robot_radius_m + 1e-9) offsets.push([dx, dy]);
+  for (let dy = -r; dy <= r; dy++)
+    for (let dx = -r; dx <= r; dx++)
+      if (Math.hypot(dx, dy) * o.cell_m <= o.robot_radius_m + 1e-9) offsets.push([dx, dy]);
   const blocked = new Uint8Array(width * height);
-  for (let cy = 0; cy < height; cy++) for (let cx = 0; cx < width; cx++) {
-    if (!occ[cy * width + cx]) continue;
-    for (const [dx, dy] of offsets) {
-      const x = cx + dx;
-      const y = cy + dy;
-      if (x >= 0 && y >= 0 && x < width && y < height) blocked[y * width + x] = 1;
+  for (let cy = 0; cy < height; cy++)
+    for (let cx = 0; cx < width; cx++) {
+      if (!occ[cy * width + cx]) continue;
+      for (const [dx, dy] of offsets) {
+        const x = cx + dx;
+        const y = cy + dy;
+        if (x >= 0 && y >= 0 && x < width && y < height) blocked[y * width + x] = 1;
+      }
     }
-  }
   const traversable = new Uint8Array(width * height);
   for (let c = 0; c < cells.length; c++) traversable[c] = cells[c] === CELL_FREE && !blocked[c] ? 1 : 0;
-  return { cell_m: o.cell_m, width, height, origin_m: [x0, y0], cells, traversable, robot_radius_m: o.robot_radius_m };
+  return {
+    cell_m: o.cell_m,
+    width,
+    height,
+    origin_m: [x0, y0],
+    cells,
+    traversable,
+    robot_radius_m: o.robot_radius_m,
+  };
 }
 
 export function cellOf(g: OccupancyGrid, x: number, y: number): [number, number] {
@@ -107,7 +140,8 @@ export function cellCentre(g: OccupancyGrid, cx: number, cy: number): [number, n
   return [g.origin_m[0] + (cx + 0.5) * g.cell_m, g.origin_m[1] + (cy + 0.5) * g.cell_m];
 }
 
-const inside = (g: OccupancyGrid, cx: number, cy: number) => cx >= 0 && cy >= 0 && cx < g.width && cy < g.height;
+const inside = (g: OccupancyGrid, cx: number, cy: number) =>
+  cx >= 0 && cy >= 0 && cx < g.width && cy < g.height;
 
 /** Path cost (metres) from the start cell to every cell over traversable cells (8-connected); Infinity = unreachable. */
 export function dijkstra(g: OccupancyGrid, sx: number, sy: number): Float64Array {
@@ -162,27 +196,35 @@ export function dijkstra(g: OccupancyGrid, sx: number, sy: number): Float64Array
     if (d > dist[i]!) continue;
     const x = i % W;
     const y = (i - x) / W;
-    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-      if (dx === 0 && dy === 0) continue;
-      const nx = x + dx;
-      const ny = y + dy;
-      if (!inside(g, nx, ny)) continue;
-      const j = ny * W + nx;
-      if (!g.traversable[j]) continue;
-      // No corner cutting past blocked cells.
-      if (dx !== 0 && dy !== 0 && (!g.traversable[y * W + nx] || !g.traversable[ny * W + x])) continue;
-      const nd = d + (dx !== 0 && dy !== 0 ? diag : step);
-      if (nd < dist[j]!) {
-        dist[j] = nd;
-        push(nd, j);
+    for (let dy = -1; dy <= 1; dy++)
+      for (let dx = -1; dx <= 1; dx++) {
+        if (dx === 0 && dy === 0) continue;
+        const nx = x + dx;
+        const ny = y + dy;
+        if (!inside(g, nx, ny)) continue;
+        const j = ny * W + nx;
+        if (!g.traversable[j]) continue;
+        // No corner cutting past blocked cells.
+        if (dx !== 0 && dy !== 0 && (!g.traversable[y * W + nx] || !g.traversable[ny * W + x])) continue;
+        const nd = d + (dx !== 0 && dy !== 0 ? diag : step);
+        if (nd < dist[j]!) {
+          dist[j] = nd;
+          push(nd, j);
+        }
       }
-    }
   }
   return dist;
 }
 
 /** True when the segment from cell a to point (tx, ty) crosses no occupied cell outside `clear_m` of the target. */
-export function lineOfSight(g: OccupancyGrid, ax: number, ay: number, tx: number, ty: number, clear_m: number): boolean {
+export function lineOfSight(
+  g: OccupancyGrid,
+  ax: number,
+  ay: number,
+  tx: number,
+  ty: number,
+  clear_m: number,
+): boolean {
   const [px, py] = cellCentre(g, ax, ay);
   const len = Math.hypot(tx - px, ty - py);
   const steps = Math.max(1, Math.ceil(len / (g.cell_m * 0.5)));
@@ -205,55 +247,90 @@ export interface StandOffOptions {
 }
 
 export type StandOffResult =
-  | { ok: true; x_m: number; y_m: number; yaw_rad: number; distance_m: number; path_cost_m: number; cell: [number, number] }
+  | {
+      ok: true;
+      x_m: number;
+      y_m: number;
+      yaw_rad: number;
+      distance_m: number;
+      path_cost_m: number;
+      cell: [number, number];
+    }
   | { ok: false; reason: string };
 
-export function standOffPose(g: OccupancyGrid, target: [number, number], start: [number, number], opts: StandOffOptions = {}): StandOffResult {
+export function standOffPose(
+  g: OccupancyGrid,
+  target: [number, number],
+  start: [number, number],
+  opts: StandOffOptions = {},
+): StandOffResult {
   const d = opts.distance_m ?? 0.7;
   const clear = opts.target_radius_m ?? 0.2;
   const [tcx, tcy] = cellOf(g, target[0], target[1]);
-  if (!inside(g, tcx, tcy)) return { ok: false, reason: `target (${target[0].toFixed(2)}, ${target[1].toFixed(2)}) m lies outside the occupancy grid` };
+  if (!inside(g, tcx, tcy))
+    return {
+      ok: false,
+      reason: `target (${target[0].toFixed(2)}, ${target[1].toFixed(2)}) m lies outside the occupancy grid`,
+    };
   // Snap the start to the nearest traversable cell.
   const [scx, scy] = cellOf(g, start[0], start[1]);
   const snap = Math.ceil((opts.start_snap_m ?? 0.5) / g.cell_m);
   let best: [number, number] | null = null;
   let bestD = Infinity;
-  for (let dy = -snap; dy <= snap; dy++) for (let dx = -snap; dx <= snap; dx++) {
-    const x = scx + dx;
-    const y = scy + dy;
-    if (!inside(g, x, y) || !g.traversable[y * g.width + x]) continue;
-    const dd = dx * dx + dy * dy;
-    if (dd < bestD) {
-      bestD = dd;
-      best = [x, y];
+  for (let dy = -snap; dy <= snap; dy++)
+    for (let dx = -snap; dx <= snap; dx++) {
+      const x = scx + dx;
+      const y = scy + dy;
+      if (!inside(g, x, y) || !g.traversable[y * g.width + x]) continue;
+      const dd = dx * dx + dy * dy;
+      if (dd < bestD) {
+        bestD = dd;
+        best = [x, y];
+      }
     }
-  }
-  if (!best) return { ok: false, reason: `no free floor within ${(snap * g.cell_m).toFixed(2)} m of the start (${start[0].toFixed(2)}, ${start[1].toFixed(2)}) m` };
+  if (!best)
+    return {
+      ok: false,
+      reason: `no free floor within ${(snap * g.cell_m).toFixed(2)} m of the start (${start[0].toFixed(2)}, ${start[1].toFixed(2)}) m`,
+    };
   const dist = dijkstra(g, best[0], best[1]);
   const ring = Math.ceil((d + g.cell_m) / g.cell_m) + 1;
   let pick: { cx: number; cy: number; cost: number; dd: number } | null = null;
   let candidates = 0;
-  for (let dy = -ring; dy <= ring; dy++) for (let dx = -ring; dx <= ring; dx++) {
-    const cx = tcx + dx;
-    const cy = tcy + dy;
-    if (!inside(g, cx, cy)) continue;
-    const i = cy * g.width + cx;
-    if (!g.traversable[i]) continue;
-    const [px, py] = cellCentre(g, cx, cy);
-    const dd = Math.hypot(target[0] - px, target[1] - py);
-    if (Math.abs(dd - d) > g.cell_m) continue;
-    candidates++;
-    const cost = dist[i]!;
-    if (!Number.isFinite(cost)) continue;
-    if (!lineOfSight(g, cx, cy, target[0], target[1], clear)) continue;
-    if (!pick || cost < pick.cost || (cost === pick.cost && Math.abs(dd - d) < Math.abs(pick.dd - d))) pick = { cx, cy, cost, dd };
-  }
+  for (let dy = -ring; dy <= ring; dy++)
+    for (let dx = -ring; dx <= ring; dx++) {
+      const cx = tcx + dx;
+      const cy = tcy + dy;
+      if (!inside(g, cx, cy)) continue;
+      const i = cy * g.width + cx;
+      if (!g.traversable[i]) continue;
+      const [px, py] = cellCentre(g, cx, cy);
+      const dd = Math.hypot(target[0] - px, target[1] - py);
+      if (Math.abs(dd - d) > g.cell_m) continue;
+      candidates++;
+      const cost = dist[i]!;
+      if (!Number.isFinite(cost)) continue;
+      if (!lineOfSight(g, cx, cy, target[0], target[1], clear)) continue;
+      if (!pick || cost < pick.cost || (cost === pick.cost && Math.abs(dd - d) < Math.abs(pick.dd - d)))
+        pick = { cx, cy, cost, dd };
+    }
   if (!pick) {
     return {
       ok: false,
-      reason: candidates === 0 ? `no free floor cell at ${d.toFixed(2)} m (+- ${g.cell_m} m) from the target` : `none of the ${candidates} free cells at ${d.toFixed(2)} m from the target is reachable from the start with a line of sight to the target`,
+      reason:
+        candidates === 0
+          ? `no free floor cell at ${d.toFixed(2)} m (+- ${g.cell_m} m) from the target`
+          : `none of the ${candidates} free cells at ${d.toFixed(2)} m from the target is reachable from the start with a line of sight to the target`,
     };
   }
   const [x, y] = cellCentre(g, pick.cx, pick.cy);
-  return { ok: true, x_m: x, y_m: y, yaw_rad: Math.atan2(target[1] - y, target[0] - x), distance_m: pick.dd, path_cost_m: pick.cost, cell: [pick.cx, pick.cy] };
+  return {
+    ok: true,
+    x_m: x,
+    y_m: y,
+    yaw_rad: Math.atan2(target[1] - y, target[0] - x),
+    distance_m: pick.dd,
+    path_cost_m: pick.cost,
+    cell: [pick.cx, pick.cy],
+  };
 }

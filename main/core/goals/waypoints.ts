@@ -59,7 +59,12 @@ export function waypointsPath(projectDir: string): string {
 }
 
 export function emptyWaypoints(): WaypointsFile {
-  return { format: WAYPOINTS_FORMAT, version: WAYPOINTS_VERSION, map_frame: { origin_m: [0, 0], yaw_rad: 0 }, waypoints: [] };
+  return {
+    format: WAYPOINTS_FORMAT,
+    version: WAYPOINTS_VERSION,
+    map_frame: { origin_m: [0, 0], yaw_rad: 0 },
+    waypoints: [],
+  };
 }
 
 export function parseWaypointsFile(text: string, file: string): WaypointsFile {
@@ -72,7 +77,11 @@ export function parseWaypointsFile(text: string, file: string): WaypointsFile {
   const r = WaypointsFileSchema.safeParse(raw);
   if (!r.success) {
     const issue = r.error.issues[0];
-    throw new QueryError('INVALID_INPUT', file, `invalid waypoints file: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}`);
+    throw new QueryError(
+      'INVALID_INPUT',
+      file,
+      `invalid waypoints file: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}`,
+    );
   }
   const ids = new Set<string>();
   for (const w of r.data.waypoints) {
@@ -122,8 +131,10 @@ function findIndex(data: WaypointsFile, idOrName: string): number {
 
 function checkName(data: WaypointsFile, name: string, except?: string): string {
   const n = name.trim();
-  if (n.length === 0 || n.length > 200) throw new QueryError('BAD_ARGS', null, 'waypoint name must have 1-200 characters');
-  if (data.waypoints.some((w) => w.name === n && w.id !== except)) throw new QueryError('CONFLICT', null, `a waypoint named "${n}" already exists`);
+  if (n.length === 0 || n.length > 200)
+    throw new QueryError('BAD_ARGS', null, 'waypoint name must have 1-200 characters');
+  if (data.waypoints.some((w) => w.name === n && w.id !== except))
+    throw new QueryError('CONFLICT', null, `a waypoint named "${n}" already exists`);
   return n;
 }
 
@@ -149,7 +160,12 @@ export async function addWaypoint(projectDir: string, w: NewWaypoint): Promise<W
       updated_at: now,
     };
     const parsed = WaypointSchema.safeParse(wp);
-    if (!parsed.success) throw new QueryError('BAD_ARGS', null, `invalid waypoint: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+    if (!parsed.success)
+      throw new QueryError(
+        'BAD_ARGS',
+        null,
+        `invalid waypoint: ${parsed.error.issues[0]?.message ?? 'unknown'}`,
+      );
     data.waypoints.push(wp);
     return wp;
   });
@@ -168,11 +184,16 @@ export async function renameWaypoint(projectDir: string, idOrName: string, name:
   });
 }
 
-export async function moveWaypoint(projectDir: string, idOrName: string, to: { position_world_m?: [number, number, number]; heading_world?: [number, number, number] }): Promise<Waypoint> {
+export async function moveWaypoint(
+  projectDir: string,
+  idOrName: string,
+  to: { position_world_m?: [number, number, number]; heading_world?: [number, number, number] },
+): Promise<Waypoint> {
   return update(projectDir, (data) => {
     const wp = data.waypoints[findIndex(data, idOrName)]!;
     if (to.position_world_m) {
-      if (!to.position_world_m.every(Number.isFinite)) throw new QueryError('BAD_ARGS', null, 'position must be finite');
+      if (!to.position_world_m.every(Number.isFinite))
+        throw new QueryError('BAD_ARGS', null, 'position must be finite');
       wp.position_world_m = to.position_world_m;
     }
     if (to.heading_world) wp.heading_world = unitHorizontal(to.heading_world);
@@ -184,7 +205,12 @@ export async function moveWaypoint(projectDir: string, idOrName: string, to: { p
 /** Reorder: `ids` must name every waypoint exactly once. */
 export async function reorderWaypoints(projectDir: string, ids: string[]): Promise<Waypoint[]> {
   return update(projectDir, (data) => {
-    if (ids.length !== data.waypoints.length || new Set(ids).size !== ids.length) throw new QueryError('BAD_ARGS', null, `reorder needs each of the ${data.waypoints.length} waypoint ids exactly once`);
+    if (ids.length !== data.waypoints.length || new Set(ids).size !== ids.length)
+      throw new QueryError(
+        'BAD_ARGS',
+        null,
+        `reorder needs each of the ${data.waypoints.length} waypoint ids exactly once`,
+      );
     data.waypoints = ids.map((id) => data.waypoints[findIndex(data, id)]!);
     return data.waypoints;
   });
@@ -194,7 +220,14 @@ export async function deleteWaypoint(projectDir: string, idOrName: string): Prom
   return update(projectDir, (data) => data.waypoints.splice(findIndex(data, idOrName), 1)[0]!);
 }
 
-export async function setMapFrame(projectDir: string, frame: { origin_m: [number, number]; yaw_rad: number }): Promise<WaypointsFile['map_frame']> {
-  if (![...frame.origin_m, frame.yaw_rad].every(Number.isFinite)) throw new QueryError('BAD_ARGS', null, 'map frame origin and yaw must be finite');
-  return update(projectDir, (data) => (data.map_frame = { origin_m: frame.origin_m, yaw_rad: frame.yaw_rad }));
+export async function setMapFrame(
+  projectDir: string,
+  frame: { origin_m: [number, number]; yaw_rad: number },
+): Promise<WaypointsFile['map_frame']> {
+  if (![...frame.origin_m, frame.yaw_rad].every(Number.isFinite))
+    throw new QueryError('BAD_ARGS', null, 'map frame origin and yaw must be finite');
+  return update(
+    projectDir,
+    (data) => (data.map_frame = { origin_m: frame.origin_m, yaw_rad: frame.yaw_rad }),
+  );
 }

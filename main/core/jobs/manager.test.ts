@@ -12,7 +12,12 @@ async function setup(): Promise<{ dir: string; events: StudioEvent[]; open: () =
   await createProject(dir);
   const events: StudioEvent[] = [];
   const open = () =>
-    JobManager.open({ projectDir: dir, cacheDir: path.join(dir, '.cache'), spawn: forkWorker(), emit: (e) => events.push(e) });
+    JobManager.open({
+      projectDir: dir,
+      cacheDir: path.join(dir, '.cache'),
+      spawn: forkWorker(),
+      emit: (e) => events.push(e),
+    });
   return { dir, events, open };
 }
 
@@ -56,7 +61,9 @@ describe('job manager', () => {
     const m = await open();
     const job = await m.start('selftest', { steps: 60, step_ms: 20 });
     // Pause once the job has passed its first checkpoint (every 5 steps), however slow the machine is.
-    await waitUntil(() => events.some((e) => e.type === 'job.progress' && e.id === job.id && e.progress.done >= 6));
+    await waitUntil(() =>
+      events.some((e) => e.type === 'job.progress' && e.id === job.id && e.progress.done >= 6),
+    );
     await m.pause(job.id);
     const paused = await m.waitFor(job.id, 20_000);
     expect(paused.state).toBe('paused');

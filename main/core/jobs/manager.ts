@@ -52,7 +52,12 @@ export interface JobManagerOptions {
   /** Called in the host when a job finishes with a result (e.g. to write project.json from an import). */
   onDone?: (job: JobInfo) => Promise<void>;
   /** Called for problems reported by a job. */
-  onProblem?: (p: { severity: 'error' | 'warning' | 'info'; file: string | null; message: string; source: string }) => void;
+  onProblem?: (p: {
+    severity: 'error' | 'warning' | 'info';
+    file: string | null;
+    message: string;
+    source: string;
+  }) => void;
 }
 
 /**
@@ -129,7 +134,10 @@ export class JobManager {
     const parsed = schema.safeParse(rawParams);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new JobRequestError('BAD_ARGS', `invalid ${kind} parameters: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : ''}`);
+      throw new JobRequestError(
+        'BAD_ARGS',
+        `invalid ${kind} parameters: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : ''}`,
+      );
     }
     const job: JobInfo = {
       id: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
@@ -164,16 +172,25 @@ export class JobManager {
       return { ...job };
     }
     const r = this.running.get(id);
-    if (!r || job.state !== 'running') throw new JobRequestError('CONFLICT', `job ${id} is ${job.state}; only queued, running, paused or interrupted jobs can be cancelled`);
+    if (!r || job.state !== 'running')
+      throw new JobRequestError(
+        'CONFLICT',
+        `job ${id} is ${job.state}; only queued, running, paused or interrupted jobs can be cancelled`,
+      );
     this.requestStop(r, 'cancel');
     return { ...job };
   }
 
   async pause(id: string): Promise<JobInfo> {
     const job = this.get(id);
-    if (!PAUSABLE.has(job.kind)) throw new JobRequestError('UNSUPPORTED', `${job.kind} jobs cannot be paused (cancel and start again instead)`);
+    if (!PAUSABLE.has(job.kind))
+      throw new JobRequestError(
+        'UNSUPPORTED',
+        `${job.kind} jobs cannot be paused (cancel and start again instead)`,
+      );
     const r = this.running.get(id);
-    if (!r || job.state !== 'running') throw new JobRequestError('CONFLICT', `job ${id} is ${job.state}; only a running job can be paused`);
+    if (!r || job.state !== 'running')
+      throw new JobRequestError('CONFLICT', `job ${id} is ${job.state}; only a running job can be paused`);
     this.requestStop(r, 'pause');
     return { ...job };
   }
@@ -182,7 +199,10 @@ export class JobManager {
   async resume(id: string): Promise<JobInfo> {
     const job = this.get(id);
     if (job.state !== 'paused' && job.state !== 'interrupted') {
-      throw new JobRequestError('CONFLICT', `job ${id} is ${job.state}; only paused or interrupted jobs can be resumed`);
+      throw new JobRequestError(
+        'CONFLICT',
+        `job ${id} is ${job.state}; only paused or interrupted jobs can be resumed`,
+      );
     }
     job.state = 'queued';
     job.attempt += 1;
@@ -222,7 +242,13 @@ export class JobManager {
         }
       };
       const timer = setInterval(check, 50);
-      const to = timeoutMs > 0 ? setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for job ${id}`)); }, timeoutMs) : null;
+      const to =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              cleanup();
+              reject(new Error(`timed out waiting for job ${id}`));
+            }, timeoutMs)
+          : null;
       const cleanup = () => {
         clearInterval(timer);
         if (to) clearTimeout(to);
@@ -263,7 +289,10 @@ export class JobManager {
     try {
       worker = this.opts.spawn({ CLIP_FIELDS_CACHE_DIR: this.opts.cacheDir });
     } catch (err) {
-      await this.finish(job, 'failed', null, { code: 'INTERNAL', message: `cannot start the job worker: ${(err as Error).message}` });
+      await this.finish(job, 'failed', null, {
+        code: 'INTERNAL',
+        message: `cannot start the job worker: ${(err as Error).message}`,
+      });
       return;
     }
     const r: Running = {
@@ -291,7 +320,12 @@ export class JobManager {
           this.opts.emit({ type: 'job.metrics', id: job.id, metrics: msg.values });
           break;
         case 'problem':
-          this.opts.onProblem?.({ severity: msg.severity, file: msg.file, message: msg.message, source: `${job.kind} job` });
+          this.opts.onProblem?.({
+            severity: msg.severity,
+            file: msg.file,
+            message: msg.message,
+            source: `${job.kind} job`,
+          });
           break;
         case 'done':
         case 'failed':
@@ -310,17 +344,32 @@ export class JobManager {
       this.running.delete(job.id);
       void this.settle(job, r, outcome, code, signal).finally(() => this.pump());
     });
-    worker.send({ type: 'start', job: { ...job }, projectDir: this.opts.projectDir, workDir, cacheDir: this.opts.cacheDir });
+    worker.send({
+      type: 'start',
+      job: { ...job },
+      projectDir: this.opts.projectDir,
+      workDir,
+      cacheDir: this.opts.cacheDir,
+    });
   }
 
-  private async settle(job: JobInfo, r: Running, outcome: FromWorker | null, code: number | null, signal: string | null): Promise<void> {
+  private async settle(
+    job: JobInfo,
+    r: Running,
+    outcome: FromWorker | null,
+    code: number | null,
+    signal: string | null,
+  ): Promise<void> {
     if (this.disposed) return;
     if (outcome?.type === 'done') {
       job.result = outcome.result ?? null;
       try {
         await this.opts.onDone?.(job);
       } catch (err) {
-        await this.finish(job, 'failed', null, { code: 'IO', message: `job finished but its result could not be saved: ${(err as Error).message}` });
+        await this.finish(job, 'failed', null, {
+          code: 'IO',
+          message: `job finished but its result could not be saved: ${(err as Error).message}`,
+        });
         return;
       }
       await this.finish(job, 'done', outcome.result ?? null, null);
@@ -350,7 +399,8 @@ export class JobManager {
       if (job.progress) this.opts.emit({ type: 'job.progress', id: job.id, progress: { ...job.progress } });
     };
     if (now - r.lastProgressSent >= PROGRESS_INTERVAL_MS) flush();
-    else if (!r.progressTimer) r.progressTimer = setTimeout(flush, PROGRESS_INTERVAL_MS - (now - r.lastProgressSent));
+    else if (!r.progressTimer)
+      r.progressTimer = setTimeout(flush, PROGRESS_INTERVAL_MS - (now - r.lastProgressSent));
   }
 
   private async finish(
@@ -368,7 +418,8 @@ export class JobManager {
       await this.save();
       this.emitState(job);
       if (state === 'done') this.opts.emit({ type: 'job.done', id: job.id, result: job.result });
-      if (state === 'failed' && error) this.opts.emit({ type: 'job.failed', id: job.id, code: error.code, message: error.message });
+      if (state === 'failed' && error)
+        this.opts.emit({ type: 'job.failed', id: job.id, code: error.code, message: error.message });
     } finally {
       this.finishing.delete(job.id);
     }

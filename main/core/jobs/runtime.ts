@@ -21,7 +21,10 @@ export type SpawnWorker = (env: Record<string, string>, entry?: WorkerEntryName)
  * Where the job worker's entry is: the bundled `job-worker.cjs` beside the running bundle (dist/main),
  * or the TypeScript source run through tsx (development and tests).
  */
-export function resolveWorkerEntry(name: WorkerEntryName = 'job-worker'): { entry: string; execArgv: string[] } {
+export function resolveWorkerEntry(name: WorkerEntryName = 'job-worker'): {
+  entry: string;
+  execArgv: string[];
+} {
   const here = __dirname;
   const bundled = path.join(here, `${name}.cjs`);
   if (existsSync(bundled)) return { entry: bundled, execArgv: [] };
@@ -33,7 +36,9 @@ export function resolveWorkerEntry(name: WorkerEntryName = 'job-worker'): { entr
 }
 
 /** Default runtime: a Node child process with an IPC channel. */
-export function forkWorker(options: { execPath?: string; extraEnv?: Record<string, string> } = {}): SpawnWorker {
+export function forkWorker(
+  options: { execPath?: string; extraEnv?: Record<string, string> } = {},
+): SpawnWorker {
   return (env, name = 'job-worker') => {
     const { entry, execArgv } = resolveWorkerEntry(name);
     const child: ChildProcess = fork(entry, [], {

@@ -13,7 +13,9 @@ export interface SelftestParams {
  * A built-in job that exercises the job machinery end to end: it counts steps, checkpoints the count to its
  * work folder so a resumed run continues where it stopped, honours cancel and pause, and can fail on purpose.
  */
-export async function runSelftestJob(ctx: JobContext<SelftestParams>): Promise<{ steps: number; resumed_from: number }> {
+export async function runSelftestJob(
+  ctx: JobContext<SelftestParams>,
+): Promise<{ steps: number; resumed_from: number }> {
   const ckpt = path.join(ctx.workDir, 'selftest-checkpoint.json');
   let start = 0;
   try {

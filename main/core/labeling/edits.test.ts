@@ -57,7 +57,8 @@ function raw(): RawLabels {
   };
   return r;
 }
-const labelsOf = (r: ReturnType<typeof applyEdits>) => Array.from(r.dataset.labelId, (l) => r.dataset.labels.texts[l]);
+const labelsOf = (r: ReturnType<typeof applyEdits>) =>
+  Array.from(r.dataset.labelId, (l) => r.dataset.labels.texts[l]);
 
 describe('edit log', () => {
   it('parses valid lines and names the line of a bad one', () => {
@@ -73,7 +74,21 @@ describe('edit log', () => {
     expect(r.warnings[0]).toMatch(/incomplete last line/);
   });
   it('parses or throws LabelingError for any text', () => {
-    const line = fc.oneof(fc.string(), fc.json(), fc.record({ v: fc.constant(1), id: fc.string(), at: fc.string(), op: fc.constantFrom('undo', 'reject-class', 'rename-class', 'score-threshold'), label: fc.string(), target: fc.string(), threshold: fc.double() }).map((o) => JSON.stringify(o)));
+    const line = fc.oneof(
+      fc.string(),
+      fc.json(),
+      fc
+        .record({
+          v: fc.constant(1),
+          id: fc.string(),
+          at: fc.string(),
+          op: fc.constantFrom('undo', 'reject-class', 'rename-class', 'score-threshold'),
+          label: fc.string(),
+          target: fc.string(),
+          threshold: fc.double(),
+        })
+        .map((o) => JSON.stringify(o)),
+    );
     fc.assert(
       fc.property(fc.array(line, { maxLength: 5 }), (lines) => {
         try {
@@ -96,7 +111,9 @@ describe('edit log', () => {
     const e = await appendEdit(dir2, { op: 'rename-class', from: 'Trash_Can', to: 'bin' });
     expect(e).toMatchObject({ from: 'trash can', to: 'bin' });
     expect((await readEdits(dir2)).edits).toEqual([e]);
-    await expect(appendEdit(dir2, { op: 'score-threshold', threshold: 3 })).rejects.toBeInstanceOf(LabelingError);
+    await expect(appendEdit(dir2, { op: 'score-threshold', threshold: 3 })).rejects.toBeInstanceOf(
+      LabelingError,
+    );
     await fs.rm(dir2, { recursive: true });
   });
   it('undo cancels an entry and undoing the undo restores it', () => {
@@ -114,7 +131,11 @@ describe('applyEdits', () => {
     expect(Array.from(r.dataset.weight.subarray(0, 1))[0]).toBeCloseTo(0.9);
   });
   it('drops detections below the score threshold (last threshold edit wins)', () => {
-    const r = applyEdits(raw(), [E({ op: 'score-threshold', threshold: 0.2 }), E({ op: 'score-threshold', threshold: 0.5 })], { threshold: 0.1 });
+    const r = applyEdits(
+      raw(),
+      [E({ op: 'score-threshold', threshold: 0.2 }), E({ op: 'score-threshold', threshold: 0.5 })],
+      { threshold: 0.1 },
+    );
     expect(r.dataset.detections.count).toBe(2);
     expect(r.dataset.points).toBe(6);
   });
@@ -125,7 +146,10 @@ describe('applyEdits', () => {
     expect(r.dataset.weight[0]).toBeCloseTo(0.4);
   });
   it('rename merges into an existing class with the max score; class weight scales point weights', () => {
-    const r = applyEdits(raw(), [E({ op: 'rename-class', from: 'sofa', to: 'chair' }), E({ op: 'class-weight', label: 'chair', weight: 2 })]);
+    const r = applyEdits(raw(), [
+      E({ op: 'rename-class', from: 'sofa', to: 'chair' }),
+      E({ op: 'class-weight', label: 'chair', weight: 2 }),
+    ]);
     expect(r.dataset.labels.texts).toEqual(['chair']);
     expect(r.dataset.weight[4]).toBeCloseTo(1.2);
   });
@@ -138,11 +162,15 @@ describe('applyEdits', () => {
     const edits = [E({ op: 'rename-class', from: 'sofa', to: 'couch' })];
     expect(labelsNeedingEmbeddings(raw(), edits)).toEqual(['couch']);
     const r = applyEdits(raw(), edits);
-    expect(Array.from(r.dataset.labels.embeddings.subarray(384, 768))).toEqual(Array.from(lexicalEmbed(['couch'])));
+    expect(Array.from(r.dataset.labels.embeddings.subarray(384, 768))).toEqual(
+      Array.from(lexicalEmbed(['couch'])),
+    );
     const other = { ...raw(), encoders: { language: 'all-minilm-l6-v2', vision: null } };
     expect(() => applyEdits(other, edits)).toThrow(/needs embeddings from all-minilm-l6-v2/);
     const extra = new Map([['couch', { language: new Float32Array(384).fill(0.05), clip: null }]]);
-    expect(applyEdits(other, edits, { extraEmbeddings: extra }).dataset.labels.embeddings[384]).toBeCloseTo(0.05);
+    expect(applyEdits(other, edits, { extraEmbeddings: extra }).dataset.labels.embeddings[384]).toBeCloseTo(
+      0.05,
+    );
   });
 });
 
@@ -154,12 +182,24 @@ describe('groupObjects and quality', () => {
     expect(objs[0]!.frames).toBe(2);
     expect(describeObject(objs[0]!)).toBe('object #1: chair in 2 frames');
     const merged = applyEdits(raw(), [E({ op: 'reject-class', label: 'chair' })]);
-    expect(describeObject(groupObjects(merged.dataset, { voxel_m: 0.1 })[0]!)).toBe('object #1: sofa in 1 frame');
+    expect(describeObject(groupObjects(merged.dataset, { voxel_m: 0.1 })[0]!)).toBe(
+      'object #1: sofa in 1 frame',
+    );
   });
   it('describes mixed labels like "chair in 14 frames, sofa in 3"', () => {
-    expect(describeObject({ id: 12, detections: [], frames: 17, classes: [{ label: 'chair', frames: 14 }, { label: 'sofa', frames: 3 }], points: 1, center_m: [0, 0, 0] })).toBe(
-      'object #12: chair in 14 frames, sofa in 3',
-    );
+    expect(
+      describeObject({
+        id: 12,
+        detections: [],
+        frames: 17,
+        classes: [
+          { label: 'chair', frames: 14 },
+          { label: 'sofa', frames: 3 },
+        ],
+        points: 1,
+        center_m: [0, 0, 0],
+      }),
+    ).toBe('object #12: chair in 14 frames, sofa in 3');
   });
   it('reports per-class precision and recall of labeled points', () => {
     const r = applyEdits(raw(), [E({ op: 'rename-class', from: 'chair', to: 'sofa' })]);

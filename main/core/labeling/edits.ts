@@ -36,7 +36,22 @@ export function editsPathOf(projectDir: string): string {
 const label = z.string().min(1).max(200);
 const base = { v: z.literal(1), id: z.string().min(1).max(64), at: z.string().max(64) };
 export const EditSchema = z.discriminatedUnion('op', [
-  z.object({ ...base, op: z.literal('reject-detection'), frame: z.number().int().min(0).max(2 ** 32 - 1), index: z.number().int().min(0).max(2 ** 32 - 1) }).strict(),
+  z
+    .object({
+      ...base,
+      op: z.literal('reject-detection'),
+      frame: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1),
+      index: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1),
+    })
+    .strict(),
   z.object({ ...base, op: z.literal('reject-class'), label }).strict(),
   z.object({ ...base, op: z.literal('rename-class'), from: label, to: label }).strict(),
   z.object({ ...base, op: z.literal('class-weight'), label, weight: z.number().min(0).max(100) }).strict(),
@@ -68,12 +83,20 @@ export function parseEdits(text: string, file: string): { edits: Edit[]; warning
         warnings.push(`${file}:${i + 1}: ignoring an incomplete last line (interrupted write)`);
         continue;
       }
-      throw new LabelingError('INVALID_INPUT', `${file}:${i + 1}`, `not valid JSON (${(err as Error).message})`);
+      throw new LabelingError(
+        'INVALID_INPUT',
+        `${file}:${i + 1}`,
+        `not valid JSON (${(err as Error).message})`,
+      );
     }
     const r = EditSchema.safeParse(raw);
     if (!r.success) {
       const issue = r.error.issues[0];
-      throw new LabelingError('INVALID_INPUT', `${file}:${i + 1}`, `invalid edit: ${issue ? `${issue.path.join('.') || 'entry'}: ${issue.message}` : 'unknown'}`);
+      throw new LabelingError(
+        'INVALID_INPUT',
+        `${file}:${i + 1}`,
+        `invalid edit: ${issue ? `${issue.path.join('.') || 'entry'}: ${issue.message}` : 'unknown'}`,
+      );
     }
     edits.push(r.data);
   }
@@ -95,9 +118,15 @@ export async function readEdits(projectDir: string): Promise<{ edits: Edit[]; wa
 /** Append one edit (fsynced). Labels are normalised; returns the stored entry. */
 export async function appendEdit(projectDir: string, edit: NewEdit): Promise<Edit> {
   const file = editsPathOf(projectDir);
-  const e = { v: 1, id: `e-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`, at: new Date().toISOString(), ...normalizeEdit(edit) };
+  const e = {
+    v: 1,
+    id: `e-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`,
+    at: new Date().toISOString(),
+    ...normalizeEdit(edit),
+  };
   const r = EditSchema.safeParse(e);
-  if (!r.success) throw new LabelingError('BAD_ARGS', file, `invalid edit: ${r.error.issues[0]?.message ?? ''}`);
+  if (!r.success)
+    throw new LabelingError('BAD_ARGS', file, `invalid edit: ${r.error.issues[0]?.message ?? ''}`);
   await fs.mkdir(path.dirname(file), { recursive: true });
   // Terminate a torn last line first so the new entry starts on its own line.
   let prefix = '';
@@ -157,7 +186,11 @@ export interface EditState {
   rejectedDetections: Set<string>;
 }
 
-export function resolveEditState(raw: RawLabels, edits: readonly Edit[], defaultThreshold: number): EditState {
+export function resolveEditState(
+  raw: RawLabels,
+  edits: readonly Edit[],
+  defaultThreshold: number,
+): EditState {
   const classMap: (string | null)[] = raw.classes.slice();
   const weights = new Map<string, number>();
   let threshold = defaultThreshold;
@@ -165,7 +198,8 @@ export function resolveEditState(raw: RawLabels, edits: readonly Edit[], default
   for (const e of activeEdits(edits)) {
     switch (e.op) {
       case 'rename-class': {
-        const from = normalizeLabel(e.from), to = normalizeLabel(e.to);
+        const from = normalizeLabel(e.from),
+          to = normalizeLabel(e.to);
         if (from === to || to.length === 0) break;
         for (let i = 0; i < classMap.length; i++) if (classMap[i] === from) classMap[i] = to;
         const w = weights.get(from);
@@ -221,7 +255,11 @@ export interface AppliedLabels {
 }
 
 /** Apply the edit log to raw detections: the labeled-point dataset, without running any model. */
-export function applyEdits(raw: RawLabels, edits: readonly Edit[], opts: ApplyEditsOptions = {}): AppliedLabels {
+export function applyEdits(
+  raw: RawLabels,
+  edits: readonly Edit[],
+  opts: ApplyEditsOptions = {},
+): AppliedLabels {
   const st = resolveEditState(raw, edits, opts.threshold ?? 0.1);
   // Final label table: every surviving class name, in order of first appearance.
   const texts: string[] = [];
@@ -242,7 +280,8 @@ export function applyEdits(raw: RawLabels, edits: readonly Edit[], opts: ApplyEd
     const r = rawIdx.get(t);
     if (r !== undefined && raw.classEmbeddings) {
       embeddings.set(raw.classEmbeddings.subarray(r * dim, (r + 1) * dim), i * dim);
-      if (clipEmbeddings && raw.classClipEmbeddings) clipEmbeddings.set(raw.classClipEmbeddings.subarray(r * clipDim, (r + 1) * clipDim), i * clipDim);
+      if (clipEmbeddings && raw.classClipEmbeddings)
+        clipEmbeddings.set(raw.classClipEmbeddings.subarray(r * clipDim, (r + 1) * clipDim), i * clipDim);
       return;
     }
     const extra = opts.extraEmbeddings?.get(t);
@@ -255,7 +294,11 @@ export function applyEdits(raw: RawLabels, edits: readonly Edit[], opts: ApplyEd
       embeddings.set(lexicalEmbed([t]), i * dim);
       return;
     }
-    throw new LabelingError('UNSUPPORTED', null, `label "${t}" (from a rename) needs embeddings from ${raw.encoders.language}${clipEmbeddings ? ` and ${raw.encoders.vision}` : ''}; compute them with labelsNeedingEmbeddings + the text encoders`);
+    throw new LabelingError(
+      'UNSUPPORTED',
+      null,
+      `label "${t}" (from a rename) needs embeddings from ${raw.encoders.language}${clipEmbeddings ? ` and ${raw.encoders.vision}` : ''}; compute them with labelsNeedingEmbeddings + the text encoders`,
+    );
   });
 
   // Detections.
@@ -273,8 +316,13 @@ export function applyEdits(raw: RawLabels, edits: readonly Edit[], opts: ApplyEd
       const v = D.scoreValue[s]!;
       if ((best.get(t) ?? -1) < v) best.set(t, v);
     }
-    let bt = -1, bv = -1;
-    for (const [t, v] of best) if (v > bv || (v === bv && t < bt)) { bt = t; bv = v; }
+    let bt = -1,
+      bv = -1;
+    for (const [t, v] of best)
+      if (v > bv || (v === bv && t < bt)) {
+        bt = t;
+        bv = v;
+      }
     if (bt >= 0 && bv >= st.threshold) {
       keepLabel[d] = bt;
       keepScore[d] = bv;
@@ -282,7 +330,11 @@ export function applyEdits(raw: RawLabels, edits: readonly Edit[], opts: ApplyEd
   }
   const newId = new Int32Array(D.count).fill(-1);
   const detSrc: number[] = [];
-  for (let d = 0; d < D.count; d++) if (keepLabel[d]! >= 0) { newId[d] = detSrc.length; detSrc.push(d); }
+  for (let d = 0; d < D.count; d++)
+    if (keepLabel[d]! >= 0) {
+      newId[d] = detSrc.length;
+      detSrc.push(d);
+    }
   const nd = detSrc.length;
   const cd = D.clipEmbeddings ? D.clipDim : 0;
   const detections = {
@@ -301,7 +353,8 @@ export function applyEdits(raw: RawLabels, edits: readonly Edit[], opts: ApplyEd
     detections.score[i] = keepScore[d]!;
     detections.box.set(D.box.subarray(4 * d, 4 * d + 4), 4 * i);
     detections.maskArea[i] = D.maskArea[d]!;
-    if (detections.clipEmbeddings && D.clipEmbeddings) detections.clipEmbeddings.set(D.clipEmbeddings.subarray(d * cd, (d + 1) * cd), i * cd);
+    if (detections.clipEmbeddings && D.clipEmbeddings)
+      detections.clipEmbeddings.set(D.clipEmbeddings.subarray(d * cd, (d + 1) * cd), i * cd);
   });
   // Points.
   const P = raw.points;
@@ -372,7 +425,10 @@ export interface GroupedObject {
  * Group detections into objects by 3D overlap of their points: two detections belong to one object when the
  * voxels (`voxel_m`) they occupy overlap by at least `minOverlap` of the smaller one.
  */
-export function groupObjects(ds: LabeledPointDataset, opts: { voxel_m?: number; minOverlap?: number } = {}): GroupedObject[] {
+export function groupObjects(
+  ds: LabeledPointDataset,
+  opts: { voxel_m?: number; minOverlap?: number } = {},
+): GroupedObject[] {
   const voxel = opts.voxel_m ?? 0.05;
   const minOverlap = opts.minOverlap ?? 0.25;
   const nd = ds.detections.count;
@@ -392,11 +448,13 @@ export function groupObjects(ds: LabeledPointDataset, opts: { voxel_m?: number; 
   }
   const shared = new Map<number, number>();
   for (const arr of voxOf.values()) {
-    for (let a = 0; a < arr.length; a++) for (let b = a + 1; b < arr.length; b++) {
-      const x = Math.min(arr[a]!, arr[b]!), y = Math.max(arr[a]!, arr[b]!);
-      const k = x * nd + y;
-      shared.set(k, (shared.get(k) ?? 0) + 1);
-    }
+    for (let a = 0; a < arr.length; a++)
+      for (let b = a + 1; b < arr.length; b++) {
+        const x = Math.min(arr[a]!, arr[b]!),
+          y = Math.max(arr[a]!, arr[b]!);
+        const k = x * nd + y;
+        shared.set(k, (shared.get(k) ?? 0) + 1);
+      }
   }
   const parent = Array.from({ length: nd }, (_, i) => i);
   const find = (x: number): number => {
@@ -407,9 +465,11 @@ export function groupObjects(ds: LabeledPointDataset, opts: { voxel_m?: number; 
     return x;
   };
   for (const [k, n] of shared) {
-    const x = Math.floor(k / nd), y = k % nd;
+    const x = Math.floor(k / nd),
+      y = k % nd;
     if (n / Math.max(1, Math.min(size[x]!, size[y]!)) >= minOverlap) {
-      const rx = find(x), ry = find(y);
+      const rx = find(x),
+        ry = find(y);
       if (rx !== ry) parent[Math.max(rx, ry)] = Math.min(rx, ry);
     }
   }
@@ -448,7 +508,9 @@ export function groupObjects(ds: LabeledPointDataset, opts: { voxel_m?: number; 
       id: 0,
       detections: dets,
       frames: framesAll.size,
-      classes: [...perClass].map(([l, fs]) => ({ label: l, frames: fs.size })).sort((a, b) => b.frames - a.frames || a.label.localeCompare(b.label)),
+      classes: [...perClass]
+        .map(([l, fs]) => ({ label: l, frames: fs.size }))
+        .sort((a, b) => b.frames - a.frames || a.label.localeCompare(b.label)),
       points: s[3],
       center_m: [s[0] / s[3], s[1] / s[3], s[2] / s[3]],
     });
@@ -460,7 +522,9 @@ export function groupObjects(ds: LabeledPointDataset, opts: { voxel_m?: number; 
 
 /** "object #12: chair in 14 frames, sofa in 3" */
 export function describeObject(o: GroupedObject): string {
-  const parts = o.classes.map((c, i) => `${c.label} in ${c.frames}${i === 0 ? (c.frames === 1 ? ' frame' : ' frames') : ''}`);
+  const parts = o.classes.map(
+    (c, i) => `${c.label} in ${c.frames}${i === 0 ? (c.frames === 1 ? ' frame' : ' frames') : ''}`,
+  );
   return `object #${o.id}: ${parts.join(', ')}`;
 }
 
@@ -495,7 +559,8 @@ export function labelQuality(raw: RawLabels, applied: AppliedLabels): QualityRep
   const stat = new Map<string, { labeled: number; correct: number; gt: number }>();
   for (const n of names) stat.set(n, { labeled: 0, correct: 0, gt: 0 });
   raw.gtClasses.forEach((c, i) => (stat.get(c)!.gt += raw.gtPointCounts[i] ?? 0));
-  let withGt = 0, right = 0;
+  let withGt = 0,
+    right = 0;
   for (let i = 0; i < ds.points; i++) {
     const lab = ds.labels.texts[ds.labelId[i]!]!;
     const g = raw.points.gtClass[applied.pointSource[i]!]!;

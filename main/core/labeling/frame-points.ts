@@ -7,14 +7,28 @@
 import type { CameraIntrinsics, InstanceInfo, RgbImage } from '../capture/types';
 import { DEFAULT_DEPTH_FILTER, type DepthFilter } from '../map/backproject';
 import { NO_GT, emptyRaw, type RawLabels } from '../dataset/raw';
-import { CLASS_SCORE_FLOOR, LabelingError, type Box, type DepthImage, type Detection, type Mask } from './types';
+import {
+  CLASS_SCORE_FLOOR,
+  LabelingError,
+  type Box,
+  type DepthImage,
+  type Detection,
+  type Mask,
+} from './types';
 import { normalizeLabel } from './vocab';
 
 export const MASK_DEPTH_BAND_M = 0.15;
 
 /** Depth pixel range [x0, x1) x [y0, y1) covered by an RGB box. */
-export function boxToDepthRange(box: Box, rgbW: number, rgbH: number, dw: number, dh: number): [number, number, number, number] {
-  const sx = dw / rgbW, sy = dh / rgbH;
+export function boxToDepthRange(
+  box: Box,
+  rgbW: number,
+  rgbH: number,
+  dw: number,
+  dh: number,
+): [number, number, number, number] {
+  const sx = dw / rgbW,
+    sy = dh / rgbH;
   const x0 = Math.max(0, Math.min(dw, Math.floor(box[0] * sx)));
   const y0 = Math.max(0, Math.min(dh, Math.floor(box[1] * sy)));
   const x1 = Math.max(x0, Math.min(dw, Math.ceil(box[2] * sx)));
@@ -26,23 +40,31 @@ export function boxToDepthRange(box: Box, rgbW: number, rgbH: number, dw: number
  * Mask = box ∩ depth-consistent foreground: the valid depth pixels inside the box whose depth is within
  * `band_m` of the median depth in the box (the box's dominant surface).
  */
-export function depthConsistentMask(box: Box, rgbW: number, rgbH: number, depth: DepthImage, band_m = MASK_DEPTH_BAND_M): Mask {
+export function depthConsistentMask(
+  box: Box,
+  rgbW: number,
+  rgbH: number,
+  depth: DepthImage,
+  band_m = MASK_DEPTH_BAND_M,
+): Mask {
   const { width: dw, height: dh, depth_m } = depth;
   const [x0, y0, x1, y1] = boxToDepthRange(box, rgbW, rgbH, dw, dh);
   const data = new Uint8Array(dw * dh);
   const vals: number[] = [];
-  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
-    const z = depth_m[y * dw + x]!;
-    if (z > 0 && Number.isFinite(z)) vals.push(z);
-  }
+  for (let y = y0; y < y1; y++)
+    for (let x = x0; x < x1; x++) {
+      const z = depth_m[y * dw + x]!;
+      if (z > 0 && Number.isFinite(z)) vals.push(z);
+    }
   if (vals.length === 0) return { width: dw, height: dh, data };
   vals.sort((a, b) => a - b);
   const median = vals[vals.length >> 1]!;
-  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
-    const p = y * dw + x;
-    const z = depth_m[p]!;
-    if (z > 0 && Math.abs(z - median) <= band_m) data[p] = 1;
-  }
+  for (let y = y0; y < y1; y++)
+    for (let x = x0; x < x1; x++) {
+      const p = y * dw + x;
+      const z = depth_m[p]!;
+      if (z > 0 && Math.abs(z - median) <= band_m) data[p] = 1;
+    }
   return { width: dw, height: dh, data };
 }
 
@@ -67,7 +89,12 @@ export interface FrameInput {
 /** Build the raw labels of one frame (class names local to the frame; see concatRaw). */
 export function frameToRaw(f: FrameInput): RawLabels {
   const { width: dw, height: dh, fx, fy, cx, cy } = f.depthIntrinsics;
-  if (f.depth_m.length !== dw * dh) throw new LabelingError('INVALID_INPUT', `frame ${f.frame}`, `depth has ${f.depth_m.length} pixels, expected ${dw}x${dh}`);
+  if (f.depth_m.length !== dw * dh)
+    throw new LabelingError(
+      'INVALID_INPUT',
+      `frame ${f.frame}`,
+      `depth has ${f.depth_m.length} pixels, expected ${dw}x${dh}`,
+    );
   const filter = f.filter ?? DEFAULT_DEPTH_FILTER;
   const T = f.world_from_camera;
   const classes: string[] = [];
@@ -100,7 +127,9 @@ export function frameToRaw(f: FrameInput): RawLabels {
   const gtCounts = new Array<number>(gtClasses.length).fill(0);
   const valid = (p: number) => {
     const z = f.depth_m[p]!;
-    return z >= filter.min_depth_m && z <= filter.max_depth_m && (f.confidence === null || f.confidence[p] === 2);
+    return (
+      z >= filter.min_depth_m && z <= filter.max_depth_m && (f.confidence === null || f.confidence[p] === 2)
+    );
   };
   if (f.gtLabels) {
     for (let p = 0; p < f.gtLabels.length; p++) {
@@ -110,13 +139,24 @@ export function frameToRaw(f: FrameInput): RawLabels {
       if (g !== undefined) gtCounts[g] = gtCounts[g]! + f.pointProbability;
     }
   }
-  const xyz: number[] = [], rgb: number[] = [], det: number[] = [], dist: number[] = [], gt: number[] = [];
-  const frame: number[] = [], index: number[] = [], box: number[] = [], area: number[] = [];
-  const offsets: number[] = [0], sc: number[] = [], sv: number[] = [];
+  const xyz: number[] = [],
+    rgb: number[] = [],
+    det: number[] = [],
+    dist: number[] = [],
+    gt: number[] = [];
+  const frame: number[] = [],
+    index: number[] = [],
+    box: number[] = [],
+    area: number[] = [];
+  const offsets: number[] = [0],
+    sc: number[] = [],
+    sv: number[] = [];
   let clipDim = 0;
   const clipRows: Float32Array[] = [];
-  const rgbW = f.rgb.width, rgbH = f.rgb.height;
-  const sxr = rgbW / dw, syr = rgbH / dh;
+  const rgbW = f.rgb.width,
+    rgbH = f.rgb.height;
+  const sxr = rgbW / dw,
+    syr = rgbH / dh;
   let nd = 0;
   f.detections.forEach((d, k) => {
     const scores = d.classScores
@@ -124,12 +164,21 @@ export function frameToRaw(f: FrameInput): RawLabels {
       .filter((s) => s.label.length > 0 && Number.isFinite(s.score) && s.score >= CLASS_SCORE_FLOOR)
       .sort((a, b) => b.score - a.score);
     if (scores.length === 0) return;
-    const mask = d.mask ?? depthConsistentMask(d.box, rgbW, rgbH, { width: dw, height: dh, depth_m: f.depth_m });
-    if (mask.width !== dw || mask.height !== dh) throw new LabelingError('INVALID_INPUT', `frame ${f.frame}`, `detection ${k} mask is ${mask.width}x${mask.height}, expected the depth size ${dw}x${dh}`);
+    const mask =
+      d.mask ?? depthConsistentMask(d.box, rgbW, rgbH, { width: dw, height: dh, depth_m: f.depth_m });
+    if (mask.width !== dw || mask.height !== dh)
+      throw new LabelingError(
+        'INVALID_INPUT',
+        `frame ${f.frame}`,
+        `detection ${k} mask is ${mask.width}x${mask.height}, expected the depth size ${dw}x${dh}`,
+      );
     const id = nd++;
     let a = 0;
     const [x0, y0, x1, y1] = boxToDepthRange(d.box, rgbW, rgbH, dw, dh);
-    const scanX0 = d.mask ? 0 : x0, scanX1 = d.mask ? dw : x1, scanY0 = d.mask ? 0 : y0, scanY1 = d.mask ? dh : y1;
+    const scanX0 = d.mask ? 0 : x0,
+      scanX1 = d.mask ? dw : x1,
+      scanY0 = d.mask ? 0 : y0,
+      scanY1 = d.mask ? dh : y1;
     for (let y = scanY0; y < scanY1; y++) {
       const ray_y = -(y - cy) / fy;
       const rgbRow = Math.min(rgbH - 1, Math.floor((y + 0.5) * syr)) * rgbW;
@@ -140,7 +189,9 @@ export function frameToRaw(f: FrameInput): RawLabels {
         if (!valid(p)) continue;
         if (f.rng() >= f.pointProbability) continue;
         const z = f.depth_m[p]!;
-        const xc = ((x - cx) / fx) * z, yc = ray_y * z, zc = -z;
+        const xc = ((x - cx) / fx) * z,
+          yc = ray_y * z,
+          zc = -z;
         xyz.push(
           T[0]! * xc + T[1]! * yc + T[2]! * zc + T[3]!,
           T[4]! * xc + T[5]! * yc + T[6]! * zc + T[7]!,

@@ -6,7 +6,15 @@ import type { JobInfo, StudioEvent } from '../../../preload/contract';
 import type { StudioCore } from '../studio';
 import type { LabelJobResult } from './label-job';
 import { processAlive } from '../testing/faults/fs-faults';
-import { FAULTS_ENABLED, copyDir, newStudio, runJob, tempBase, tinyProject, until } from '../testing/faults/harness';
+import {
+  FAULTS_ENABLED,
+  copyDir,
+  newStudio,
+  runJob,
+  tempBase,
+  tinyProject,
+  until,
+} from '../testing/faults/harness';
 import { snapshotDir, strayTemps } from '../testing/faults/snapshot';
 
 // The whole host dies in the middle of a label job; the next host shows the job interrupted and resumes it.
@@ -44,15 +52,26 @@ describe.skipIf(!FAULTS_ENABLED)('host killed during labeling', () => {
 
     // A host in a child process labels `crashed`, its worker slowed to ~150 ms per frame cache write.
     const script = path.resolve(__dirname, '..', 'testing', 'faults', 'host-child.ts');
-    const child = fork(script, [crashed, path.join(base, 'ud-child'), 'label', JSON.stringify(LABEL), JSON.stringify({ delayMs: 150, match: `${path.sep}labels${path.sep}cache${path.sep}` })], {
-      execArgv: ['--import', 'tsx'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const child = fork(
+      script,
+      [
+        crashed,
+        path.join(base, 'ud-child'),
+        'label',
+        JSON.stringify(LABEL),
+        JSON.stringify({ delayMs: 150, match: `${path.sep}labels${path.sep}cache${path.sep}` }),
+      ],
+      {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     const workerPids: number[] = [];
     let framesDone = 0;
     child.on('message', (m: { type: string; pid?: number; entry?: string; event?: StudioEvent }) => {
       if (m.type === 'worker' && m.entry === 'job-worker' && m.pid) workerPids.push(m.pid);
-      if (m.type === 'event' && m.event?.type === 'job.progress' && m.event.progress.stage === 'label frames') framesDone = Math.max(framesDone, m.event.progress.done);
+      if (m.type === 'event' && m.event?.type === 'job.progress' && m.event.progress.stage === 'label frames')
+        framesDone = Math.max(framesDone, m.event.progress.done);
     });
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
     await until('3 labeled frames', () => framesDone >= 3, 90_000);
@@ -68,7 +87,9 @@ describe.skipIf(!FAULTS_ENABLED)('host killed during labeling', () => {
       await core2.openProjectDir(crashed);
       const jobs = core2.jobManager!.list().filter((j) => j.kind === 'label');
       expect(jobs.map((j) => j.state)).toEqual(['interrupted']);
-      await expect(fs.access(path.join(crashed, 'labels', 'dataset'))).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(fs.access(path.join(crashed, 'labels', 'dataset'))).rejects.toMatchObject({
+        code: 'ENOENT',
+      });
       const r = await core2.invoke('jobs.resume', { id: jobs[0]!.id });
       expect(r.ok).toBe(true);
       const done: JobInfo = await core2.jobManager!.waitFor(jobs[0]!.id, 90_000);
@@ -86,7 +107,12 @@ describe.skipIf(!FAULTS_ENABLED)('host killed during labeling', () => {
     const a = await snapshotDir(path.join(clean, 'labels'), ['dataset/dataset.json']);
     const b = await snapshotDir(path.join(crashed, 'labels'), ['dataset/dataset.json']);
     expect(b).toEqual(a);
-    const manifest = async (dir: string) => ({ ...(JSON.parse(await fs.readFile(path.join(dir, 'labels', 'dataset', 'dataset.json'), 'utf8')) as object), created_at: null });
+    const manifest = async (dir: string) => ({
+      ...(JSON.parse(
+        await fs.readFile(path.join(dir, 'labels', 'dataset', 'dataset.json'), 'utf8'),
+      ) as object),
+      created_at: null,
+    });
     expect(await manifest(crashed)).toEqual(await manifest(clean));
     expect(await strayTemps(crashed)).toEqual([]);
   }, 240_000);

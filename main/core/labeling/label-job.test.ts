@@ -20,7 +20,14 @@ beforeAll(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'label-job-'));
   annotated = path.join(root, 'a.r3d');
   plain = path.join(root, 'p.r3d');
-  await writeTinyR3d(annotated, { frames: 4, annotations: true, rgbWidth: 64, rgbHeight: 48, depthWidth: 32, depthHeight: 24 });
+  await writeTinyR3d(annotated, {
+    frames: 4,
+    annotations: true,
+    rgbWidth: 64,
+    rgbHeight: 48,
+    depthWidth: 32,
+    depthHeight: 24,
+  });
   await writeTinyR3d(plain, { frames: 2 });
 });
 afterAll(async () => {
@@ -46,11 +53,18 @@ function ctxFor(projectDir: string, params: LabelParams, signal = new AbortContr
   return { ctx, progress, logs };
 }
 
-function deps(capture: string, loadModels: LabelJobDeps['loadModels'] = () => Promise.resolve(null)): LabelJobDeps {
+function deps(
+  capture: string,
+  loadModels: LabelJobDeps['loadModels'] = () => Promise.resolve(null),
+): LabelJobDeps {
   return {
     openProjectCapture: async () => {
       const source = await openCapture(capture);
-      return { source, frames: source.poses.map((p) => p.index), filter: { min_depth_m: 0.1, max_depth_m: 10 } };
+      return {
+        source,
+        frames: source.poses.map((p) => p.index),
+        filter: { min_depth_m: 0.1, max_depth_m: 10 },
+      };
     },
     loadModels,
   };
@@ -95,13 +109,21 @@ describe('runLabelJob (ground truth, no weights)', () => {
 
   it('fails with a message saying what to install when there are no models and no annotations', async () => {
     const dir = await project();
-    await expect(runLabelJob(ctxFor(dir, {}).ctx, deps(plain))).rejects.toMatchObject({ name: 'JobError', code: 'UNSUPPORTED', message: expect.stringMatching(/models pull --set fast/) });
+    await expect(runLabelJob(ctxFor(dir, {}).ctx, deps(plain))).rejects.toMatchObject({
+      name: 'JobError',
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/models pull --set fast/),
+    });
   });
 
   it('rejects bad parameters and noise specs as BAD_ARGS', async () => {
     const dir = await project();
-    await expect(runLabelJob(ctxFor(dir, { every: 0 }).ctx, deps(annotated))).rejects.toMatchObject({ code: 'BAD_ARGS' });
-    await expect(runLabelJob(ctxFor(dir, { noise: 'drop=3' }).ctx, deps(annotated))).rejects.toMatchObject({ code: 'BAD_ARGS' });
+    await expect(runLabelJob(ctxFor(dir, { every: 0 }).ctx, deps(annotated))).rejects.toMatchObject({
+      code: 'BAD_ARGS',
+    });
+    await expect(runLabelJob(ctxFor(dir, { noise: 'drop=3' }).ctx, deps(annotated))).rejects.toMatchObject({
+      code: 'BAD_ARGS',
+    });
   });
 
   it('re-uses cached frames and recomputes only what the noise change invalidates', async () => {
@@ -111,7 +133,10 @@ describe('runLabelJob (ground truth, no weights)', () => {
     const b = await runLabelJob(ctxFor(dir, { labeler: 'ground-truth' }).ctx, deps(annotated));
     expect(b.cached_frames).toBe(2);
     expect(b.frames).toBe(4);
-    const c = await runLabelJob(ctxFor(dir, { labeler: 'ground-truth', noise: 'drop=0.5,confuse=0.5,jitter=0.1' }).ctx, deps(annotated));
+    const c = await runLabelJob(
+      ctxFor(dir, { labeler: 'ground-truth', noise: 'drop=0.5,confuse=0.5,jitter=0.1' }).ctx,
+      deps(annotated),
+    );
     expect(c.cached_frames).toBe(0);
     expect(c.quality!.pointAccuracy).toBeLessThan(1);
   });
@@ -152,12 +177,25 @@ describe('runLabelJob (models)', () => {
       detect: (rgb, _depth, vocab) => {
         calls.n++;
         return Promise.resolve([
-          { box: [0, 0, rgb.width / 2, rgb.height], classScores: [{ label: vocab[0]!, score: 0.8 }, { label: vocab[1]!, score: 0.2 }, { label: 'below floor', score: 0.01 }] },
+          {
+            box: [0, 0, rgb.width / 2, rgb.height],
+            classScores: [
+              { label: vocab[0]!, score: 0.8 },
+              { label: vocab[1]!, score: 0.2 },
+              { label: 'below floor', score: 0.01 },
+            ],
+          },
         ]);
       },
       dispose: () => Promise.resolve(),
     };
-    return { detector, textEncoder: new LexicalTextEncoder(), clipText: null, cropEncoder: null, dispose: () => Promise.resolve() };
+    return {
+      detector,
+      textEncoder: new LexicalTextEncoder(),
+      clipText: null,
+      cropEncoder: null,
+      dispose: () => Promise.resolve(),
+    };
   }
 
   it('uses installed models, keeps class scores above the floor, and recomputes on a vocabulary change', async () => {

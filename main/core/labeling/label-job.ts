@@ -23,8 +23,23 @@ import { RAW_FILE, concatRaw, decodeRaw, encodeRaw, type RawLabels } from '../da
 import { DEFAULT_DEPTH_FILTER, type DepthFilter } from '../map/backproject';
 import { frameToRaw } from './frame-points';
 import { groundTruthDetections, parseNoiseSpec, formatNoiseSpec, type NoiseSpec } from './ground-truth';
-import { applyEdits, classPointCounts, labelQuality, labelsNeedingEmbeddings, readEdits, type QualityReport, type TextEmbeddingRows } from './edits';
-import { LabelingError, fnv1a, mulberry32, type Detection, type ImageCropEncoder, type TextEncoder } from './types';
+import {
+  applyEdits,
+  classPointCounts,
+  labelQuality,
+  labelsNeedingEmbeddings,
+  readEdits,
+  type QualityReport,
+  type TextEmbeddingRows,
+} from './edits';
+import {
+  LabelingError,
+  fnv1a,
+  mulberry32,
+  type Detection,
+  type ImageCropEncoder,
+  type TextEncoder,
+} from './types';
 import { DEFAULT_VOCABULARY, normalizeLabel, validateVocabulary } from './vocab';
 import { LexicalTextEncoder } from './text/lexical';
 import type { LabelingPipeline } from './pipeline';
@@ -83,10 +98,14 @@ export async function openProjectCaptureDefault(projectDir: string): Promise<Ope
       frames?: { index?: unknown; selected?: unknown }[];
     };
     if (typeof idx.capture?.source === 'string') source = idx.capture.source;
-    const lo = idx.capture?.params?.min_depth_m, hi = idx.capture?.params?.max_depth_m;
-    if (typeof lo === 'number' && typeof hi === 'number' && lo >= 0 && hi > lo) filter = { min_depth_m: lo, max_depth_m: hi };
+    const lo = idx.capture?.params?.min_depth_m,
+      hi = idx.capture?.params?.max_depth_m;
+    if (typeof lo === 'number' && typeof hi === 'number' && lo >= 0 && hi > lo)
+      filter = { min_depth_m: lo, max_depth_m: hi };
     if (Array.isArray(idx.frames)) {
-      selected = idx.frames.filter((f) => f.selected === true && typeof f.index === 'number').map((f) => f.index as number);
+      selected = idx.frames
+        .filter((f) => f.selected === true && typeof f.index === 'number')
+        .map((f) => f.index as number);
     }
   } catch {
     // fall back to project.json
@@ -94,13 +113,16 @@ export async function openProjectCaptureDefault(projectDir: string): Promise<Ope
   if (source === null) {
     const projectFile = path.join(projectDir, 'project.json');
     try {
-      const p = JSON.parse(await fs.readFile(projectFile, 'utf8')) as { capture?: { source?: unknown } | null };
+      const p = JSON.parse(await fs.readFile(projectFile, 'utf8')) as {
+        capture?: { source?: unknown } | null;
+      };
       if (typeof p.capture?.source === 'string') source = p.capture.source;
     } catch (err) {
       throw new JobError('NO_PROJECT', `${projectFile}: cannot read the project (${(err as Error).message})`);
     }
   }
-  if (source === null) throw new JobError('INVALID_INPUT', 'the project has no capture yet: import one first');
+  if (source === null)
+    throw new JobError('INVALID_INPUT', 'the project has no capture yet: import one first');
   const src = await openCapture(path.resolve(projectDir, source));
   const frames = selected ?? Array.from({ length: src.info.frameCount }, (_, i) => i);
   return { source: src, frames, ...(filter ? { filter } : {}) };
@@ -118,11 +140,15 @@ function cacheKey(parts: Record<string, unknown>): string {
 function toJobError(err: unknown): unknown {
   if (err instanceof JobError) return err;
   if (err instanceof LabelingError || err instanceof DatasetError) return new JobError(err.code, err.message);
-  if (err instanceof CaptureError) return new JobError(err.code === 'TOO_LARGE' ? 'INVALID_INPUT' : err.code, err.message);
+  if (err instanceof CaptureError)
+    return new JobError(err.code === 'TOO_LARGE' ? 'INVALID_INPUT' : err.code, err.message);
   return err;
 }
 
-export async function runLabelJob(ctx: JobContext<LabelParams>, deps: LabelJobDeps = {}): Promise<LabelJobResult> {
+export async function runLabelJob(
+  ctx: JobContext<LabelParams>,
+  deps: LabelJobDeps = {},
+): Promise<LabelJobResult> {
   try {
     return await runLabelJobInner(ctx, deps);
   } catch (err) {
@@ -134,7 +160,10 @@ async function runLabelJobInner(ctx: JobContext<LabelParams>, deps: LabelJobDeps
   const parsed = LabelParamsSchema.safeParse(ctx.params ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new JobError('BAD_ARGS', `label parameters: ${issue ? `${issue.path.join('.')}: ${issue.message}` : parsed.error.message}`);
+    throw new JobError(
+      'BAD_ARGS',
+      `label parameters: ${issue ? `${issue.path.join('.')}: ${issue.message}` : parsed.error.message}`,
+    );
   }
   const params = parsed.data;
   const noise: NoiseSpec = parseNoiseSpec(params.noise ?? '');
@@ -148,7 +177,9 @@ async function runLabelJobInner(ctx: JobContext<LabelParams>, deps: LabelJobDeps
   let pipeline: LabelingPipeline | null = null;
   try {
     const info = src.info;
-    const frames = opened.frames.filter((_, i) => i % params.every === 0).filter((f) => f >= 0 && f < info.frameCount);
+    const frames = opened.frames
+      .filter((_, i) => i % params.every === 0)
+      .filter((f) => f >= 0 && f < info.frameCount);
     if (frames.length === 0) throw new JobError('INVALID_INPUT', 'no frames selected to label');
     const hasGt = info.hasAnnotations && info.instances !== null;
     const depthFilter = opened.filter ?? DEFAULT_DEPTH_FILTER;
@@ -157,7 +188,11 @@ async function runLabelJobInner(ctx: JobContext<LabelParams>, deps: LabelJobDeps
     let labeler: 'models' | 'ground-truth';
     const loadModels = deps.loadModels ?? defaultLoadModels;
     if (params.labeler === 'ground-truth') {
-      if (!hasGt) throw new JobError('INVALID_INPUT', `${info.path}: the capture has no annotations (labels/N.png + labels/instances.json); use labeler "models"`);
+      if (!hasGt)
+        throw new JobError(
+          'INVALID_INPUT',
+          `${info.path}: the capture has no annotations (labels/N.png + labels/instances.json); use labeler "models"`,
+        );
       labeler = 'ground-truth';
       pipeline = await loadModels({ needDetector: false }).catch(() => null);
     } else {
@@ -168,10 +203,13 @@ async function runLabelJobInner(ctx: JobContext<LabelParams>, deps: LabelJobDeps
       });
       if (pipeline?.detector) labeler = 'models';
       else if (params.labeler === 'models') {
-        throw new JobError('UNSUPPORTED', 'labeling models are not installed: run `clip-fields models pull --set fast` (OWL-ViT B/32, CLIP ViT-B/32, all-MiniLM-L6-v2) or `clip-fields models add DIR` with the ONNX files');
+        throw new JobError(
+          'UNSUPPORTED',
+          'labeling models are not installed: run `clip-fields models pull --set fast` (OWL-ViT B/32, CLIP ViT-B/32, all-MiniLM-L6-v2) or `clip-fields models add DIR` with the ONNX files',
+        );
       } else if (hasGt) {
         labeler = 'ground-truth';
-        ctx.log('info', 'no detector installed; using the capture\'s ground-truth annotations');
+        ctx.log('info', "no detector installed; using the capture's ground-truth annotations");
       } else {
         throw new JobError(
           'UNSUPPORTED',
@@ -182,11 +220,19 @@ async function runLabelJobInner(ctx: JobContext<LabelParams>, deps: LabelJobDeps
     const textEncoder: TextEncoder = pipeline?.textEncoder ?? new LexicalTextEncoder();
     const clipText: TextEncoder | null = pipeline?.clipText ?? null;
     const cropEncoder: ImageCropEncoder | null = pipeline?.cropEncoder ?? null;
-    const detectorEmbeds = labeler === 'models' && !cropEncoder && pipeline?.detector ? pipeline.detector.name : null;
+    const detectorEmbeds =
+      labeler === 'models' && !cropEncoder && pipeline?.detector ? pipeline.detector.name : null;
     const encoders = { language: textEncoder.name, vision: cropEncoder ? cropEncoder.name : detectorEmbeds };
-    const modelIds = labeler === 'models' ? [...(pipeline?.detector?.modelIds ?? []), ...(cropEncoder ? [cropEncoder.name] : [])] : cropEncoder ? [cropEncoder.name] : [];
+    const modelIds =
+      labeler === 'models'
+        ? [...(pipeline?.detector?.modelIds ?? []), ...(cropEncoder ? [cropEncoder.name] : [])]
+        : cropEncoder
+          ? [cropEncoder.name]
+          : [];
     const instances = info.instances ?? new Map();
-    const gtClassPool = [...new Set([...instances.values()].map((v) => normalizeLabel(v.class)))].filter((c) => c.length > 0);
+    const gtClassPool = [...new Set([...instances.values()].map((v) => normalizeLabel(v.class)))].filter(
+      (c) => c.length > 0,
+    );
 
     const cacheDir = path.join(ctx.projectDir, 'labels', 'cache');
     await fs.mkdir(cacheDir, { recursive: true });
@@ -232,17 +278,42 @@ async function runLabelJobInner(ctx: JobContext<LabelParams>, deps: LabelJobDeps
     }
 
     async function labelFrame(frame: number): Promise<RawLabels> {
-      const [rgb, depth_m, confidence] = await Promise.all([src.readRgb(frame), src.readDepth(frame), src.readConfidence(frame)]);
+      const [rgb, depth_m, confidence] = await Promise.all([
+        src.readRgb(frame),
+        src.readDepth(frame),
+        src.readConfidence(frame),
+      ]);
       checkAbort(signal);
       const gtLabels = hasGt ? await src.readLabels(frame) : null;
       const di = info.depthIntrinsics;
       let detections: Detection[];
       if (labeler === 'ground-truth') {
-        if (!gtLabels) throw new LabelingError('INVALID_INPUT', `${info.path} frame ${frame}`, 'annotated capture has no label image for this frame');
+        if (!gtLabels)
+          throw new LabelingError(
+            'INVALID_INPUT',
+            `${info.path} frame ${frame}`,
+            'annotated capture has no label image for this frame',
+          );
         const rng = mulberry32(fnv1a(`gt:${seed}:${frame}`));
-        detections = groundTruthDetections({ labels: gtLabels, depth_m, depthIntrinsics: di, rgbWidth: rgb.width, rgbHeight: rgb.height, instances }, noise, rng, gtClassPool);
+        detections = groundTruthDetections(
+          {
+            labels: gtLabels,
+            depth_m,
+            depthIntrinsics: di,
+            rgbWidth: rgb.width,
+            rgbHeight: rgb.height,
+            instances,
+          },
+          noise,
+          rng,
+          gtClassPool,
+        );
       } else {
-        detections = await pipeline!.detector!.detect(rgb, { width: di.width, height: di.height, depth_m }, vocab);
+        detections = await pipeline!.detector!.detect(
+          rgb,
+          { width: di.width, height: di.height, depth_m },
+          vocab,
+        );
         checkAbort(signal);
       }
       if (cropEncoder) await addCropEmbeddings(cropEncoder, rgb, detections);
@@ -270,7 +341,8 @@ async function runLabelJobInner(ctx: JobContext<LabelParams>, deps: LabelJobDeps
     ctx.progress('write dataset', 0, 1);
     const raw = concatRaw(parts, labeler, encoders);
     // Models (or an explicit vocabulary): every vocabulary class gets a label row, with or without points.
-    if (labeler === 'models' || params.vocab) for (const c of vocab) if (!raw.classes.includes(c)) raw.classes.push(c);
+    if (labeler === 'models' || params.vocab)
+      for (const c of vocab) if (!raw.classes.includes(c)) raw.classes.push(c);
     await embedClasses(raw, textEncoder, clipText);
     const { edits, warnings } = await readEdits(ctx.projectDir);
     for (const w of warnings) ctx.problem('warning', path.join(ctx.projectDir, 'labels', 'edits.jsonl'), w);
@@ -279,7 +351,15 @@ async function runLabelJobInner(ctx: JobContext<LabelParams>, deps: LabelJobDeps
     checkAbort(signal);
     await writeDataset(datasetDirOf(ctx.projectDir), applied.dataset, {
       extraFiles: { [RAW_FILE]: encodeRaw(raw) },
-      meta: { labeler, threshold: params.threshold, vocabulary: labeler === 'models' ? vocab : null, noise: formatNoiseSpec(noise), seed, point_probability: params.point_probability, frames: frames.length },
+      meta: {
+        labeler,
+        threshold: params.threshold,
+        vocabulary: labeler === 'models' ? vocab : null,
+        noise: formatNoiseSpec(noise),
+        seed,
+        point_probability: params.point_probability,
+        frames: frames.length,
+      },
     });
     const quality = hasGt ? labelQuality(raw, applied) : null;
     const result: LabelJobResult = {
@@ -293,7 +373,10 @@ async function runLabelJobInner(ctx: JobContext<LabelParams>, deps: LabelJobDeps
       quality,
     };
     ctx.progress('write dataset', 1, 1);
-    ctx.log('info', `labeled ${result.frames} frames (${cached} from cache): ${result.detections} detections, ${result.points} points, ${Object.keys(result.classes).length} classes`);
+    ctx.log(
+      'info',
+      `labeled ${result.frames} frames (${cached} from cache): ${result.detections} detections, ${result.points} points, ${Object.keys(result.classes).length} classes`,
+    );
     return result;
   } finally {
     await pipeline?.dispose().catch(() => undefined);
@@ -305,7 +388,10 @@ async function addCropEmbeddings(enc: ImageCropEncoder, rgb: RgbImage, dets: Det
   // Always the crop encoder's space (a detector's own embeddings, e.g. OWL class_embeds, live in another space).
   const need = dets;
   if (need.length === 0) return;
-  const rows = await enc.encodeCrops(rgb, need.map((d) => d.box));
+  const rows = await enc.encodeCrops(
+    rgb,
+    need.map((d) => d.box),
+  );
   need.forEach((d, i) => (d.embedding = rows.slice(i * enc.dim, (i + 1) * enc.dim)));
 }
 
@@ -317,13 +403,20 @@ async function embedClasses(raw: RawLabels, text: TextEncoder, clip: TextEncoder
   raw.encoders = { ...raw.encoders, language: text.name };
 }
 
-async function embedExtra(names: string[], text: TextEncoder, clip: TextEncoder | null): Promise<Map<string, TextEmbeddingRows>> {
+async function embedExtra(
+  names: string[],
+  text: TextEncoder,
+  clip: TextEncoder | null,
+): Promise<Map<string, TextEmbeddingRows>> {
   const out = new Map<string, TextEmbeddingRows>();
   if (names.length === 0) return out;
   const lang = await text.encode(names);
   const clipRows = clip ? await clip.encode(names) : null;
   names.forEach((n, i) =>
-    out.set(n, { language: lang.slice(i * text.dim, (i + 1) * text.dim), clip: clipRows && clip ? clipRows.slice(i * clip.dim, (i + 1) * clip.dim) : null }),
+    out.set(n, {
+      language: lang.slice(i * text.dim, (i + 1) * text.dim),
+      clip: clipRows && clip ? clipRows.slice(i * clip.dim, (i + 1) * clip.dim) : null,
+    }),
   );
   return out;
 }
@@ -343,13 +436,19 @@ export async function reapplyLabelEdits(
   try {
     bytes = new Uint8Array(await fs.readFile(rawFile));
   } catch (err) {
-    throw new LabelingError('NOT_FOUND', rawFile, `raw detections missing (${(err as Error).message}); re-run the label job`);
+    throw new LabelingError(
+      'NOT_FOUND',
+      rawFile,
+      `raw detections missing (${(err as Error).message}); re-run the label job`,
+    );
   }
   const raw = decodeRaw(bytes, rawFile);
   const { edits } = await readEdits(projectDir);
   const threshold = typeof manifest.meta['threshold'] === 'number' ? manifest.meta['threshold'] : 0.1;
   const need = labelsNeedingEmbeddings(raw, edits);
-  const extra = opts.textEncoder ? await embedExtra(need, opts.textEncoder, opts.clipText ?? null) : undefined;
+  const extra = opts.textEncoder
+    ? await embedExtra(need, opts.textEncoder, opts.clipText ?? null)
+    : undefined;
   const applied = applyEdits(raw, edits, { threshold, extraEmbeddings: extra });
   await writeDataset(dir, applied.dataset, { extraFiles: { [RAW_FILE]: bytes }, meta: manifest.meta });
   return { dataset: applied.dataset, quality: raw.gtClasses.length > 0 ? labelQuality(raw, applied) : null };

@@ -92,10 +92,16 @@ describe('CLIP image preprocessing and encoder', () => {
     expect(out[112 * 224 + 5]).toBeCloseTo(white, 1);
   });
   it('embeds crops in batches: same result as one by one, unit length, colour-dependent', async () => {
-    const enc = await ClipImageEncoder.load(spec('tiny-clip-image'), dirOf('tiny-clip-image'), { batchSize: 2 });
+    const enc = await ClipImageEncoder.load(spec('tiny-clip-image'), dirOf('tiny-clip-image'), {
+      batchSize: 2,
+    });
     try {
       const img = image(64, 48, (x) => (x < 32 ? [255, 0, 0] : [0, 0, 255]));
-      const boxes: [number, number, number, number][] = [[0, 0, 30, 48], [34, 0, 64, 48], [0, 0, 64, 48]];
+      const boxes: [number, number, number, number][] = [
+        [0, 0, 30, 48],
+        [34, 0, 64, 48],
+        [0, 0, 64, 48],
+      ];
       const all = await enc.encodeCrops(img, boxes);
       const one = await enc.encodeCrops(img, [boxes[1]!]);
       for (let k = 0; k < 512; k++) expect(all[512 + k]).toBeCloseTo(one[k]!, 5);
@@ -118,7 +124,8 @@ describe('OwlDetector (OWL-ViT signature)', () => {
         expect(d.box[0]).toBeGreaterThanOrEqual(0);
         expect(d.box[2]).toBeLessThanOrEqual(96);
         expect(d.box[2]).toBeGreaterThan(d.box[0]);
-        for (let i = 1; i < d.classScores.length; i++) expect(d.classScores[i - 1]!.score).toBeGreaterThanOrEqual(d.classScores[i]!.score);
+        for (let i = 1; i < d.classScores.length; i++)
+          expect(d.classScores[i - 1]!.score).toBeGreaterThanOrEqual(d.classScores[i]!.score);
         for (const s of d.classScores) expect(s.score).toBeGreaterThanOrEqual(0.05);
       }
     } finally {
@@ -130,7 +137,8 @@ describe('OwlDetector (OWL-ViT signature)', () => {
 describe('label job with installed (tiny) models', () => {
   it('auto picks the models, stores CLIP embeddings, and names the encoders', async () => {
     const cache = path.join(root, 'cache');
-    for (const id of ['tiny-minilm', 'tiny-clip-text', 'tiny-clip-image', 'tiny-owlvit']) await addModelFromDir(dirOf(id), { dir: cache, manifest, ids: [id] });
+    for (const id of ['tiny-minilm', 'tiny-clip-text', 'tiny-clip-image', 'tiny-owlvit'])
+      await addModelFromDir(dirOf(id), { dir: cache, manifest, ids: [id] });
     const capture = path.join(root, 'c.r3d');
     await writeTinyR3d(capture, { frames: 2 });
     const project = path.join(root, 'p');

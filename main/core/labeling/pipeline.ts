@@ -28,19 +28,27 @@ export interface PipelineOptions extends RegistryOptions {
 export async function loadInstalledPipeline(opts: PipelineOptions): Promise<LabelingPipeline | null> {
   const dir = opts.dir ?? modelsDir();
   const byTask = await installedByTask({ ...opts, dir });
-  const first = (t: 'text-embedding' | 'clip-text' | 'clip-image' | 'open-vocab-detection') => byTask.get(t)?.[0] ?? null;
-  const det = first('open-vocab-detection'), sent = first('text-embedding'), ct = first('clip-text'), ci = first('clip-image');
+  const first = (t: 'text-embedding' | 'clip-text' | 'clip-image' | 'open-vocab-detection') =>
+    byTask.get(t)?.[0] ?? null;
+  const det = first('open-vocab-detection'),
+    sent = first('text-embedding'),
+    ct = first('clip-text'),
+    ci = first('clip-image');
   if (!det && !sent && !ct && !ci) return null;
   const threads = opts.threads ?? 2;
   const opened: { dispose(): Promise<void> }[] = [];
   try {
-    const detector = opts.needDetector && det ? await OwlDetector.load(det, modelDirOf(dir, det.id), { threads }) : null;
+    const detector =
+      opts.needDetector && det ? await OwlDetector.load(det, modelDirOf(dir, det.id), { threads }) : null;
     if (detector) opened.push(detector);
-    const textEncoder = sent ? await SentenceEncoder.load(sent, modelDirOf(dir, sent.id), { threads }) : new LexicalTextEncoder();
+    const textEncoder = sent
+      ? await SentenceEncoder.load(sent, modelDirOf(dir, sent.id), { threads })
+      : new LexicalTextEncoder();
     opened.push(textEncoder);
     const clipText = ct && ci ? await ClipTextEncoder.load(ct, modelDirOf(dir, ct.id), { threads }) : null;
     if (clipText) opened.push(clipText);
-    const cropEncoder = ct && ci ? await ClipImageEncoder.load(ci, modelDirOf(dir, ci.id), { threads }) : null;
+    const cropEncoder =
+      ct && ci ? await ClipImageEncoder.load(ci, modelDirOf(dir, ci.id), { threads }) : null;
     if (cropEncoder) opened.push(cropEncoder);
     return {
       detector,

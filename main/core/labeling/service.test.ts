@@ -106,7 +106,13 @@ describe('label QA through the studio core', () => {
   });
 
   it('rejects malformed edits as BAD_ARGS', async () => {
-    expect(await core.invoke('labels.edit', { edit: { op: 'rename-class', from: 'a' } })).toMatchObject({ ok: false, code: 'BAD_ARGS' });
-    expect(await core.invoke('labels.edit', { edit: { op: 'undo', target: 'x' } })).toMatchObject({ ok: false, code: 'BAD_ARGS' });
+    expect(await core.invoke('labels.edit', { edit: { op: 'rename-class', from: 'a' } })).toMatchObject({
+      ok: false,
+      code: 'BAD_ARGS',
+    });
+    expect(await core.invoke('labels.edit', { edit: { op: 'undo', target: 'x' } })).toMatchObject({
+      ok: false,
+      code: 'BAD_ARGS',
+    });
   });
 });

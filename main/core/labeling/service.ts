@@ -7,7 +7,16 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { datasetDirOf, loadDatasetDir } from '../dataset/format';
 import { RAW_FILE, decodeRaw, type RawLabels } from '../dataset/raw';
-import { activeEdits, appendEdit, describeObject, groupObjects, readEdits, resolveEditState, type Edit, type NewEdit } from './edits';
+import {
+  activeEdits,
+  appendEdit,
+  describeObject,
+  groupObjects,
+  readEdits,
+  resolveEditState,
+  type Edit,
+  type NewEdit,
+} from './edits';
 import { reapplyLabelEdits } from './label-job';
 import { LabelingError } from './types';
 import type { LabeledPointDataset } from '../dataset/types';
@@ -63,10 +72,17 @@ async function load(projectDir: string): Promise<Loaded> {
   const manifestFile = path.join(dir, 'dataset.json');
   let stamp: string;
   try {
-    const [m, e] = await Promise.all([fs.stat(manifestFile), fs.stat(path.join(projectDir, 'labels', 'edits.jsonl')).catch(() => null)]);
+    const [m, e] = await Promise.all([
+      fs.stat(manifestFile),
+      fs.stat(path.join(projectDir, 'labels', 'edits.jsonl')).catch(() => null),
+    ]);
     stamp = `${dir}:${m.mtimeMs}:${e?.mtimeMs ?? 0}:${e?.size ?? 0}`;
   } catch {
-    throw new LabelingError('NOT_FOUND', manifestFile, 'no labels yet: run labeling first (Labels ▸ Run labeling)');
+    throw new LabelingError(
+      'NOT_FOUND',
+      manifestFile,
+      'no labels yet: run labeling first (Labels ▸ Run labeling)',
+    );
   }
   if (cache && cache.key === stamp) return cache;
   const { dataset, manifest } = await loadDatasetDir(dir);
@@ -99,7 +115,15 @@ export async function labelsOverview(projectDir: string): Promise<LabelsOverview
   const { dataset: ds, raw, edits, threshold } = await load(projectDir);
   const state = resolveEditState(raw, edits, threshold);
   const rows = new Map<string, ClassRow & { scoreSum: number }>();
-  for (const name of ds.labels.texts) rows.set(name, { name, points: 0, detections: 0, mean_score: 0, weight: state.weights.get(name) ?? 1, scoreSum: 0 });
+  for (const name of ds.labels.texts)
+    rows.set(name, {
+      name,
+      points: 0,
+      detections: 0,
+      mean_score: 0,
+      weight: state.weights.get(name) ?? 1,
+      scoreSum: 0,
+    });
   for (let i = 0; i < ds.points; i++) {
     const r = rows.get(ds.labels.texts[ds.labelId[i] as number] as string);
     if (r) r.points++;
@@ -121,7 +145,12 @@ export async function labelsOverview(projectDir: string): Promise<LabelsOverview
   if (raw.gtClasses.length > 0) {
     const { labelQuality, applyEdits } = await import('./edits');
     const q = labelQuality(raw, applyEdits(raw, edits, { threshold }));
-    quality = q.classes.map((c) => ({ label: c.label, precision: c.precision, recall: c.recall, labeled: c.labeledPoints }));
+    quality = q.classes.map((c) => ({
+      label: c.label,
+      precision: c.precision,
+      recall: c.recall,
+      labeled: c.labeledPoints,
+    }));
     pointAccuracy = q.pointAccuracy;
   }
   return {
@@ -156,7 +185,11 @@ export async function frameDetections(projectDir: string, frame: number): Promis
     const scores: { class: string; score: number; final: string | null }[] = [];
     for (let k = s0; k < s1; k++) {
       const ci = det.scoreClass[k] as number;
-      scores.push({ class: raw.classes[ci] as string, score: det.scoreValue[k] as number, final: state.classMap[ci] ?? null });
+      scores.push({
+        class: raw.classes[ci] as string,
+        score: det.scoreValue[k] as number,
+        final: state.classMap[ci] ?? null,
+      });
     }
     const index = det.indexInFrame[d] as number;
     const rejectedDet = state.rejectedDetections.has(`${frame}:${index}`);
@@ -169,12 +202,20 @@ export async function frameDetections(projectDir: string, frame: number): Promis
     out.push({
       frame,
       index,
-      box: [det.box[d * 4] as number, det.box[d * 4 + 1] as number, det.box[d * 4 + 2] as number, det.box[d * 4 + 3] as number],
+      box: [
+        det.box[d * 4] as number,
+        det.box[d * 4 + 1] as number,
+        det.box[d * 4 + 2] as number,
+        det.box[d * 4 + 3] as number,
+      ],
       mask_area: det.maskArea[d] as number,
       class: best?.final ?? null,
       raw_class: top?.class ?? '',
       score: best?.score ?? top?.score ?? 0,
-      runner_up: scores.filter((s) => s !== best).slice(0, 3).map((s) => ({ class: s.final ?? s.class, score: s.score })),
+      runner_up: scores
+        .filter((s) => s !== best)
+        .slice(0, 3)
+        .map((s) => ({ class: s.final ?? s.class, score: s.score })),
       rejected: reason !== null,
       reason,
       points: pointsPerDet.get(d) ?? 0,
@@ -208,7 +249,10 @@ async function reapplyWithEncoders(projectDir: string): Promise<void> {
     const pipeline = await loadInstalledPipeline({ needDetector: false });
     if (pipeline) {
       try {
-        await reapplyLabelEdits(projectDir, { textEncoder: pipeline.textEncoder, clipText: pipeline.clipText });
+        await reapplyLabelEdits(projectDir, {
+          textEncoder: pipeline.textEncoder,
+          clipText: pipeline.clipText,
+        });
         return;
       } finally {
         await pipeline.dispose();
@@ -218,9 +262,27 @@ async function reapplyWithEncoders(projectDir: string): Promise<void> {
   await reapplyLabelEdits(projectDir);
 }
 
-export async function labelObjects(projectDir: string): Promise<{ id: number; text: string; frames: number; points: number; center_m: [number, number, number]; classes: { label: string; frames: number }[] }[]> {
+export async function labelObjects(
+  projectDir: string,
+): Promise<
+  {
+    id: number;
+    text: string;
+    frames: number;
+    points: number;
+    center_m: [number, number, number];
+    classes: { label: string; frames: number }[];
+  }[]
+> {
   const { dataset } = await load(projectDir);
-  return groupObjects(dataset).map((o) => ({ id: o.id, text: describeObject(o), frames: o.frames, points: o.points, center_m: o.center_m, classes: o.classes }));
+  return groupObjects(dataset).map((o) => ({
+    id: o.id,
+    text: describeObject(o),
+    frames: o.frames,
+    points: o.points,
+    center_m: o.center_m,
+    classes: o.classes,
+  }));
 }
 
 /**

@@ -3,7 +3,13 @@ import fc from 'fast-check';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_VOCABULARY, loadVocabularyFile, normalizeLabel, parseVocabulary, validateVocabulary } from './vocab';
+import {
+  DEFAULT_VOCABULARY,
+  loadVocabularyFile,
+  normalizeLabel,
+  parseVocabulary,
+  validateVocabulary,
+} from './vocab';
 import { LabelingError } from './types';
 
 describe('normalizeLabel', () => {
@@ -13,13 +19,35 @@ describe('normalizeLabel', () => {
     expect(normalizeLabel('TV   stand')).toBe('tv stand');
   });
   it('is idempotent', () => {
-    fc.assert(fc.property(fc.string(), (s) => normalizeLabel(normalizeLabel(s)) === normalizeLabel(s)), { numRuns: 1000, seed: 42 });
+    fc.assert(
+      fc.property(fc.string(), (s) => normalizeLabel(normalizeLabel(s)) === normalizeLabel(s)),
+      { numRuns: 1000, seed: 42 },
+    );
   });
 });
 
 describe('default vocabulary', () => {
   it('covers the synthetic scene classes and has no duplicates', () => {
-    const scene = ['fridge', 'microwave', 'sink', 'sofa', 'chair', 'table', 'bed', 'tv', 'plant', 'trash can', 'bookshelf', 'lamp', 'mug', 'laptop', 'door', 'cabinet', 'oven', 'monitor'];
+    const scene = [
+      'fridge',
+      'microwave',
+      'sink',
+      'sofa',
+      'chair',
+      'table',
+      'bed',
+      'tv',
+      'plant',
+      'trash can',
+      'bookshelf',
+      'lamp',
+      'mug',
+      'laptop',
+      'door',
+      'cabinet',
+      'oven',
+      'monitor',
+    ];
     for (const c of scene) expect(DEFAULT_VOCABULARY).toContain(c);
     expect(validateVocabulary(DEFAULT_VOCABULARY, 'default')).toEqual([...DEFAULT_VOCABULARY]);
   });
@@ -44,15 +72,22 @@ describe('parseVocabulary', () => {
   });
   it('never throws anything but LabelingError on arbitrary text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.array(fc.string()).map((a) => JSON.stringify(a))), (text) => {
-        try {
-          const v = parseVocabulary(text, 'f');
-          expect(v.length).toBeGreaterThan(0);
-          expect(new Set(v).size).toBe(v.length);
-        } catch (err) {
-          expect(err).toBeInstanceOf(LabelingError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.array(fc.string()).map((a) => JSON.stringify(a)),
+        ),
+        (text) => {
+          try {
+            const v = parseVocabulary(text, 'f');
+            expect(v.length).toBeGreaterThan(0);
+            expect(new Set(v).size).toBe(v.length);
+          } catch (err) {
+            expect(err).toBeInstanceOf(LabelingError);
+          }
+        },
+      ),
       { numRuns: 1000, seed: 7 },
     );
   });

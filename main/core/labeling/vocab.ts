@@ -21,14 +21,87 @@ export function normalizeLabel(label: string): string {
 }
 
 export const DEFAULT_VOCABULARY: readonly string[] = Object.freeze([
-  'wall', 'floor', 'ceiling', 'door', 'window', 'curtain', 'blinds', 'stairs', 'rug',
-  'chair', 'office chair', 'sofa', 'armchair', 'stool', 'bench', 'table', 'coffee table', 'desk', 'bed', 'pillow',
-  'blanket', 'cabinet', 'kitchen cabinet', 'drawer', 'dresser', 'nightstand', 'shelf', 'bookshelf', 'wardrobe',
-  'fridge', 'microwave', 'oven', 'stove', 'sink', 'dishwasher', 'kettle', 'toaster', 'coffee maker', 'counter',
-  'tv', 'monitor', 'laptop', 'keyboard', 'computer mouse', 'printer', 'speaker', 'telephone', 'lamp', 'ceiling light',
-  'plant', 'potted plant', 'vase', 'picture', 'mirror', 'clock', 'book', 'box', 'bag', 'backpack', 'basket',
-  'trash can', 'recycling bin', 'mug', 'cup', 'bowl', 'plate', 'bottle', 'glass', 'pot', 'pan', 'towel',
-  'toilet', 'bathtub', 'shower', 'radiator', 'fan', 'air conditioner', 'whiteboard', 'shoe', 'coat', 'toy',
+  'wall',
+  'floor',
+  'ceiling',
+  'door',
+  'window',
+  'curtain',
+  'blinds',
+  'stairs',
+  'rug',
+  'chair',
+  'office chair',
+  'sofa',
+  'armchair',
+  'stool',
+  'bench',
+  'table',
+  'coffee table',
+  'desk',
+  'bed',
+  'pillow',
+  'blanket',
+  'cabinet',
+  'kitchen cabinet',
+  'drawer',
+  'dresser',
+  'nightstand',
+  'shelf',
+  'bookshelf',
+  'wardrobe',
+  'fridge',
+  'microwave',
+  'oven',
+  'stove',
+  'sink',
+  'dishwasher',
+  'kettle',
+  'toaster',
+  'coffee maker',
+  'counter',
+  'tv',
+  'monitor',
+  'laptop',
+  'keyboard',
+  'computer mouse',
+  'printer',
+  'speaker',
+  'telephone',
+  'lamp',
+  'ceiling light',
+  'plant',
+  'potted plant',
+  'vase',
+  'picture',
+  'mirror',
+  'clock',
+  'book',
+  'box',
+  'bag',
+  'backpack',
+  'basket',
+  'trash can',
+  'recycling bin',
+  'mug',
+  'cup',
+  'bowl',
+  'plate',
+  'bottle',
+  'glass',
+  'pot',
+  'pan',
+  'towel',
+  'toilet',
+  'bathtub',
+  'shower',
+  'radiator',
+  'fan',
+  'air conditioner',
+  'whiteboard',
+  'shoe',
+  'coat',
+  'toy',
 ]);
 
 /**
@@ -36,18 +109,34 @@ export const DEFAULT_VOCABULARY: readonly string[] = Object.freeze([
  * (after normalisation), at most MAX_VOCAB_SIZE labels. `source` names the file or parameter in errors.
  */
 export function validateVocabulary(labels: readonly unknown[], source: string): string[] {
-  if (labels.length === 0) throw new LabelingError('INVALID_INPUT', source, 'the vocabulary is empty; give at least one label');
-  if (labels.length > MAX_VOCAB_SIZE) throw new LabelingError('INVALID_INPUT', source, `the vocabulary has ${labels.length} labels (at most ${MAX_VOCAB_SIZE})`);
+  if (labels.length === 0)
+    throw new LabelingError('INVALID_INPUT', source, 'the vocabulary is empty; give at least one label');
+  if (labels.length > MAX_VOCAB_SIZE)
+    throw new LabelingError(
+      'INVALID_INPUT',
+      source,
+      `the vocabulary has ${labels.length} labels (at most ${MAX_VOCAB_SIZE})`,
+    );
   const out: string[] = [];
   const seen = new Map<string, number>();
   labels.forEach((raw, i) => {
-    if (typeof raw !== 'string') throw new LabelingError('INVALID_INPUT', source, `label ${i + 1} is not a string`);
+    if (typeof raw !== 'string')
+      throw new LabelingError('INVALID_INPUT', source, `label ${i + 1} is not a string`);
     const n = normalizeLabel(raw);
     if (n.length === 0) throw new LabelingError('INVALID_INPUT', source, `label ${i + 1} is empty`);
-    if (n.length > MAX_LABEL_LENGTH) throw new LabelingError('INVALID_INPUT', source, `label ${i + 1} is longer than ${MAX_LABEL_LENGTH} characters`);
+    if (n.length > MAX_LABEL_LENGTH)
+      throw new LabelingError(
+        'INVALID_INPUT',
+        source,
+        `label ${i + 1} is longer than ${MAX_LABEL_LENGTH} characters`,
+      );
     const prev = seen.get(n);
     if (prev !== undefined) {
-      throw new LabelingError('INVALID_INPUT', source, `duplicate label "${n}" (labels ${prev + 1} and ${i + 1} are the same after normalisation)`);
+      throw new LabelingError(
+        'INVALID_INPUT',
+        source,
+        `duplicate label "${n}" (labels ${prev + 1} and ${i + 1} are the same after normalisation)`,
+      );
     }
     seen.set(n, i);
     out.push(n);
@@ -69,7 +158,8 @@ export function parseVocabulary(text: string, file: string): string[] {
     } catch (err) {
       throw new LabelingError('INVALID_INPUT', file, `not valid JSON (${(err as Error).message})`);
     }
-    if (!Array.isArray(parsed)) throw new LabelingError('INVALID_INPUT', file, 'expected a JSON array of labels');
+    if (!Array.isArray(parsed))
+      throw new LabelingError('INVALID_INPUT', file, 'expected a JSON array of labels');
     return validateVocabulary(parsed, file);
   }
   const lines = body
@@ -85,12 +175,17 @@ export async function loadVocabularyFile(file: string): Promise<string[]> {
   try {
     const st = await fs.stat(file);
     if (!st.isFile()) throw new LabelingError('INVALID_INPUT', file, 'not a file');
-    if (st.size > 4 * 1024 * 1024) throw new LabelingError('INVALID_INPUT', file, 'vocabulary file is larger than 4 MiB');
+    if (st.size > 4 * 1024 * 1024)
+      throw new LabelingError('INVALID_INPUT', file, 'vocabulary file is larger than 4 MiB');
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
     if (err instanceof LabelingError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new LabelingError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', file, code === 'ENOENT' ? 'vocabulary file not found' : `cannot read (${(err as Error).message})`);
+    throw new LabelingError(
+      code === 'ENOENT' ? 'NOT_FOUND' : 'IO',
+      file,
+      code === 'ENOENT' ? 'vocabulary file not found' : `cannot read (${(err as Error).message})`,
+    );
   }
   return parseVocabulary(text, file);
 }

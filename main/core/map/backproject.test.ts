@@ -28,7 +28,9 @@ describe('backprojectDepth', () => {
     const T = new Float64Array([0, 0, 1, 1, 0, 1, 0, 2, -1, 0, 0, 3, 0, 0, 0, 1]);
     const out = allocPointBuffers(12);
     backprojectDepth(onePixel(3, 2, 2), null, K, T, null, DEFAULT_DEPTH_FILTER, out);
-    const xc = 1.5, yc = -0.5, zc = -2;
+    const xc = 1.5,
+      yc = -0.5,
+      zc = -2;
     expect(out.points_world[0]).toBeCloseTo(zc + 1, 6);
     expect(out.points_world[1]).toBeCloseTo(yc + 2, 6);
     expect(out.points_world[2]).toBeCloseTo(-xc + 3, 6);
@@ -45,7 +47,8 @@ describe('backprojectDepth', () => {
 
   it('samples colour at the same relative position of a larger RGB image', () => {
     const rgb = { width: 8, height: 6, data: new Uint8Array(8 * 6 * 3) };
-    for (let y = 0; y < 6; y++) for (let x = 0; x < 8; x++) rgb.data.set([x * 10, y * 10, 7], 3 * (y * 8 + x));
+    for (let y = 0; y < 6; y++)
+      for (let x = 0; x < 8; x++) rgb.data.set([x * 10, y * 10, 7], 3 * (y * 8 + x));
     const out = allocPointBuffers(12);
     backprojectDepth(onePixel(3, 2, 1), null, K, I, rgb, DEFAULT_DEPTH_FILTER, out);
     // depth pixel (3,2) covers RGB pixels (6..7, 4..5); nearest sample of its centre is (7, 5)
@@ -63,6 +66,8 @@ describe('backprojectDepth', () => {
   });
 
   it('rejects mismatched sizes with a RangeError', () => {
-    expect(() => backprojectDepth(new Float32Array(5), null, K, I, null, DEFAULT_DEPTH_FILTER, allocPointBuffers(1))).toThrow(RangeError);
+    expect(() =>
+      backprojectDepth(new Float32Array(5), null, K, I, null, DEFAULT_DEPTH_FILTER, allocPointBuffers(1)),
+    ).toThrow(RangeError);
   });
 });

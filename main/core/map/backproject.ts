@@ -30,10 +30,15 @@ export function allocPointBuffers(maxPoints: number): PointBuffers {
 }
 
 /** Fraction of depth pixels that pass the filter (0 for an empty frame). */
-export function validDepthFraction(depth_m: Float32Array, confidence: Uint8Array | null, filter: DepthFilter = DEFAULT_DEPTH_FILTER): number {
+export function validDepthFraction(
+  depth_m: Float32Array,
+  confidence: Uint8Array | null,
+  filter: DepthFilter = DEFAULT_DEPTH_FILTER,
+): number {
   if (depth_m.length === 0) return 0;
   let valid = 0;
-  const lo = filter.min_depth_m, hi = filter.max_depth_m;
+  const lo = filter.min_depth_m,
+    hi = filter.max_depth_m;
   for (let p = 0; p < depth_m.length; p++) {
     const z = depth_m[p]!;
     if (z >= lo && z <= hi && (confidence === null || confidence[p] === 2)) valid++;
@@ -55,25 +60,39 @@ export function backprojectDepth(
   out: PointBuffers,
 ): number {
   const { width: w, height: h, fx, fy, cx, cy } = depthIntrinsics;
-  if (depth_m.length !== w * h) throw new RangeError(`depth has ${depth_m.length} values, expected ${w}x${h}`);
-  if (confidence && confidence.length !== w * h) throw new RangeError(`confidence has ${confidence.length} values, expected ${w}x${h}`);
+  if (depth_m.length !== w * h)
+    throw new RangeError(`depth has ${depth_m.length} values, expected ${w}x${h}`);
+  if (confidence && confidence.length !== w * h)
+    throw new RangeError(`confidence has ${confidence.length} values, expected ${w}x${h}`);
   if (world_from_camera.length !== 16) throw new RangeError('world_from_camera must have 16 numbers');
-  if (rgb && rgb.data.length < rgb.width * rgb.height * 3) throw new RangeError('rgb data is shorter than width*height*3');
+  if (rgb && rgb.data.length < rgb.width * rgb.height * 3)
+    throw new RangeError('rgb data is shorter than width*height*3');
   if (out.points_world.length < 3 * w * h) {
     out.points_world = new Float32Array(3 * w * h);
     out.rgb = new Uint8Array(3 * w * h);
   }
   const T = world_from_camera;
-  const r00 = T[0]!, r01 = T[1]!, r02 = T[2]!, tx = T[3]!;
-  const r10 = T[4]!, r11 = T[5]!, r12 = T[6]!, ty = T[7]!;
-  const r20 = T[8]!, r21 = T[9]!, r22 = T[10]!, tz = T[11]!;
-  const lo = filter.min_depth_m, hi = filter.max_depth_m;
+  const r00 = T[0]!,
+    r01 = T[1]!,
+    r02 = T[2]!,
+    tx = T[3]!;
+  const r10 = T[4]!,
+    r11 = T[5]!,
+    r12 = T[6]!,
+    ty = T[7]!;
+  const r20 = T[8]!,
+    r21 = T[9]!,
+    r22 = T[10]!,
+    tz = T[11]!;
+  const lo = filter.min_depth_m,
+    hi = filter.max_depth_m;
   const pts = out.points_world;
   const col = out.rgb;
   const rgbW = rgb ? rgb.width : 0;
   const rgbH = rgb ? rgb.height : 0;
   const rgbData = rgb ? rgb.data : null;
-  const sx = rgbW / w, sy = rgbH / h;
+  const sx = rgbW / w,
+    sy = rgbH / h;
   // Precompute per-column/per-row normalised ray components and RGB sample positions.
   const ray_x = new Float64Array(w);
   const rgbCol = new Int32Array(w);
@@ -91,7 +110,9 @@ export function backprojectDepth(
       const z = depth_m[p]!;
       if (!(z >= lo && z <= hi)) continue;
       if (confidence !== null && confidence[p] !== 2) continue;
-      const xc = ray_x[i]! * z, yc = ray_y * z, zc = -z;
+      const xc = ray_x[i]! * z,
+        yc = ray_y * z,
+        zc = -z;
       const o = 3 * n;
       pts[o] = r00 * xc + r01 * yc + r02 * zc + tx;
       pts[o + 1] = r10 * xc + r11 * yc + r12 * zc + ty;

@@ -28,7 +28,15 @@ export interface BenchMetric {
 
 /** Hamilton quaternion [qx,qy,qz,qw] (qw >= 0) of the rotation part of a row-major 4x4. */
 function quaternionOf(T: ArrayLike<number>): [number, number, number, number] {
-  const m00 = T[0]!, m01 = T[1]!, m02 = T[2]!, m10 = T[4]!, m11 = T[5]!, m12 = T[6]!, m20 = T[8]!, m21 = T[9]!, m22 = T[10]!;
+  const m00 = T[0]!,
+    m01 = T[1]!,
+    m02 = T[2]!,
+    m10 = T[4]!,
+    m11 = T[5]!,
+    m12 = T[6]!,
+    m20 = T[8]!,
+    m21 = T[9]!,
+    m22 = T[10]!;
   const tr = m00 + m11 + m22;
   let q: [number, number, number, number];
   if (tr > 0) {
@@ -50,7 +58,9 @@ function quaternionOf(T: ArrayLike<number>): [number, number, number, number] {
 /** Write the benchmark capture; returns its path. Distinct JPEGs are cycled (decode cost is what matters). */
 export async function writeBenchCapture(file: string, frames: number): Promise<void> {
   const dK: CameraIntrinsics = { width: 192, height: 256, fx: 212, fy: 212, cx: 95.5, cy: 127.5 };
-  const W = 1440, H = 1920, s = W / dK.width;
+  const W = 1440,
+    H = 1920,
+    s = W / dK.width;
   const distinct = Math.min(frames, 12);
   // Fine texture so the JPEGs have photo-like entropy (~0.5-1 MB each).
   const noise = new Uint8Array(W * H * 3);
@@ -62,7 +72,9 @@ export async function writeBenchCapture(file: string, frames: number): Promise<v
   const poses: Float64Array[] = [];
   for (let i = 0; i < frames; i++) {
     const a = -0.8 + (1.6 * i) / Math.max(1, frames - 1);
-    poses.push(lookAt([0.2 + 2.2 * Math.sin(a), 1.3 + 0.1 * Math.sin(3 * a), -2 + 2.2 * Math.cos(a)], [0.2, 0.3, -2]));
+    poses.push(
+      lookAt([0.2 + 2.2 * Math.sin(a), 1.3 + 0.1 * Math.sin(3 * a), -2 + 2.2 * Math.cos(a)], [0.2, 0.3, -2]),
+    );
   }
   const jpegs: Buffer[] = [];
   for (let k = 0; k < distinct; k++) {
@@ -72,7 +84,11 @@ export async function writeBenchCapture(file: string, frames: number): Promise<v
       .raw()
       .toBuffer();
     for (let i = 0; i < big.length; i++) big[i] = Math.min(255, big[i]! * 0.75 + noise[i]!);
-    jpegs.push(await sharp(big, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 90 }).toBuffer());
+    jpegs.push(
+      await sharp(big, { raw: { width: W, height: H, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+    );
   }
   const zip = new yazl.ZipFile();
   const metadata = {
@@ -91,7 +107,9 @@ export async function writeBenchCapture(file: string, frames: number): Promise<v
   for (let i = 0; i < frames; i++) {
     const r = renderScene(DEFAULT_SCENE, dK, poses[i]!);
     zip.addBuffer(jpegs[i % distinct]!, `rgbd/${i}.jpg`, { compress: false });
-    zip.addBuffer(Buffer.from(encodeLzfse(new Uint8Array(r.depth_m.buffer))), `rgbd/${i}.depth`, { compress: false });
+    zip.addBuffer(Buffer.from(encodeLzfse(new Uint8Array(r.depth_m.buffer))), `rgbd/${i}.depth`, {
+      compress: false,
+    });
     zip.addBuffer(Buffer.from(conf), `rgbd/${i}.conf`, { compress: false });
   }
   const done = new Promise<void>((resolve, reject) => {

@@ -4,7 +4,13 @@
  * per surface so tests can tell surfaces apart.
  */
 import sharp from 'sharp';
-import { CaptureError, type CameraIntrinsics, type CaptureSource, type FramePose, type RgbImage } from '../capture/types';
+import {
+  CaptureError,
+  type CameraIntrinsics,
+  type CaptureSource,
+  type FramePose,
+  type RgbImage,
+} from '../capture/types';
 
 export interface Box {
   min: [number, number, number];
@@ -36,12 +42,37 @@ export function lookAt(eye: [number, number, number], target: [number, number, n
   let xc = [zc[2]!, 0, -zc[0]!];
   const xl = Math.hypot(xc[0]!, xc[1]!, xc[2]!);
   xc = [xc[0]! / xl, xc[1]! / xl, xc[2]! / xl];
-  const yc = [zc[1]! * xc[2]! - zc[2]! * xc[1]!, zc[2]! * xc[0]! - zc[0]! * xc[2]!, zc[0]! * xc[1]! - zc[1]! * xc[0]!];
-  return new Float64Array([xc[0]!, yc[0]!, zc[0]!, eye[0], xc[1]!, yc[1]!, zc[1]!, eye[1], xc[2]!, yc[2]!, zc[2]!, eye[2], 0, 0, 0, 1]);
+  const yc = [
+    zc[1]! * xc[2]! - zc[2]! * xc[1]!,
+    zc[2]! * xc[0]! - zc[0]! * xc[2]!,
+    zc[0]! * xc[1]! - zc[1]! * xc[0]!,
+  ];
+  return new Float64Array([
+    xc[0]!,
+    yc[0]!,
+    zc[0]!,
+    eye[0],
+    xc[1]!,
+    yc[1]!,
+    zc[1]!,
+    eye[1],
+    xc[2]!,
+    yc[2]!,
+    zc[2]!,
+    eye[2],
+    0,
+    0,
+    0,
+    1,
+  ]);
 }
 
 /** Ray-cast depth (metres along -z_cam) and colour at the depth resolution. */
-export function renderScene(scene: FakeScene, K: CameraIntrinsics, world_from_camera: ArrayLike<number>): { depth_m: Float32Array; rgb: Uint8Array } {
+export function renderScene(
+  scene: FakeScene,
+  K: CameraIntrinsics,
+  world_from_camera: ArrayLike<number>,
+): { depth_m: Float32Array; rgb: Uint8Array } {
   const { width: w, height: h, fx, fy, cx, cy } = K;
   const T = world_from_camera;
   const o = [T[3]!, T[7]!, T[11]!];
@@ -61,13 +92,15 @@ export function renderScene(scene: FakeScene, K: CameraIntrinsics, world_from_ca
         }
       }
       for (const b of scene.boxes) {
-        let t0 = 0, t1 = Infinity;
+        let t0 = 0,
+          t1 = Infinity;
         for (let a = 0; a < 3; a++) {
           if (Math.abs(d[a]!) < 1e-12) {
             if (o[a]! < b.min[a]! || o[a]! > b.max[a]!) t0 = Infinity;
             continue;
           }
-          let ta = (b.min[a]! - o[a]!) / d[a]!, tb = (b.max[a]! - o[a]!) / d[a]!;
+          let ta = (b.min[a]! - o[a]!) / d[a]!,
+            tb = (b.max[a]! - o[a]!) / d[a]!;
           if (ta > tb) [ta, tb] = [tb, ta];
           t0 = Math.max(t0, ta);
           t1 = Math.min(t1, tb);
@@ -115,7 +148,14 @@ export async function makeFakeCapture(opts: FakeCaptureOptions): Promise<Capture
   const scene = opts.scene ?? DEFAULT_SCENE;
   const K = opts.depth;
   const s = opts.rgbScale ?? 2;
-  const rgbK: CameraIntrinsics = { width: K.width * s, height: K.height * s, fx: K.fx * s, fy: K.fy * s, cx: K.cx * s, cy: K.cy * s };
+  const rgbK: CameraIntrinsics = {
+    width: K.width * s,
+    height: K.height * s,
+    fx: K.fx * s,
+    fy: K.fy * s,
+    cx: K.cx * s,
+    cy: K.cy * s,
+  };
   const poses: FramePose[] = [];
   const frames: { depth_m: Float32Array; jpeg: Uint8Array }[] = [];
   for (let i = 0; i < opts.frames; i++) {
@@ -131,8 +171,10 @@ export async function makeFakeCapture(opts: FakeCaptureOptions): Promise<Capture
   const capPath = opts.path ?? '/fake/capture.r3d';
   const check = async (i: number, what: string): Promise<void> => {
     if (opts.readDelayMs) await new Promise((res) => setTimeout(res, opts.readDelayMs));
-    if (!Number.isInteger(i) || i < 0 || i >= opts.frames) throw new CaptureError('NOT_FOUND', `rgbd/${i}.${what}`, 'no such frame');
-    if (opts.corrupt?.has(i)) throw new CaptureError('INVALID_INPUT', `rgbd/${i}.${what}`, 'corrupt LZFSE stream (test)');
+    if (!Number.isInteger(i) || i < 0 || i >= opts.frames)
+      throw new CaptureError('NOT_FOUND', `rgbd/${i}.${what}`, 'no such frame');
+    if (opts.corrupt?.has(i))
+      throw new CaptureError('INVALID_INPUT', `rgbd/${i}.${what}`, 'corrupt LZFSE stream (test)');
   };
   return {
     info: {

@@ -12,7 +12,8 @@ function scene(h: number, tiltDeg = 0): Float32Array {
   const pts: number[] = [];
   const t = (tiltDeg * Math.PI) / 180;
   for (let k = 0; k < 20_000; k++) {
-    const x = -2 + 4 * r(), z = -4 + 4 * r();
+    const x = -2 + 4 * r(),
+      z = -4 + 4 * r();
     pts.push(x, h + Math.tan(t) * (z + 2) + (r() - 0.5) * 0.01, z);
   }
   for (let k = 0; k < 12_000; k++) pts.push(-0.5 + r(), h + 0.75 + (r() - 0.5) * 0.005, -2.5 + 0.8 * r()); // table top
@@ -22,7 +23,8 @@ function scene(h: number, tiltDeg = 0): Float32Array {
   return new Float32Array(pts);
 }
 
-const angleDeg = (a: number[], b: number[]): number => (Math.acos(Math.min(1, a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!)) * 180) / Math.PI;
+const angleDeg = (a: number[], b: number[]): number =>
+  (Math.acos(Math.min(1, a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!)) * 180) / Math.PI;
 
 describe('estimateFloor', () => {
   it('finds a level floor below a table, a wall and clutter', () => {
@@ -49,7 +51,8 @@ describe('estimateFloor', () => {
 });
 
 describe('mapFromWorldDefault', () => {
-  const apply = (m: Float64Array, p: number[]): number[] => [0, 1, 2].map((r) => m[4 * r]! * p[0]! + m[4 * r + 1]! * p[1]! + m[4 * r + 2]! * p[2]! + m[4 * r + 3]!);
+  const apply = (m: Float64Array, p: number[]): number[] =>
+    [0, 1, 2].map((r) => m[4 * r]! * p[0]! + m[4 * r + 1]! * p[1]! + m[4 * r + 2]! * p[2]! + m[4 * r + 3]!);
 
   it('is z-up, x forward (world -z), y left (world -x), origin on the floor below the world origin', () => {
     const m = mapFromWorldDefault({ up: [0, 1, 0], height: -1.3 });
@@ -65,13 +68,21 @@ describe('mapFromWorldDefault', () => {
     const n = Math.hypot(...up);
     const u = up.map((v) => v / n) as [number, number, number];
     const m = mapFromWorldDefault({ up: u, height: 0.4 });
-    for (const q of [[0, 0, 0], [1, 0, 0], [0, 0, 1], [-2, 0, 3]]) {
+    for (const q of [
+      [0, 0, 0],
+      [1, 0, 0],
+      [0, 0, 1],
+      [-2, 0, 3],
+    ]) {
       // move q onto the floor plane along up
       const s = 0.4 - (u[0] * q[0]! + u[1] * q[1]! + u[2] * q[2]!);
       expect(apply(m, [q[0]! + s * u[0], q[1]! + s * u[1], q[2]! + s * u[2]])[2]).toBeCloseTo(0, 9);
     }
     const R = [0, 1, 2].map((r) => [m[4 * r]!, m[4 * r + 1]!, m[4 * r + 2]!]);
-    const det = R[0]![0]! * (R[1]![1]! * R[2]![2]! - R[1]![2]! * R[2]![1]!) - R[0]![1]! * (R[1]![0]! * R[2]![2]! - R[1]![2]! * R[2]![0]!) + R[0]![2]! * (R[1]![0]! * R[2]![1]! - R[1]![1]! * R[2]![0]!);
+    const det =
+      R[0]![0]! * (R[1]![1]! * R[2]![2]! - R[1]![2]! * R[2]![1]!) -
+      R[0]![1]! * (R[1]![0]! * R[2]![2]! - R[1]![2]! * R[2]![0]!) +
+      R[0]![2]! * (R[1]![0]! * R[2]![1]! - R[1]![1]! * R[2]![0]!);
     expect(det).toBeCloseTo(1, 9);
   });
 });

@@ -43,7 +43,11 @@ function mulberry32(seed: number): () => number {
 }
 
 const dot = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const cross = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+const cross = (a: Vec3, b: Vec3): Vec3 => [
+  a[1] * b[2] - a[2] * b[1],
+  a[2] * b[0] - a[0] * b[2],
+  a[0] * b[1] - a[1] * b[0],
+];
 function normalize(a: Vec3): Vec3 {
   const n = Math.hypot(a[0], a[1], a[2]);
   return [a[0] / n, a[1] / n, a[2] / n];
@@ -58,10 +62,23 @@ function tangentBasis(up: Vec3): [Vec3, Vec3] {
 }
 
 /** Least-squares plane h = a*u + b*v + c over the given point indices, in the (e1, e2, up) basis. */
-function fitPlane(points: Float32Array, idx: Int32Array, n: number, up: Vec3, e1: Vec3, e2: Vec3): { normal: Vec3; height: number } | null {
-  let Suu = 0, Suv = 0, Svv = 0, Suh = 0, Svh = 0;
+function fitPlane(
+  points: Float32Array,
+  idx: Int32Array,
+  n: number,
+  up: Vec3,
+  e1: Vec3,
+  e2: Vec3,
+): { normal: Vec3; height: number } | null {
+  let Suu = 0,
+    Suv = 0,
+    Svv = 0,
+    Suh = 0,
+    Svh = 0;
   // Centre for conditioning.
-  let mu = 0, mv = 0, mh = 0;
+  let mu = 0,
+    mv = 0,
+    mh = 0;
   for (let k = 0; k < n; k++) {
     const i = 3 * idx[k]!;
     const p: Vec3 = [points[i]!, points[i + 1]!, points[i + 2]!];
@@ -75,7 +92,9 @@ function fitPlane(points: Float32Array, idx: Int32Array, n: number, up: Vec3, e1
   for (let k = 0; k < n; k++) {
     const i = 3 * idx[k]!;
     const p: Vec3 = [points[i]!, points[i + 1]!, points[i + 2]!];
-    const u = dot(p, e1) - mu, v = dot(p, e2) - mv, h = dot(p, up) - mh;
+    const u = dot(p, e1) - mu,
+      v = dot(p, e2) - mv,
+      h = dot(p, up) - mh;
     Suu += u * u;
     Suv += u * v;
     Svv += v * v;
@@ -88,7 +107,11 @@ function fitPlane(points: Float32Array, idx: Int32Array, n: number, up: Vec3, e1
   const a = (Suh * Svv - Svh * Suv) / det;
   const b = (Svh * Suu - Suh * Suv) / det;
   // Plane: h - mh = a (u - mu) + b (v - mv)  <=>  (up - a e1 - b e2) . p = mh - a mu - b mv
-  const nRaw: Vec3 = [up[0] - a * e1[0] - b * e2[0], up[1] - a * e1[1] - b * e2[1], up[2] - a * e1[2] - b * e2[2]];
+  const nRaw: Vec3 = [
+    up[0] - a * e1[0] - b * e2[0],
+    up[1] - a * e1[1] - b * e2[1],
+    up[2] - a * e1[2] - b * e2[2],
+  ];
   const s = Math.hypot(nRaw[0], nRaw[1], nRaw[2]);
   return { normal: [nRaw[0] / s, nRaw[1] / s, nRaw[2] / s], height: (mh - a * mu - b * mv) / s };
 }
@@ -99,7 +122,8 @@ export function estimateFloor(points: Float32Array, count: number, opts: FloorOp
   const cosTilt = Math.cos(((opts.max_tilt_deg ?? 10) * Math.PI) / 180);
   const minPoints = Math.max(opts.min_points ?? 100, Math.ceil((opts.min_fraction ?? 0.02) * count));
   if (count < minPoints || count < 3) return null;
-  let hMin = Infinity, hMax = -Infinity;
+  let hMin = Infinity,
+    hMax = -Infinity;
   for (let i = 0; i < count; i++) {
     const h = upHint[0] * points[3 * i]! + upHint[1] * points[3 * i + 1]! + upHint[2] * points[3 * i + 2]!;
     if (!Number.isFinite(h)) continue;
@@ -193,7 +217,11 @@ export function mapFromWorldDefault(floor: Floor | null): Float64Array {
   const up = normalize(floor ? floor.up : [0, 1, 0]);
   const height = floor ? floor.height : 0;
   let fwd: Vec3 = [0, 0, -1];
-  let f = [fwd[0] - dot(fwd, up) * up[0], fwd[1] - dot(fwd, up) * up[1], fwd[2] - dot(fwd, up) * up[2]] as Vec3;
+  let f = [
+    fwd[0] - dot(fwd, up) * up[0],
+    fwd[1] - dot(fwd, up) * up[1],
+    fwd[2] - dot(fwd, up) * up[2],
+  ] as Vec3;
   if (Math.hypot(f[0], f[1], f[2]) < 1e-6) {
     fwd = [1, 0, 0];
     f = [fwd[0] - dot(fwd, up) * up[0], fwd[1] - dot(fwd, up) * up[1], fwd[2] - dot(fwd, up) * up[2]];

@@ -3,7 +3,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { computeBounds, encodeMap, MapFormatError, parseMap, readMapFile, writeMap, type PointMap } from './format';
+import {
+  computeBounds,
+  encodeMap,
+  MapFormatError,
+  parseMap,
+  readMapFile,
+  writeMap,
+  type PointMap,
+} from './format';
 
 function sampleMap(n: number, idsU32 = false, withFloor = true): PointMap {
   const positions = new Float32Array(3 * n);
@@ -63,7 +71,8 @@ describe('map.bin format', () => {
   });
 
   it('round-trips u32 frame ids, an empty map and a map without floor', () => {
-    for (const m of [sampleMap(33, true), sampleMap(0), sampleMap(5, false, false)]) expectSameMap(m, parseMap(encodeMap(m).buffer));
+    for (const m of [sampleMap(33, true), sampleMap(0), sampleMap(5, false, false)])
+      expectSameMap(m, parseMap(encodeMap(m).buffer));
   });
 
   it('parses from an unaligned view by copying', () => {
@@ -108,10 +117,22 @@ describe('map.bin format', () => {
   it('turns 2000 mutated files into a valid map or a MapFormatError, never anything else', () => {
     const base = encodeMap(sampleMap(40, false));
     const mutation = fc.oneof(
-      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(base.length - 1), value: fc.integer({ min: 0, max: 255 }) }),
+      fc.record({
+        kind: fc.constant('flip' as const),
+        at: fc.nat(base.length - 1),
+        value: fc.integer({ min: 0, max: 255 }),
+      }),
       fc.record({ kind: fc.constant('cut' as const), at: fc.nat(base.length), value: fc.constant(0) }),
-      fc.record({ kind: fc.constant('header' as const), at: fc.nat(127), value: fc.integer({ min: 0, max: 255 }) }),
-      fc.record({ kind: fc.constant('append' as const), at: fc.nat(64), value: fc.integer({ min: 0, max: 255 }) }),
+      fc.record({
+        kind: fc.constant('header' as const),
+        at: fc.nat(127),
+        value: fc.integer({ min: 0, max: 255 }),
+      }),
+      fc.record({
+        kind: fc.constant('append' as const),
+        at: fc.nat(64),
+        value: fc.integer({ min: 0, max: 255 }),
+      }),
     );
     fc.assert(
       fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (muts) => {

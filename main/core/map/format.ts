@@ -5,7 +5,16 @@ import { promises as fs } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic';
 import { encodeMap, MapFormatError, parseMap, type PointMap } from './format-parse';
 
-export { encodeMap, parseMap, readMap, MapFormatError, computeBounds, MAP_MAGIC, MAP_VERSION, MAX_FRAMES_PER_POINT } from './format-parse';
+export {
+  encodeMap,
+  parseMap,
+  readMap,
+  MapFormatError,
+  computeBounds,
+  MAP_MAGIC,
+  MAP_VERSION,
+  MAX_FRAMES_PER_POINT,
+} from './format-parse';
 export type { PointMap, MapFloor, Vec3 } from './format-parse';
 
 /** Encode and write `map` atomically (temp file beside the target, fsync, rename). */

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { VoxelFusion } from './fuse';
 
-function frame(points: number[][], colour: number[] = [10, 20, 30]): { xyz: Float32Array; rgb: Uint8Array; n: number } {
+function frame(
+  points: number[][],
+  colour: number[] = [10, 20, 30],
+): { xyz: Float32Array; rgb: Uint8Array; n: number } {
   const xyz = new Float32Array(points.flat());
   const rgb = new Uint8Array(points.flatMap(() => colour));
   return { xyz, rgb, n: points.length };
@@ -35,7 +38,12 @@ describe('VoxelFusion', () => {
 
   it('averages position and colour within a voxel and separates neighbouring voxels', () => {
     const fu = new VoxelFusion(0.1);
-    fu.addFrame(0, new Float32Array([0.01, 0.01, 0.01, 0.03, 0.05, 0.07, 0.15, 0.01, 0.01]), new Uint8Array([0, 100, 200, 10, 110, 210, 5, 5, 5]), 3);
+    fu.addFrame(
+      0,
+      new Float32Array([0.01, 0.01, 0.01, 0.03, 0.05, 0.07, 0.15, 0.01, 0.01]),
+      new Uint8Array([0, 100, 200, 10, 110, 210, 5, 5, 5]),
+      3,
+    );
     const r = fu.finish();
     expect(r.count).toBe(2);
     expect(r.positions[0]).toBeCloseTo(0.02, 6);
@@ -48,7 +56,9 @@ describe('VoxelFusion', () => {
   it('grows its hash table and finds every voxel again (100k distinct voxels)', () => {
     const fu = new VoxelFusion(0.01, 16);
     const pts: number[][] = [];
-    for (let x = 0; x < 50; x++) for (let y = 0; y < 50; y++) for (let z = 0; z < 40; z++) pts.push([x * 0.01 + 0.005, -y * 0.01 - 0.005, z * 0.01 + 0.005]);
+    for (let x = 0; x < 50; x++)
+      for (let y = 0; y < 50; y++)
+        for (let z = 0; z < 40; z++) pts.push([x * 0.01 + 0.005, -y * 0.01 - 0.005, z * 0.01 + 0.005]);
     const f = frame(pts);
     fu.addFrame(0, f.xyz, f.rgb, f.n);
     fu.addFrame(1, f.xyz, f.rgb, f.n);
@@ -74,7 +84,12 @@ describe('VoxelFusion', () => {
 
   it('drops non-finite points and stores large frame ids as Uint32', () => {
     const fu = new VoxelFusion(0.02);
-    const f = frame([[NaN, 0, 0], [0, Infinity, 0], [1e12, 0, 0], [0.5, 0.5, 0.5]]);
+    const f = frame([
+      [NaN, 0, 0],
+      [0, Infinity, 0],
+      [1e12, 0, 0],
+      [0.5, 0.5, 0.5],
+    ]);
     fu.addFrame(70_000, f.xyz, f.rgb, f.n);
     expect(fu.droppedPoints).toBe(3);
     const r = fu.finish();
@@ -85,7 +100,11 @@ describe('VoxelFusion', () => {
 
   it('leaves out voxels below minPoints', () => {
     const fu = new VoxelFusion(0.1);
-    const f = frame([[0.01, 0.01, 0.01], [0.02, 0.02, 0.02], [0.51, 0.51, 0.51]]);
+    const f = frame([
+      [0.01, 0.01, 0.01],
+      [0.02, 0.02, 0.02],
+      [0.51, 0.51, 0.51],
+    ]);
     fu.addFrame(0, f.xyz, f.rgb, f.n);
     expect(fu.finish(2).count).toBe(1);
   });

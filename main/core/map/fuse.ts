@@ -67,7 +67,8 @@ export class VoxelFusion {
   private dropped = 0;
 
   constructor(voxel_m = 0.02, initialCapacity = 1 << 14) {
-    if (!(Number.isFinite(voxel_m) && voxel_m > 0)) throw new RangeError(`voxel_m must be positive, got ${voxel_m}`);
+    if (!(Number.isFinite(voxel_m) && voxel_m > 0))
+      throw new RangeError(`voxel_m must be positive, got ${voxel_m}`);
     this.voxel_m = voxel_m;
     this.inv = 1 / voxel_m;
     this.cap = Math.max(16, initialCapacity);
@@ -132,13 +133,19 @@ export class VoxelFusion {
 
   /** Add `count` points of frame `frameId` (xyz in `points_world`, rgb in `rgb`, 3 values per point). */
   addFrame(frameId: number, points_world: Float32Array, rgb: Uint8Array, count: number): void {
-    if (!Number.isInteger(frameId) || frameId < 0 || frameId > 0x7fffffff) throw new RangeError(`bad frame id ${frameId}`);
-    if (points_world.length < 3 * count || rgb.length < 3 * count) throw new RangeError('point buffers are shorter than count');
+    if (!Number.isInteger(frameId) || frameId < 0 || frameId > 0x7fffffff)
+      throw new RangeError(`bad frame id ${frameId}`);
+    if (points_world.length < 3 * count || rgb.length < 3 * count)
+      throw new RangeError('point buffers are shorter than count');
     if (frameId > this.maxFrameId) this.maxFrameId = frameId;
     const inv = this.inv;
     for (let p = 0; p < count; p++) {
-      const x = points_world[3 * p]!, y = points_world[3 * p + 1]!, z = points_world[3 * p + 2]!;
-      const fx = Math.floor(x * inv), fy = Math.floor(y * inv), fz = Math.floor(z * inv);
+      const x = points_world[3 * p]!,
+        y = points_world[3 * p + 1]!,
+        z = points_world[3 * p + 2]!;
+      const fx = Math.floor(x * inv),
+        fy = Math.floor(y * inv),
+        fz = Math.floor(z * inv);
       // Rejects NaN too (comparisons with NaN are false).
       if (!(Math.abs(fx) < MAX_COORD && Math.abs(fy) < MAX_COORD && Math.abs(fz) < MAX_COORD)) {
         this.dropped++;
@@ -231,6 +238,15 @@ export class VoxelFusion {
       o++;
       frameOffsets[o] = q;
     }
-    return { voxel_m: this.voxel_m, count, positions, colors, frameCounts, frameOffsets, frameIds, pointCounts };
+    return {
+      voxel_m: this.voxel_m,
+      count,
+      positions,
+      colors,
+      frameCounts,
+      frameOffsets,
+      frameIds,
+      pointCounts,
+    };
   }
 }

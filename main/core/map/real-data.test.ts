@@ -18,7 +18,9 @@ import { nearestNeighbourDistances, overlapStats } from './nn';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const fixtures = path.resolve(repoRoot, '..', 'shared', 'fixtures');
-const have = existsSync(path.join(fixtures, 'real', 'redkitchen_50.r3d')) && existsSync(path.join(fixtures, 'real2', 'shelfbox_50.r3d'));
+const have =
+  existsSync(path.join(fixtures, 'real', 'redkitchen_50.r3d')) &&
+  existsSync(path.join(fixtures, 'real2', 'shelfbox_50.r3d'));
 
 interface Pair {
   a: number;
@@ -30,9 +32,21 @@ const sequences = [
   { name: 'real2', r3d: 'shelfbox_50.r3d' },
 ];
 
-async function framePoints(src: CaptureSource, i: number, max_depth_m: number): Promise<{ xyz: Float32Array; n: number }> {
+async function framePoints(
+  src: CaptureSource,
+  i: number,
+  max_depth_m: number,
+): Promise<{ xyz: Float32Array; n: number }> {
   const out = allocPointBuffers(1);
-  const n = backprojectDepth(await src.readDepth(i), await src.readConfidence(i), src.info.depthIntrinsics, src.poses[i]!.world_from_camera, null, { min_depth_m: 1e-6, max_depth_m }, out);
+  const n = backprojectDepth(
+    await src.readDepth(i),
+    await src.readConfidence(i),
+    src.info.depthIntrinsics,
+    src.poses[i]!.world_from_camera,
+    null,
+    { min_depth_m: 1e-6, max_depth_m },
+    out,
+  );
   return { xyz: out.points_world.slice(0, 3 * n), n };
 }
 
@@ -42,7 +56,9 @@ afterAll(async () => fs.rm(await tmp, { recursive: true, force: true }));
 describe.skipIf(!have)('real sequences', () => {
   for (const seq of sequences) {
     const dir = path.join(fixtures, seq.name);
-    const verification = have ? (JSON.parse(readFileSync(path.join(dir, 'verification.json'), 'utf8')) as { pairs: Pair[] }) : { pairs: [] };
+    const verification = have
+      ? (JSON.parse(readFileSync(path.join(dir, 'verification.json'), 'utf8')) as { pairs: Pair[] })
+      : { pairs: [] };
 
     for (const capture of [seq.r3d, 'plain']) {
       it(`${seq.name}/${capture}: far-apart frames coincide like the README's verification`, async () => {
@@ -66,7 +82,9 @@ describe.skipIf(!have)('real sequences', () => {
             return f.finish();
           });
           const [fa, fb] = await Promise.all(maps);
-          const st = overlapStats(nearestNeighbourDistances(fa!.positions, fa!.count, fb!.positions, fb!.count, 0.05));
+          const st = overlapStats(
+            nearestNeighbourDistances(fa!.positions, fa!.count, fb!.positions, fb!.count, 0.05),
+          );
           expect(st.median_m).toBeLessThan(0.02);
         } finally {
           await src.close();

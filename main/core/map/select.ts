@@ -51,7 +51,9 @@ export function selectFrames(poses: readonly FramePose[], opts: SelectOptions): 
 /** Variance of the 4-neighbour Laplacian over the interior of a grey image. */
 export function laplacianVariance(grey: Uint8Array, width: number, height: number): number {
   if (width < 3 || height < 3 || grey.length < width * height) return 0;
-  let s = 0, s2 = 0, n = 0;
+  let s = 0,
+    s2 = 0,
+    n = 0;
   for (let y = 1; y < height - 1; y++) {
     const r = y * width;
     for (let x = 1; x < width - 1; x++) {
@@ -68,7 +70,11 @@ export function laplacianVariance(grey: Uint8Array, width: number, height: numbe
 
 /** Sharpness of an encoded JPEG/PNG (decoded with shrink-on-load to ~`width` px wide, grey). */
 export async function sharpnessOfEncoded(bytes: Uint8Array, width = 160): Promise<number> {
-  const { data, info } = await sharp(bytes).resize({ width }).greyscale().raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(bytes)
+    .resize({ width })
+    .greyscale()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const c = info.channels;
   let grey = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (c !== 1) grey = grey.filter((_, k) => k % c === 0);

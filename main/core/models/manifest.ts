@@ -22,12 +22,21 @@ const safeRelPath = z
   .string()
   .min(1)
   .max(300)
-  .refine((p) => !p.startsWith('/') && !p.split('/').some((s) => s === '..' || s === '' || s === '.') && !p.includes('\\'), 'must be a relative path without .. segments');
+  .refine(
+    (p) =>
+      !p.startsWith('/') &&
+      !p.split('/').some((s) => s === '..' || s === '' || s === '.') &&
+      !p.includes('\\'),
+    'must be a relative path without .. segments',
+  );
 
 export const ModelFileSchema = z.object({
   role: z.enum(['model', 'tokenizer', 'tokenizer_config', 'other']),
   path: safeRelPath,
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
   size: z.number().int().min(0).nullable(),
 });
 export type ModelFile = z.infer<typeof ModelFileSchema>;
@@ -68,13 +77,18 @@ export function parseModelManifest(text: string, file: string): ModelManifest {
   const r = ModelManifestSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new ModelError('INVALID_INPUT', file, `invalid model manifest: ${i ? `${i.path.join('.')}: ${i.message}` : ''}`);
+    throw new ModelError(
+      'INVALID_INPUT',
+      file,
+      `invalid model manifest: ${i ? `${i.path.join('.')}: ${i.message}` : ''}`,
+    );
   }
   const ids = new Set<string>();
   for (const m of r.data.models) {
     if (ids.has(m.id)) throw new ModelError('INVALID_INPUT', file, `model id "${m.id}" appears twice`);
     ids.add(m.id);
-    if (!m.files.some((f) => f.role === 'model')) throw new ModelError('INVALID_INPUT', file, `model "${m.id}" has no ONNX file (role "model")`);
+    if (!m.files.some((f) => f.role === 'model'))
+      throw new ModelError('INVALID_INPUT', file, `model "${m.id}" has no ONNX file (role "model")`);
   }
   return r.data;
 }

@@ -6,7 +6,15 @@ import { parseModelManifest, type ModelManifest } from './manifest';
 import { findExternalDataTensors, openCheckedSession } from './onnx-check';
 import { addModelFromDir, listModels } from './registry';
 import { recordingSpawn } from '../testing/faults/fs-faults';
-import { FAULTS_ENABLED, call, newStudio, runJob, startJob, tempBase, until } from '../testing/faults/harness';
+import {
+  FAULTS_ENABLED,
+  call,
+  newStudio,
+  runJob,
+  startJob,
+  tempBase,
+  until,
+} from '../testing/faults/harness';
 import { checkParser, damagedBytes, mutatedJson } from '../testing/faults/properties';
 
 const FIXTURES = path.resolve(__dirname, '..', '..', '..', 'resources', 'fixtures', 'models');
@@ -21,7 +29,12 @@ beforeAll(async () => {
   base = await tempBase('models');
   manifestText = await fs.readFile(path.join(FIXTURES, 'manifest.json'), 'utf8');
   manifest = parseModelManifest(manifestText, 'manifest.json');
-  const fileOf = (id: string) => path.join(FIXTURES, id, manifest.models.find((m) => m.id === id)!.files.find((f) => f.role === 'model')!.path);
+  const fileOf = (id: string) =>
+    path.join(
+      FIXTURES,
+      id,
+      manifest.models.find((m) => m.id === id)!.files.find((f) => f.role === 'model')!.path,
+    );
   minilm = new Uint8Array(await fs.readFile(fileOf('tiny-minilm')));
   clipText = new Uint8Array(await fs.readFile(fileOf('tiny-clip-text')));
 });
@@ -40,7 +53,11 @@ function varint(n: number): number[] {
   out.push(n);
   return out;
 }
-const field = (num: number, payload: Uint8Array | number[]) => [...varint(num * 8 + 2), ...varint(payload.length), ...payload];
+const field = (num: number, payload: Uint8Array | number[]) => [
+  ...varint(num * 8 + 2),
+  ...varint(payload.length),
+  ...payload,
+];
 const str = (s: string) => [...new TextEncoder().encode(s)];
 
 /** A ModelProto whose one initializer lives in `weights.bin` (ONNX external data). */
@@ -64,11 +81,36 @@ async function hostileFile(name: string, bytes: Uint8Array): Promise<string> {
 
 describe.skipIf(!FAULTS_ENABLED)('hostile ONNX files', () => {
   const cases: { name: string; bytes: () => Uint8Array; code: string; reason: RegExp }[] = [
-    { name: 'external data', bytes: externalDataModel, code: 'UNSUPPORTED', reason: /uses external data \(tensor "w"\)/ },
-    { name: 'truncated protobuf', bytes: () => minilm.slice(0, Math.floor(minilm.length * 0.6)), code: 'INVALID_INPUT', reason: /truncated protobuf|onnxruntime cannot load it/ },
-    { name: 'oversize length prefix', bytes: () => new Uint8Array([...varint(7 * 8 + 2), ...varint(2 ** 40)]), code: 'INVALID_INPUT', reason: /truncated protobuf/ },
-    { name: 'not protobuf at all', bytes: () => new TextEncoder().encode('<html>404 not found</html>'), code: 'INVALID_INPUT', reason: /not an ONNX model/ },
-    { name: 'wrong signature', bytes: () => clipText, code: 'INVALID_INPUT', reason: /wrong signature: missing input "attention_mask"|wrong signature/ },
+    {
+      name: 'external data',
+      bytes: externalDataModel,
+      code: 'UNSUPPORTED',
+      reason: /uses external data \(tensor "w"\)/,
+    },
+    {
+      name: 'truncated protobuf',
+      bytes: () => minilm.slice(0, Math.floor(minilm.length * 0.6)),
+      code: 'INVALID_INPUT',
+      reason: /truncated protobuf|onnxruntime cannot load it/,
+    },
+    {
+      name: 'oversize length prefix',
+      bytes: () => new Uint8Array([...varint(7 * 8 + 2), ...varint(2 ** 40)]),
+      code: 'INVALID_INPUT',
+      reason: /truncated protobuf/,
+    },
+    {
+      name: 'not protobuf at all',
+      bytes: () => new TextEncoder().encode('<html>404 not found</html>'),
+      code: 'INVALID_INPUT',
+      reason: /not an ONNX model/,
+    },
+    {
+      name: 'wrong signature',
+      bytes: () => clipText,
+      code: 'INVALID_INPUT',
+      reason: /wrong signature: missing input "attention_mask"|wrong signature/,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: a ModelError naming the file, no session left open`, async () => {
@@ -101,10 +143,26 @@ describe.skipIf(!FAULTS_ENABLED)('hostile ONNX files', () => {
     // The manifest pins sha256 and size: an external-data model in its place is refused before onnxruntime sees it.
     const onnx = path.join(src, spec.files.find((f) => f.role === 'model')!.path);
     await fs.writeFile(onnx, externalDataModel());
-    await expect(addModelFromDir(src, { dir: dest, manifest, ids: ['tiny-minilm'] })).rejects.toMatchObject({ name: 'ModelError', code: 'INVALID_INPUT', message: expect.stringMatching(/wrong size|sha256 mismatch/) });
+    await expect(addModelFromDir(src, { dir: dest, manifest, ids: ['tiny-minilm'] })).rejects.toMatchObject({
+      name: 'ModelError',
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/wrong size|sha256 mismatch/),
+    });
     // Unpinned manifest (size/sha256 null, recorded on install): the content check catches it.
-    const unpinned: ModelManifest = { ...manifest, models: manifest.models.map((m) => ({ ...m, files: m.files.map((f) => ({ ...f, sha256: null, size: null })) })) };
-    await expect(addModelFromDir(src, { dir: dest, manifest: unpinned, ids: ['tiny-minilm'] })).rejects.toMatchObject({ name: 'ModelError', code: 'UNSUPPORTED', message: expect.stringMatching(/external data/) });
+    const unpinned: ModelManifest = {
+      ...manifest,
+      models: manifest.models.map((m) => ({
+        ...m,
+        files: m.files.map((f) => ({ ...f, sha256: null, size: null })),
+      })),
+    };
+    await expect(
+      addModelFromDir(src, { dir: dest, manifest: unpinned, ids: ['tiny-minilm'] }),
+    ).rejects.toMatchObject({
+      name: 'ModelError',
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/external data/),
+    });
     expect((await listModels({ dir: dest, manifest })).filter((m) => m.installed)).toEqual([]);
   });
 
@@ -145,12 +203,19 @@ describe.skipIf(!FAULTS_ENABLED)('a job worker that crashes natively', () => {
     try {
       await call(core, 'project.create', { dir: path.join(base, 'crash-proj') });
       const job = await startJob(core, 'selftest', { steps: 1000, step_ms: 20 });
-      await until('worker running', () => core.jobManager!.list().find((j) => j.id === job.id)?.progress?.done, 30_000);
+      await until(
+        'worker running',
+        () => core.jobManager!.list().find((j) => j.id === job.id)?.progress?.done,
+        30_000,
+      );
       const w = workers.filter((x) => x.entry === 'job-worker').at(-1)!;
       process.kill(w.pid!, 'SIGSEGV'); // what a native crash in onnxruntime looks like from the host
       const ended = await core.jobManager!.waitFor(job.id, 30_000);
       expect(ended.state).toBe('failed');
-      expect(ended.error).toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/exited unexpectedly \(signal SIGSEGV\)/) });
+      expect(ended.error).toMatchObject({
+        code: 'INTERNAL',
+        message: expect.stringMatching(/exited unexpectedly \(signal SIGSEGV\)/),
+      });
       expect((await core.invoke('app.info', {})).ok).toBe(true);
       expect((await runJob(core, 'selftest', { steps: 3, step_ms: 1 })).state).toBe('done');
     } finally {

@@ -12,11 +12,21 @@ import type { TensorSpec } from './manifest';
 
 // Field numbers from onnx.proto.
 const MODEL_GRAPH = 7;
-const GRAPH_NODE = 1, GRAPH_INITIALIZER = 5, GRAPH_SPARSE_INITIALIZER = 15;
+const GRAPH_NODE = 1,
+  GRAPH_INITIALIZER = 5,
+  GRAPH_SPARSE_INITIALIZER = 15;
 const NODE_ATTRIBUTE = 5;
-const ATTR_T = 5, ATTR_G = 6, ATTR_TENSORS = 10, ATTR_GRAPHS = 11, ATTR_SPARSE = 22, ATTR_SPARSES = 23;
-const SPARSE_VALUES = 1, SPARSE_INDICES = 2;
-const TENSOR_NAME = 8, TENSOR_EXTERNAL_DATA = 13, TENSOR_DATA_LOCATION = 14;
+const ATTR_T = 5,
+  ATTR_G = 6,
+  ATTR_TENSORS = 10,
+  ATTR_GRAPHS = 11,
+  ATTR_SPARSE = 22,
+  ATTR_SPARSES = 23;
+const SPARSE_VALUES = 1,
+  SPARSE_INDICES = 2;
+const TENSOR_NAME = 8,
+  TENSOR_EXTERNAL_DATA = 13,
+  TENSOR_DATA_LOCATION = 14;
 
 class Wire {
   o: number;
@@ -29,9 +39,11 @@ class Wire {
     this.o = start;
   }
   varint(): number {
-    let result = 0, mul = 1;
+    let result = 0,
+      mul = 1;
     for (let i = 0; i < 10; i++) {
-      if (this.o >= this.end) throw new ModelError('INVALID_INPUT', this.file, 'not an ONNX model (truncated protobuf varint)');
+      if (this.o >= this.end)
+        throw new ModelError('INVALID_INPUT', this.file, 'not an ONNX model (truncated protobuf varint)');
       const byte = this.b[this.o++]!;
       result += (byte & 0x7f) * mul;
       if ((byte & 0x80) === 0) return result;
@@ -42,7 +54,8 @@ class Wire {
   /** Next field: [fieldNumber, wireType, start, end] (start/end only for length-delimited). */
   next(): { field: number; wt: number; start: number; end: number; value: number } {
     const key = this.varint();
-    const field = Math.floor(key / 8), wt = key & 7;
+    const field = Math.floor(key / 8),
+      wt = key & 7;
     if (field === 0) throw new ModelError('INVALID_INPUT', this.file, 'not an ONNX model (protobuf field 0)');
     switch (wt) {
       case 0:
@@ -60,11 +73,16 @@ class Wire {
         return { field, wt, start, end: start + len, value: 0 };
       }
       default:
-        throw new ModelError('INVALID_INPUT', this.file, `not an ONNX model (unsupported protobuf wire type ${wt})`);
+        throw new ModelError(
+          'INVALID_INPUT',
+          this.file,
+          `not an ONNX model (unsupported protobuf wire type ${wt})`,
+        );
     }
   }
   skip(n: number): void {
-    if (this.o + n > this.end) throw new ModelError('INVALID_INPUT', this.file, 'not an ONNX model (truncated protobuf field)');
+    if (this.o + n > this.end)
+      throw new ModelError('INVALID_INPUT', this.file, 'not an ONNX model (truncated protobuf field)');
     this.o += n;
   }
   get done(): boolean {
@@ -77,10 +95,12 @@ export function findExternalDataTensors(bytes: Uint8Array, file: string): string
   const found: string[] = [];
   const scanTensor = (s: number, e: number) => {
     const w = new Wire(bytes, s, e, file);
-    let name = '', external = false;
+    let name = '',
+      external = false;
     while (!w.done) {
       const f = w.next();
-      if (f.field === TENSOR_NAME && f.wt === 2) name = new TextDecoder().decode(bytes.subarray(f.start, f.end));
+      if (f.field === TENSOR_NAME && f.wt === 2)
+        name = new TextDecoder().decode(bytes.subarray(f.start, f.end));
       else if (f.field === TENSOR_EXTERNAL_DATA && f.wt === 2) external = true;
       else if (f.field === TENSOR_DATA_LOCATION && f.wt === 0 && f.value === 1) external = true;
     }
@@ -146,18 +166,35 @@ function checkValues(
   for (const s of specs) {
     if (!names.includes(s.name)) {
       if (s.optional) continue;
-      throw new ModelError('INVALID_INPUT', file, `wrong signature: missing ${kind} "${s.name}" (the model has ${kind}s ${names.map((n) => `"${n}"`).join(', ') || 'none'})`);
+      throw new ModelError(
+        'INVALID_INPUT',
+        file,
+        `wrong signature: missing ${kind} "${s.name}" (the model has ${kind}s ${names.map((n) => `"${n}"`).join(', ') || 'none'})`,
+      );
     }
     const m = meta?.find((v) => v.name === s.name);
     if (m && m.isTensor) {
-      if (m.type !== s.dtype) throw new ModelError('INVALID_INPUT', file, `wrong signature: ${kind} "${s.name}" is ${m.type}, expected ${s.dtype}`);
+      if (m.type !== s.dtype)
+        throw new ModelError(
+          'INVALID_INPUT',
+          file,
+          `wrong signature: ${kind} "${s.name}" is ${m.type}, expected ${s.dtype}`,
+        );
       if (m.shape.length > 0 && m.shape.length !== s.shape.length) {
-        throw new ModelError('INVALID_INPUT', file, `wrong signature: ${kind} "${s.name}" has rank ${m.shape.length}, expected ${s.shape.length}`);
+        throw new ModelError(
+          'INVALID_INPUT',
+          file,
+          `wrong signature: ${kind} "${s.name}" has rank ${m.shape.length}, expected ${s.shape.length}`,
+        );
       }
       m.shape.forEach((d, i) => {
         const want = s.shape[i];
         if (typeof d === 'number' && d > 0 && typeof want === 'number' && d !== want) {
-          throw new ModelError('INVALID_INPUT', file, `wrong signature: ${kind} "${s.name}" dimension ${i} is ${d}, expected ${want}`);
+          throw new ModelError(
+            'INVALID_INPUT',
+            file,
+            `wrong signature: ${kind} "${s.name}" dimension ${i} is ${d}, expected ${want}`,
+          );
         }
       });
     }
@@ -165,12 +202,21 @@ function checkValues(
   if (kind === 'input') {
     const known = new Set(specs.map((s) => s.name));
     const extra = names.filter((n) => !known.has(n));
-    if (extra.length > 0) throw new ModelError('INVALID_INPUT', file, `wrong signature: unexpected required input(s) ${extra.map((n) => `"${n}"`).join(', ')}`);
+    if (extra.length > 0)
+      throw new ModelError(
+        'INVALID_INPUT',
+        file,
+        `wrong signature: unexpected required input(s) ${extra.map((n) => `"${n}"`).join(', ')}`,
+      );
   }
 }
 
 /** Open the model with onnxruntime and compare its inputs/outputs with the manifest's. Returns the session. */
-export async function openCheckedSession(file: string, sig: SignatureSpec, opts: ort.InferenceSession.SessionOptions = {}): Promise<ort.InferenceSession> {
+export async function openCheckedSession(
+  file: string,
+  sig: SignatureSpec,
+  opts: ort.InferenceSession.SessionOptions = {},
+): Promise<ort.InferenceSession> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await fs.readFile(file));
@@ -179,13 +225,30 @@ export async function openCheckedSession(file: string, sig: SignatureSpec, opts:
   }
   const external = findExternalDataTensors(bytes, file);
   if (external.length > 0) {
-    throw new ModelError('UNSUPPORTED', file, `uses external data (tensor${external.length > 1 ? 's' : ''} ${external.slice(0, 3).map((n) => `"${n}"`).join(', ')}${external.length > 3 ? ', …' : ''}); only single-file ONNX models are supported — re-export without external data`);
+    throw new ModelError(
+      'UNSUPPORTED',
+      file,
+      `uses external data (tensor${external.length > 1 ? 's' : ''} ${external
+        .slice(0, 3)
+        .map((n) => `"${n}"`)
+        .join(
+          ', ',
+        )}${external.length > 3 ? ', …' : ''}); only single-file ONNX models are supported — re-export without external data`,
+    );
   }
   let session: ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', ...opts });
+    session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      ...opts,
+    });
   } catch (err) {
-    throw new ModelError('INVALID_INPUT', file, `onnxruntime cannot load it (${(err as Error).message.split('\n')[0]})`);
+    throw new ModelError(
+      'INVALID_INPUT',
+      file,
+      `onnxruntime cannot load it (${(err as Error).message.split('\n')[0]})`,
+    );
   }
   try {
     checkValues('input', session.inputNames, session.inputMetadata, sig.inputs, file);

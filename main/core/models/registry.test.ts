@@ -26,10 +26,24 @@ const fresh = () => fs.mkdtemp(path.join(root, 'cache-'));
 
 describe('model manifests', () => {
   it('the app manifest lists the supported models with their signatures', async () => {
-    const m = await loadModelManifest(path.resolve(__dirname, '..', '..', '..', 'resources', 'models', 'manifest.json'));
+    const m = await loadModelManifest(
+      path.resolve(__dirname, '..', '..', '..', 'resources', 'models', 'manifest.json'),
+    );
     const ids = m.models.map((x) => x.id);
-    expect(ids).toEqual(expect.arrayContaining(['all-minilm-l6-v2', 'all-mpnet-base-v2', 'clip-vit-b32-text', 'clip-vit-b32-image', 'owlvit-b32', 'owlv2-b16']));
-    expect(m.models.find((x) => x.id === 'clip-vit-b32-image')!.outputs[0]).toMatchObject({ name: 'image_embeds', shape: ['batch', 512] });
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'all-minilm-l6-v2',
+        'all-mpnet-base-v2',
+        'clip-vit-b32-text',
+        'clip-vit-b32-image',
+        'owlvit-b32',
+        'owlv2-b16',
+      ]),
+    );
+    expect(m.models.find((x) => x.id === 'clip-vit-b32-image')!.outputs[0]).toMatchObject({
+      name: 'image_embeds',
+      shape: ['batch', 512],
+    });
   });
   it('the committed tiny fixtures are what the generator produces, and stay small', async () => {
     const { files, manifest: built } = buildTinyModels();
@@ -62,7 +76,9 @@ describe('modelsDir', () => {
 describe('addModelFromDir / verifyModel', () => {
   it('installs from a folder (offline), records sha256/size, and verifies', async () => {
     const dir = await fresh();
-    expect(await addModelFromDir(path.join(FIXTURES, 'tiny-minilm'), { dir, manifest })).toEqual(['tiny-minilm']);
+    expect(await addModelFromDir(path.join(FIXTURES, 'tiny-minilm'), { dir, manifest })).toEqual([
+      'tiny-minilm',
+    ]);
     const st = (await listModels({ dir, manifest })).find((s) => s.id === 'tiny-minilm')!;
     expect(st.installed).toBe(true);
     expect(st.files.every((f) => f.sha256 && f.size)).toBe(true);
@@ -78,22 +94,32 @@ describe('addModelFromDir / verifyModel', () => {
     const b = await fs.readFile(f);
     b[b.length - 5] = b[b.length - 5]! ^ 0xff;
     await fs.writeFile(f, b);
-    await expect(verifyModel('tiny-clip-image', { dir, manifest })).rejects.toThrow(new RegExp(`${f.replace(/[/.]/g, '\\$&')}: sha256 mismatch`));
+    await expect(verifyModel('tiny-clip-image', { dir, manifest })).rejects.toThrow(
+      new RegExp(`${f.replace(/[/.]/g, '\\$&')}: sha256 mismatch`),
+    );
   });
 
   it('refuses a wrong signature, naming the file and the missing output', async () => {
     const dir = await fresh();
     const src = await fs.mkdtemp(path.join(root, 'src-'));
     await fs.mkdir(path.join(src, 'onnx'));
-    await fs.copyFile(path.join(FIXTURES, 'tiny-clip-image', 'onnx', 'vision_model.onnx'), path.join(src, 'onnx', 'model.onnx'));
+    await fs.copyFile(
+      path.join(FIXTURES, 'tiny-clip-image', 'onnx', 'vision_model.onnx'),
+      path.join(src, 'onnx', 'model.onnx'),
+    );
     await fs.copyFile(path.join(FIXTURES, 'tiny-minilm', 'tokenizer.json'), path.join(src, 'tokenizer.json'));
-    await fs.copyFile(path.join(FIXTURES, 'tiny-minilm', 'tokenizer_config.json'), path.join(src, 'tokenizer_config.json'));
+    await fs.copyFile(
+      path.join(FIXTURES, 'tiny-minilm', 'tokenizer_config.json'),
+      path.join(src, 'tokenizer_config.json'),
+    );
     const m = JSON.parse(JSON.stringify(manifest)) as ModelManifest;
     for (const f of m.models.find((x) => x.id === 'tiny-minilm')!.files) {
       f.sha256 = null;
       f.size = null;
     }
-    await expect(addModelFromDir(src, { dir, manifest: m, ids: ['tiny-minilm'] })).rejects.toThrow(/model.onnx: wrong signature: missing input "input_ids"/);
+    await expect(addModelFromDir(src, { dir, manifest: m, ids: ['tiny-minilm'] })).rejects.toThrow(
+      /model.onnx: wrong signature: missing input "input_ids"/,
+    );
     expect((await listModels({ dir, manifest: m })).every((s) => !s.installed)).toBe(true);
   });
 
@@ -101,7 +127,9 @@ describe('addModelFromDir / verifyModel', () => {
     const dir = await fresh();
     const m = JSON.parse(JSON.stringify(manifest)) as ModelManifest;
     m.models.find((x) => x.id === 'tiny-clip-image')!.files[0]!.size = 12;
-    await expect(addModelFromDir(path.join(FIXTURES, 'tiny-clip-image'), { dir, manifest: m, ids: ['tiny-clip-image'] })).rejects.toThrow(/vision_model.onnx: wrong size: \d+ bytes, expected 12/);
+    await expect(
+      addModelFromDir(path.join(FIXTURES, 'tiny-clip-image'), { dir, manifest: m, ids: ['tiny-clip-image'] }),
+    ).rejects.toThrow(/vision_model.onnx: wrong size: \d+ bytes, expected 12/);
   });
 
   it('refuses ONNX files with external data', async () => {
@@ -115,24 +143,46 @@ describe('addModelFromDir / verifyModel', () => {
     const f = m.models.find((x) => x.id === 'tiny-clip-image')!.files[0]!;
     f.sha256 = null;
     f.size = null;
-    await expect(addModelFromDir(src, { dir, manifest: m, ids: ['tiny-clip-image'] })).rejects.toThrow(/vision_model.onnx: uses external data \(tensor "w"\)/);
-    expect(findExternalDataTensors(new Uint8Array(await fs.readFile(path.join(FIXTURES, 'tiny-owlvit', 'onnx', 'model.onnx'))), 'x')).toEqual([]);
-    expect(() => findExternalDataTensors(new Uint8Array([0xff, 0xff, 0xff]), 'junk.onnx')).toThrow(ModelError);
+    await expect(addModelFromDir(src, { dir, manifest: m, ids: ['tiny-clip-image'] })).rejects.toThrow(
+      /vision_model.onnx: uses external data \(tensor "w"\)/,
+    );
+    expect(
+      findExternalDataTensors(
+        new Uint8Array(await fs.readFile(path.join(FIXTURES, 'tiny-owlvit', 'onnx', 'model.onnx'))),
+        'x',
+      ),
+    ).toEqual([]);
+    expect(() => findExternalDataTensors(new Uint8Array([0xff, 0xff, 0xff]), 'junk.onnx')).toThrow(
+      ModelError,
+    );
   });
 });
 
 /** ModelProto{graph{initializer{name:"w", dims:[4], data_type:1, external_data:[{location: w.bin}], data_location: EXTERNAL}}} */
 function externalDataModel(): Uint8Array {
   const w = protobuf.Writer.create();
-  const kv = protobuf.Writer.create().uint32((1 << 3) | 2).string('location').uint32((2 << 3) | 2).string('w.bin').finish();
-  const tensor = protobuf.Writer.create()
-    .uint32((1 << 3) | 0).int64(4)
-    .uint32((2 << 3) | 0).int32(1)
-    .uint32((8 << 3) | 2).string('w')
-    .uint32((13 << 3) | 2).bytes(kv)
-    .uint32((14 << 3) | 0).int32(1)
+  const kv = protobuf.Writer.create()
+    .uint32((1 << 3) | 2)
+    .string('location')
+    .uint32((2 << 3) | 2)
+    .string('w.bin')
     .finish();
-  const graph = protobuf.Writer.create().uint32((5 << 3) | 2).bytes(tensor).finish();
+  const tensor = protobuf.Writer.create()
+    .uint32((1 << 3) | 0)
+    .int64(4)
+    .uint32((2 << 3) | 0)
+    .int32(1)
+    .uint32((8 << 3) | 2)
+    .string('w')
+    .uint32((13 << 3) | 2)
+    .bytes(kv)
+    .uint32((14 << 3) | 0)
+    .int32(1)
+    .finish();
+  const graph = protobuf.Writer.create()
+    .uint32((5 << 3) | 2)
+    .bytes(tensor)
+    .finish();
   w.uint32((1 << 3) | 0).int64(8);
   w.uint32((7 << 3) | 2).bytes(graph);
   return w.finish();
@@ -170,16 +220,28 @@ describe('pullModels', () => {
     try {
       const dir = await fresh();
       const progress: number[] = [];
-      await expect(pullModels({ dir, manifest, ids: ['tiny-clip-image'], baseUrl })).rejects.toThrow(/interrupted|resume/);
+      await expect(pullModels({ dir, manifest, ids: ['tiny-clip-image'], baseUrl })).rejects.toThrow(
+        /interrupted|resume/,
+      );
       const part = path.join(dir, 'tiny-clip-image', 'onnx', 'vision_model.onnx.part');
       expect((await fs.stat(part)).size).toBe(5000);
-      const r = await pullModels({ dir, manifest, ids: ['tiny-clip-image'], baseUrl, onProgress: (p) => progress.push(p.received) });
+      const r = await pullModels({
+        dir,
+        manifest,
+        ids: ['tiny-clip-image'],
+        baseUrl,
+        onProgress: (p) => progress.push(p.received),
+      });
       expect(r.installed).toEqual(['tiny-clip-image']);
       expect(requests.at(-1)!.range).toBe('bytes=5000-');
-      expect(progress.at(-1)).toBe((await fs.stat(path.join(FIXTURES, 'tiny-clip-image', 'onnx', 'vision_model.onnx'))).size);
+      expect(progress.at(-1)).toBe(
+        (await fs.stat(path.join(FIXTURES, 'tiny-clip-image', 'onnx', 'vision_model.onnx'))).size,
+      );
       await expect(fs.stat(part)).rejects.toThrow();
       await verifyModel('tiny-clip-image', { dir, manifest });
-      expect((await pullModels({ dir, manifest, ids: ['tiny-clip-image'], baseUrl })).alreadyInstalled).toEqual(['tiny-clip-image']);
+      expect(
+        (await pullModels({ dir, manifest, ids: ['tiny-clip-image'], baseUrl })).alreadyInstalled,
+      ).toEqual(['tiny-clip-image']);
       await expect(pullModels({ dir, manifest, ids: ['tiny-minilm'], baseUrl })).rejects.toThrow(/HTTP 404/);
     } finally {
       server.closeAllConnections();
@@ -195,8 +257,12 @@ describe('pullModels', () => {
       const dir = await fresh();
       const m = JSON.parse(JSON.stringify(manifest)) as ModelManifest;
       m.models.find((x) => x.id === 'tiny-clip-image')!.files[0]!.size = 100;
-      await expect(pullModels({ dir, manifest: m, ids: ['tiny-clip-image'], baseUrl })).rejects.toThrow(/vision_model.onnx: sha256 mismatch after download/);
-      await expect(fs.stat(path.join(dir, 'tiny-clip-image', 'onnx', 'vision_model.onnx.part'))).rejects.toThrow();
+      await expect(pullModels({ dir, manifest: m, ids: ['tiny-clip-image'], baseUrl })).rejects.toThrow(
+        /vision_model.onnx: sha256 mismatch after download/,
+      );
+      await expect(
+        fs.stat(path.join(dir, 'tiny-clip-image', 'onnx', 'vision_model.onnx.part')),
+      ).rejects.toThrow();
     } finally {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

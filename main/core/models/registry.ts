@@ -47,7 +47,9 @@ const InstalledSchema = z.object({
   repo: z.string(),
   revision: z.string(),
   installed_at: z.string(),
-  files: z.array(z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().min(0) })),
+  files: z.array(
+    z.object({ path: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().min(0) }),
+  ),
 });
 export type InstalledRecord = z.infer<typeof InstalledSchema>;
 
@@ -57,7 +59,12 @@ async function ctx(opts: RegistryOptions): Promise<{ dir: string; manifest: Mode
 
 function specOf(manifest: ModelManifest, id: string): ModelSpec {
   const s = manifest.models.find((m) => m.id === id);
-  if (!s) throw new ModelError('NOT_FOUND', id, `unknown model (known: ${manifest.models.map((m) => m.id).join(', ')})`);
+  if (!s)
+    throw new ModelError(
+      'NOT_FOUND',
+      id,
+      `unknown model (known: ${manifest.models.map((m) => m.id).join(', ')})`,
+    );
   return s;
 }
 
@@ -126,7 +133,12 @@ export async function listModels(opts: RegistryOptions = {}): Promise<ModelStatu
       dir: modelDirOf(dir, m.id),
       files: m.files.map((f) => {
         const r = rec?.files.find((x) => x.path === f.path);
-        return { path: f.path, role: f.role, size: f.size ?? r?.size ?? null, sha256: f.sha256 ?? r?.sha256 ?? null };
+        return {
+          path: f.path,
+          role: f.role,
+          size: f.size ?? r?.size ?? null,
+          sha256: f.sha256 ?? r?.sha256 ?? null,
+        };
       }),
     });
   }
@@ -134,19 +146,29 @@ export async function listModels(opts: RegistryOptions = {}): Promise<ModelStatu
 }
 
 /** Size/sha256 of `file` vs the manifest (when known) and the install record; throws naming the file. */
-async function checkFileIntegrity(file: string, spec: ModelFile, rec: InstalledRecord['files'][number] | undefined): Promise<{ sha256: string; size: number }> {
+async function checkFileIntegrity(
+  file: string,
+  spec: ModelFile,
+  rec: InstalledRecord['files'][number] | undefined,
+): Promise<{ sha256: string; size: number }> {
   const st = await fs.stat(file).catch(() => null);
   if (!st || !st.isFile()) throw new ModelError('NOT_FOUND', file, 'missing');
   const wantSize = spec.size ?? rec?.size ?? null;
-  if (wantSize !== null && st.size !== wantSize) throw new ModelError('INVALID_INPUT', file, `wrong size: ${st.size} bytes, expected ${wantSize}`);
+  if (wantSize !== null && st.size !== wantSize)
+    throw new ModelError('INVALID_INPUT', file, `wrong size: ${st.size} bytes, expected ${wantSize}`);
   const got = await sha256File(file);
   const wantSha = spec.sha256 ?? rec?.sha256 ?? null;
-  if (wantSha !== null && got.sha256 !== wantSha) throw new ModelError('INVALID_INPUT', file, `sha256 mismatch: ${got.sha256}, expected ${wantSha}`);
+  if (wantSha !== null && got.sha256 !== wantSha)
+    throw new ModelError('INVALID_INPUT', file, `sha256 mismatch: ${got.sha256}, expected ${wantSha}`);
   return got;
 }
 
 async function checkOnnx(spec: ModelSpec, file: string): Promise<void> {
-  const session = await openCheckedSession(file, { inputs: spec.inputs, outputs: spec.outputs }, { intraOpNumThreads: 1 });
+  const session = await openCheckedSession(
+    file,
+    { inputs: spec.inputs, outputs: spec.outputs },
+    { intraOpNumThreads: 1 },
+  );
   await session.release();
 }
 
@@ -174,12 +196,20 @@ export interface VerifiedModel {
  * Verify an installed model: every file present with the recorded/manifest size and sha256, ONNX files
  * self-contained with the manifest's signature. Returns absolute paths by file path.
  */
-export async function verifyModel(id: string, opts: RegistryOptions & { quick?: boolean } = {}): Promise<VerifiedModel> {
+export async function verifyModel(
+  id: string,
+  opts: RegistryOptions & { quick?: boolean } = {},
+): Promise<VerifiedModel> {
   const { dir, manifest } = await ctx(opts);
   const spec = specOf(manifest, id);
   const mdir = modelDirOf(dir, id);
   const rec = await readInstalled(dir, id);
-  if (!rec) throw new ModelError('NOT_FOUND', path.join(mdir, INSTALLED_FILE), `model "${id}" is not installed (run \`clip-fields models pull\` or \`models add DIR\`)`);
+  if (!rec)
+    throw new ModelError(
+      'NOT_FOUND',
+      path.join(mdir, INSTALLED_FILE),
+      `model "${id}" is not installed (run \`clip-fields models pull\` or \`models add DIR\`)`,
+    );
   const files: Record<string, string> = {};
   for (const f of spec.files) {
     const file = path.join(mdir, f.path);
@@ -188,7 +218,8 @@ export async function verifyModel(id: string, opts: RegistryOptions & { quick?: 
       const st = await fs.stat(file).catch(() => null);
       const want = f.size ?? r?.size ?? null;
       if (!st) throw new ModelError('NOT_FOUND', file, 'missing');
-      if (want !== null && st.size !== want) throw new ModelError('INVALID_INPUT', file, `wrong size: ${st.size} bytes, expected ${want}`);
+      if (want !== null && st.size !== want)
+        throw new ModelError('INVALID_INPUT', file, `wrong size: ${st.size} bytes, expected ${want}`);
     } else {
       await checkFileIntegrity(file, f, r);
       await checkFileContent(spec, f, file);
@@ -199,7 +230,13 @@ export async function verifyModel(id: string, opts: RegistryOptions & { quick?: 
 }
 
 async function writeInstalled(dir: string, spec: ModelSpec, files: InstalledRecord['files']): Promise<void> {
-  const rec: InstalledRecord = { id: spec.id, repo: spec.repo, revision: spec.revision, installed_at: new Date().toISOString(), files };
+  const rec: InstalledRecord = {
+    id: spec.id,
+    repo: spec.repo,
+    revision: spec.revision,
+    installed_at: new Date().toISOString(),
+    files,
+  };
   await writeJsonAtomic(path.join(modelDirOf(dir, spec.id), INSTALLED_FILE), rec);
 }
 
@@ -223,7 +260,10 @@ async function copyAtomic(src: string, dest: string): Promise<void> {
  * (at their repo path or side by side by base name) is checked and copied; `ids` restricts the candidates.
  * Returns the installed ids; throws when none matches, naming the files looked for.
  */
-export async function addModelFromDir(srcDir: string, opts: RegistryOptions & { ids?: string[] } = {}): Promise<string[]> {
+export async function addModelFromDir(
+  srcDir: string,
+  opts: RegistryOptions & { ids?: string[] } = {},
+): Promise<string[]> {
   const { dir, manifest } = await ctx(opts);
   const st = await fs.stat(srcDir).catch(() => null);
   if (!st?.isDirectory()) throw new ModelError('NOT_FOUND', srcDir, 'not a folder');
@@ -244,7 +284,11 @@ export async function addModelFromDir(srcDir: string, opts: RegistryOptions & { 
     if (found.length === spec.files.length) matches.push({ spec, found });
     else if (opts.ids) {
       const missing = spec.files.filter((_, i) => !found[i]).map((f) => f.path);
-      throw new ModelError('NOT_FOUND', srcDir, `model "${spec.id}" needs ${spec.files.map((f) => f.path).join(', ')}; missing ${missing.join(', ')}`);
+      throw new ModelError(
+        'NOT_FOUND',
+        srcDir,
+        `model "${spec.id}" needs ${spec.files.map((f) => f.path).join(', ')}; missing ${missing.join(', ')}`,
+      );
     }
   }
   // Ambiguity: a folder with a single `model.onnx` would match several models; keep the ones whose signature fits.
@@ -260,7 +304,8 @@ export async function addModelFromDir(srcDir: string, opts: RegistryOptions & { 
         await checkFileContent(spec, f, src);
         records.push({ path: f.path, ...got });
       }
-      for (let i = 0; i < spec.files.length; i++) await copyAtomic(found[i]!, path.join(modelDirOf(dir, spec.id), spec.files[i]!.path));
+      for (let i = 0; i < spec.files.length; i++)
+        await copyAtomic(found[i]!, path.join(modelDirOf(dir, spec.id), spec.files[i]!.path));
       await writeInstalled(dir, spec, records);
       installed.push(spec.id);
     } catch (err) {
@@ -269,8 +314,16 @@ export async function addModelFromDir(srcDir: string, opts: RegistryOptions & { 
     }
   }
   if (installed.length === 0) {
-    if (errors.length > 0) throw new ModelError('INVALID_INPUT', srcDir, `no model could be installed: ${errors.join('; ')}`);
-    throw new ModelError('NOT_FOUND', srcDir, `no supported model found; expected e.g. ${candidates.slice(0, 3).map((m) => `${m.id} (${m.files.map((f) => f.path).join(', ')})`).join('; ')}`);
+    if (errors.length > 0)
+      throw new ModelError('INVALID_INPUT', srcDir, `no model could be installed: ${errors.join('; ')}`);
+    throw new ModelError(
+      'NOT_FOUND',
+      srcDir,
+      `no supported model found; expected e.g. ${candidates
+        .slice(0, 3)
+        .map((m) => `${m.id} (${m.files.map((f) => f.path).join(', ')})`)
+        .join('; ')}`,
+    );
   }
   return installed;
 }
@@ -290,7 +343,13 @@ export interface PullOptions extends RegistryOptions {
   signal?: AbortSignal;
 }
 
-async function downloadFile(url: string, dest: string, f: ModelFile, id: string, o: PullOptions): Promise<{ sha256: string; size: number }> {
+async function downloadFile(
+  url: string,
+  dest: string,
+  f: ModelFile,
+  id: string,
+  o: PullOptions,
+): Promise<{ sha256: string; size: number }> {
   await fs.mkdir(path.dirname(dest), { recursive: true });
   const part = `${dest}.part`;
   let have = (await fs.stat(part).catch(() => null))?.size ?? 0;
@@ -302,15 +361,28 @@ async function downloadFile(url: string, dest: string, f: ModelFile, id: string,
   if (!complete) {
     let res: Response;
     try {
-      res = await fetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: o.signal ?? null, redirect: 'follow' });
+      res = await fetch(url, {
+        headers: have > 0 ? { Range: `bytes=${have}-` } : {},
+        signal: o.signal ?? null,
+        redirect: 'follow',
+      });
     } catch (err) {
-      throw new ModelError('IO', url, `download failed (${(err as Error).message}); run the pull again to resume`);
+      throw new ModelError(
+        'IO',
+        url,
+        `download failed (${(err as Error).message}); run the pull again to resume`,
+      );
     }
     let append = false;
     let total: number | null = f.size;
     if (res.status === 206) {
       const m = /bytes (\d+)-\d+\/(\d+|\*)/.exec(res.headers.get('content-range') ?? '');
-      if (!m || Number(m[1]) !== have) throw new ModelError('IO', url, `server resumed at the wrong offset (${res.headers.get('content-range') ?? 'no Content-Range'})`);
+      if (!m || Number(m[1]) !== have)
+        throw new ModelError(
+          'IO',
+          url,
+          `server resumed at the wrong offset (${res.headers.get('content-range') ?? 'no Content-Range'})`,
+        );
       append = true;
       if (m[2] !== '*' && total === null) total = Number(m[2]);
     } else if (res.status === 416 && have > 0) {
@@ -320,7 +392,11 @@ async function downloadFile(url: string, dest: string, f: ModelFile, id: string,
       const len = res.headers.get('content-length');
       if (total === null && len !== null && /^\d+$/.test(len)) total = Number(len);
     } else {
-      throw new ModelError(res.status === 404 ? 'NOT_FOUND' : 'IO', url, `HTTP ${res.status} ${res.statusText}`);
+      throw new ModelError(
+        res.status === 404 ? 'NOT_FOUND' : 'IO',
+        url,
+        `HTTP ${res.status} ${res.statusText}`,
+      );
     }
     if (res.status !== 416 && res.body) {
       let received = have;
@@ -333,7 +409,11 @@ async function downloadFile(url: string, dest: string, f: ModelFile, id: string,
           o.onProgress?.({ id, file: f.path, received, total });
         }
       } catch (err) {
-        throw new ModelError('IO', url, `download interrupted after ${received} bytes (${(err as Error).message}); run the pull again to resume`);
+        throw new ModelError(
+          'IO',
+          url,
+          `download interrupted after ${received} bytes (${(err as Error).message}); run the pull again to resume`,
+        );
       } finally {
         await h.close();
       }
@@ -342,11 +422,19 @@ async function downloadFile(url: string, dest: string, f: ModelFile, id: string,
   const got = await sha256File(part);
   if (f.size !== null && got.size !== f.size) {
     if (got.size > f.size) await fs.rm(part, { force: true });
-    throw new ModelError('IO', dest, `downloaded ${got.size} bytes, expected ${f.size}${got.size < f.size ? '; run the pull again to resume' : ''}`);
+    throw new ModelError(
+      'IO',
+      dest,
+      `downloaded ${got.size} bytes, expected ${f.size}${got.size < f.size ? '; run the pull again to resume' : ''}`,
+    );
   }
   if (f.sha256 !== null && got.sha256 !== f.sha256) {
     await fs.rm(part, { force: true });
-    throw new ModelError('INVALID_INPUT', dest, `sha256 mismatch after download: ${got.sha256}, expected ${f.sha256}`);
+    throw new ModelError(
+      'INVALID_INPUT',
+      dest,
+      `sha256 mismatch after download: ${got.sha256}, expected ${f.sha256}`,
+    );
   }
   const h = await fs.open(part, 'r');
   await h.sync().finally(() => h.close());
@@ -359,10 +447,14 @@ async function downloadFile(url: string, dest: string, f: ModelFile, id: string,
  * Download the models of a set (or the given ids) that are not installed yet. Interrupted downloads resume.
  * Returns the ids installed by this call and those already present.
  */
-export async function pullModels(o: PullOptions = {}): Promise<{ installed: string[]; alreadyInstalled: string[] }> {
+export async function pullModels(
+  o: PullOptions = {},
+): Promise<{ installed: string[]; alreadyInstalled: string[] }> {
   const { dir, manifest } = await ctx(o);
   const base = (o.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
-  const specs = o.ids ? o.ids.map((id) => specOf(manifest, id)) : manifest.models.filter((m) => m.sets.includes(o.set ?? 'fast'));
+  const specs = o.ids
+    ? o.ids.map((id) => specOf(manifest, id))
+    : manifest.models.filter((m) => m.sets.includes(o.set ?? 'fast'));
   if (specs.length === 0) throw new ModelError('NOT_FOUND', o.set ?? 'fast', 'no models in this set');
   const installed: string[] = [];
   const already: string[] = [];
@@ -393,7 +485,9 @@ export async function pullModels(o: PullOptions = {}): Promise<{ installed: stri
 }
 
 /** The installed models of each task, best-first by set preference (`fast` first unless `prefer: 'paper'`). */
-export async function installedByTask(opts: RegistryOptions & { prefer?: 'fast' | 'paper' } = {}): Promise<Map<ModelSpec['task'], ModelSpec[]>> {
+export async function installedByTask(
+  opts: RegistryOptions & { prefer?: 'fast' | 'paper' } = {},
+): Promise<Map<ModelSpec['task'], ModelSpec[]>> {
   const { dir, manifest } = await ctx(opts);
   const status = await listModels({ dir, manifest });
   const prefer = opts.prefer ?? 'fast';
@@ -404,6 +498,7 @@ export async function installedByTask(opts: RegistryOptions & { prefer?: 'fast' 
     arr.push(m);
     out.set(m.task, arr);
   }
-  for (const arr of out.values()) arr.sort((a, b) => Number(b.sets.includes(prefer)) - Number(a.sets.includes(prefer)));
+  for (const arr of out.values())
+    arr.sort((a, b) => Number(b.sets.includes(prefer)) - Number(a.sets.includes(prefer)));
   return out;
 }

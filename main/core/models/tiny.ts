@@ -25,7 +25,9 @@ function weights(n: number, seed: number, scale: number): Float32Array {
   return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
 }
 
-const WORDS = [...new Set(['a', 'photo', 'of', 'the', 'an', ...DEFAULT_VOCABULARY.flatMap((l) => l.split(' '))])];
+const WORDS = [
+  ...new Set(['a', 'photo', 'of', 'the', 'an', ...DEFAULT_VOCABULARY.flatMap((l) => l.split(' '))]),
+];
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz0123456789'.split('');
 
 // ---------------------------------------------------------------------------------------------
@@ -36,7 +38,11 @@ function addedToken(id: number, content: string) {
   return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
 }
 
-export function tinyWordPieceTokenizer(): { json: Record<string, unknown>; config: Record<string, unknown>; vocabSize: number } {
+export function tinyWordPieceTokenizer(): {
+  json: Record<string, unknown>;
+  config: Record<string, unknown>;
+  vocabSize: number;
+} {
   const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
   const tokens = [...specials, ...WORDS, ...LETTERS, ...LETTERS.map((c) => `##${c}`), '##s', '##es'];
   const vocab: Record<string, number> = {};
@@ -46,11 +52,21 @@ export function tinyWordPieceTokenizer(): { json: Record<string, unknown>; confi
     truncation: null,
     padding: null,
     added_tokens: specials.map((s, i) => addedToken(i, s)),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      single: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      ],
       pair: [
         { SpecialToken: { id: '[CLS]', type_id: 0 } },
         { Sequence: { id: 'A', type_id: 0 } },
@@ -64,13 +80,31 @@ export function tinyWordPieceTokenizer(): { json: Record<string, unknown>; confi
       },
     },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab,
+    },
   };
-  const config = { do_lower_case: true, model_max_length: 128, pad_token: '[PAD]', cls_token: '[CLS]', sep_token: '[SEP]', unk_token: '[UNK]', mask_token: '[MASK]', tokenizer_class: 'BertTokenizer' };
+  const config = {
+    do_lower_case: true,
+    model_max_length: 128,
+    pad_token: '[PAD]',
+    cls_token: '[CLS]',
+    sep_token: '[SEP]',
+    unk_token: '[UNK]',
+    mask_token: '[MASK]',
+    tokenizer_class: 'BertTokenizer',
+  };
   return { json, config, vocabSize: Object.keys(vocab).length };
 }
 
-export function tinyClipBpeTokenizer(maxLength: number, padToken: '<|endoftext|>' | '!'): { json: Record<string, unknown>; config: Record<string, unknown>; vocabSize: number } {
+export function tinyClipBpeTokenizer(
+  maxLength: number,
+  padToken: '<|endoftext|>' | '!',
+): { json: Record<string, unknown>; config: Record<string, unknown>; vocabSize: number } {
   const vocab: Record<string, number> = {};
   const add = (t: string) => {
     if (!(t in vocab)) vocab[t] = Object.keys(vocab).length;
@@ -96,23 +130,55 @@ export function tinyClipBpeTokenizer(maxLength: number, padToken: '<|endoftext|>
   }
   add('<|startoftext|>');
   add('<|endoftext|>');
-  const bos = vocab['<|startoftext|>']!, eos = vocab['<|endoftext|>']!;
+  const bos = vocab['<|startoftext|>']!,
+    eos = vocab['<|endoftext|>']!;
   const json = {
     version: '1.0',
     truncation: null,
     padding: null,
     added_tokens: [addedToken(bos, '<|startoftext|>'), addedToken(eos, '<|endoftext|>')],
-    normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }] },
+    normalizer: {
+      type: 'Sequence',
+      normalizers: [
+        { type: 'NFC' },
+        { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' },
+        { type: 'Lowercase' },
+      ],
+    },
     pre_tokenizer: {
       type: 'Sequence',
       pretokenizers: [
-        { type: 'Split', pattern: { Regex: "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+" }, behavior: 'Removed', invert: true },
+        {
+          type: 'Split',
+          pattern: {
+            Regex:
+              "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
+          },
+          behavior: 'Removed',
+          invert: true,
+        },
         { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
       ],
     },
-    post_processor: { type: 'RobertaProcessing', sep: ['<|endoftext|>', eos], cls: ['<|startoftext|>', bos], trim_offsets: false, add_prefix_space: false },
+    post_processor: {
+      type: 'RobertaProcessing',
+      sep: ['<|endoftext|>', eos],
+      cls: ['<|startoftext|>', bos],
+      trim_offsets: false,
+      add_prefix_space: false,
+    },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: '<|endoftext|>', continuing_subword_prefix: '', end_of_word_suffix: '</w>', fuse_unk: false, byte_fallback: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: '<|endoftext|>',
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '</w>',
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
+    },
   };
   const config = {
     model_max_length: maxLength,
@@ -135,9 +201,18 @@ export function tinyMiniLm(vocabSize: number): Uint8Array {
   const ids = g.input('input_ids', 'int64', ['batch', 'sequence']);
   const mask = g.input('attention_mask', 'int64', ['batch', 'sequence']);
   const types = g.input('token_type_ids', 'int64', ['batch', 'sequence']);
-  const E = 16, D = 384;
-  const tok = g.initializer('embeddings.word', { elem: 'float32', dims: [vocabSize, E], data: weights(vocabSize * E, 1, 1) });
-  const typ = g.initializer('embeddings.token_type', { elem: 'float32', dims: [2, E], data: weights(2 * E, 2, 0.1) });
+  const E = 16,
+    D = 384;
+  const tok = g.initializer('embeddings.word', {
+    elem: 'float32',
+    dims: [vocabSize, E],
+    data: weights(vocabSize * E, 1, 1),
+  });
+  const typ = g.initializer('embeddings.token_type', {
+    elem: 'float32',
+    dims: [2, E],
+    data: weights(2 * E, 2, 0.1),
+  });
   const h = g.op('Add', [g.op('Gather', [tok, ids]), g.op('Gather', [typ, types])]);
   const W = g.initializer('dense.weight', { elem: 'float32', dims: [E, D], data: weights(E * D, 3, 0.5) });
   const b = g.initializer('dense.bias', { elem: 'float32', dims: [D], data: weights(D, 4, 0.05) });
@@ -150,10 +225,19 @@ export function tinyMiniLm(vocabSize: number): Uint8Array {
 export function tinyClipText(vocabSize: number): Uint8Array {
   const g = new GraphBuilder('tiny_clip_text');
   const ids = g.input('input_ids', 'int64', ['batch', 'sequence']);
-  const E = 16, D = 512;
-  const tok = g.initializer('token_embedding', { elem: 'float32', dims: [vocabSize, E], data: weights(vocabSize * E, 11, 1) });
+  const E = 16,
+    D = 512;
+  const tok = g.initializer('token_embedding', {
+    elem: 'float32',
+    dims: [vocabSize, E],
+    data: weights(vocabSize * E, 11, 1),
+  });
   const pooled = g.op('ReduceMean', [g.op('Gather', [tok, ids])], { axes: [1], keepdims: 0 });
-  const W = g.initializer('text_projection', { elem: 'float32', dims: [E, D], data: weights(E * D, 12, 0.5) });
+  const W = g.initializer('text_projection', {
+    elem: 'float32',
+    dims: [E, D],
+    data: weights(E * D, 12, 0.5),
+  });
   g.output(g.op('MatMul', [pooled, W]), 'text_embeds', 'float32', ['batch', D]);
   return g.toBytes({ doc: 'tiny stand-in for CLIP ViT-B/32 text (test fixture)' });
 }
@@ -165,7 +249,11 @@ export function tinyClipImage(): Uint8Array {
   const avg = g.op('Flatten', [g.op('GlobalAveragePool', [px])], { axis: 1 });
   const max = g.op('Flatten', [g.op('GlobalMaxPool', [px])], { axis: 1 });
   const feat = g.op('Concat', [avg, max], { axis: 1 });
-  const W = g.initializer('visual_projection', { elem: 'float32', dims: [6, D], data: weights(6 * D, 21, 1) });
+  const W = g.initializer('visual_projection', {
+    elem: 'float32',
+    dims: [6, D],
+    data: weights(6 * D, 21, 1),
+  });
   const b = g.initializer('visual_bias', { elem: 'float32', dims: [D], data: weights(D, 22, 0.1) });
   g.output(g.op('Add', [g.op('MatMul', [feat, W]), b]), 'image_embeds', 'float32', ['batch', D]);
   return g.toBytes({ doc: 'tiny stand-in for CLIP ViT-B/32 vision (test fixture)' });
@@ -176,20 +264,32 @@ export function tinyOwlVit(vocabSize: number): Uint8Array {
   const ids = g.input('input_ids', 'int64', ['queries', 16]);
   const px = g.input('pixel_values', 'float32', [1, 3, 768, 768]);
   const mask = g.input('attention_mask', 'int64', ['queries', 16]);
-  const F = 8, G = 24, P = G * G;
+  const F = 8,
+    G = 24,
+    P = G * G;
   const patches = g.op('AveragePool', [px], { kernel_shape: [32, 32], strides: [32, 32] });
   const flat = g.op('Transpose', [g.op('Reshape', [patches, g.constInt64([1, 3, P])])], { perm: [0, 2, 1] });
   const Wp = g.initializer('patch_proj', { elem: 'float32', dims: [3, F], data: weights(3 * F, 31, 1) });
   const pf = g.op('MatMul', [flat, Wp]);
-  const tok = g.initializer('query_embedding', { elem: 'float32', dims: [vocabSize, F], data: weights(vocabSize * F, 32, 1) });
+  const tok = g.initializer('query_embedding', {
+    elem: 'float32',
+    dims: [vocabSize, F],
+    data: weights(vocabSize * F, 32, 1),
+  });
   const m = g.op('Unsqueeze', [g.op('Cast', [mask], { to: 1 }), g.constInt64([-1])]);
-  const sum = g.op('ReduceSum', [g.op('Mul', [g.op('Gather', [tok, ids]), m]), g.constInt64([1])], { keepdims: 0 });
+  const sum = g.op('ReduceSum', [g.op('Mul', [g.op('Gather', [tok, ids]), m]), g.constInt64([1])], {
+    keepdims: 0,
+  });
   const cnt = g.op('Max', [g.op('ReduceSum', [m, g.constInt64([1])], { keepdims: 0 }), g.constFloat(1)]);
   const q = g.op('Div', [sum, cnt]);
-  const logits = g.op('Add', [g.op('MatMul', [pf, g.op('Transpose', [q], { perm: [1, 0] })]), g.constFloat(-1)]);
+  const logits = g.op('Add', [
+    g.op('MatMul', [pf, g.op('Transpose', [q], { perm: [1, 0] })]),
+    g.constFloat(-1),
+  ]);
   g.output(logits, 'logits', 'float32', [1, P, 'queries']);
   const boxes = new Float32Array(P * 4);
-  for (let j = 0; j < G; j++) for (let i = 0; i < G; i++) boxes.set([(i + 0.5) / G, (j + 0.5) / G, 3 / G, 3 / G], 4 * (j * G + i));
+  for (let j = 0; j < G; j++)
+    for (let i = 0; i < G; i++) boxes.set([(i + 0.5) / G, (j + 0.5) / G, 3 / G, 3 / G], 4 * (j * G + i));
   const pb = g.initializer('patch_boxes', { elem: 'float32', dims: [1, P, 4], data: boxes });
   g.output(g.op('Identity', [pb]), 'pred_boxes', 'float32', [1, P, 4]);
   return g.toBytes({ doc: 'tiny stand-in for OWL-ViT B/32 (test fixture)' });
@@ -209,16 +309,26 @@ export function buildTinyModels(): { files: Map<string, Uint8Array>; manifest: M
   const owlTok = tinyClipBpeTokenizer(16, '!');
   const files = new Map<string, Uint8Array>();
   const models: ModelSpec[] = [];
-  const addModel = (base: SpecBase, onnxPath: string, contents: [string, Uint8Array, 'model' | 'tokenizer' | 'tokenizer_config'][]) => {
+  const addModel = (
+    base: SpecBase,
+    onnxPath: string,
+    contents: [string, Uint8Array, 'model' | 'tokenizer' | 'tokenizer_config'][],
+  ) => {
     const spec: ModelSpec = { ...base, revision: 'main', files: [] };
     for (const [rel, bytes, role] of contents) {
       files.set(`${base.id}/${rel}`, bytes);
-      spec.files.push({ role, path: rel, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.byteLength });
+      spec.files.push({
+        role,
+        path: rel,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        size: bytes.byteLength,
+      });
     }
     void onnxPath;
     models.push(spec);
   };
-  const i64 = 'int64' as const, f32 = 'float32' as const;
+  const i64 = 'int64' as const,
+    f32 = 'float32' as const;
   addModel(
     {
       id: 'tiny-minilm',
@@ -305,7 +415,11 @@ export function buildTinyModels(): { files: Map<string, Uint8Array>; manifest: M
   );
   return {
     files,
-    manifest: { version: 1, note: 'Tiny test models generated by scripts/gen-tiny-models.ts (real input/output names, random weights).', models },
+    manifest: {
+      version: 1,
+      note: 'Tiny test models generated by scripts/gen-tiny-models.ts (real input/output names, random weights).',
+      models,
+    },
   };
 }
 

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder, OnnxBuildError, attr, decodeModel } from './builder';
 
-async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+async function run(
+  bytes: Uint8Array,
+  feeds: Record<string, ort.Tensor>,
+): Promise<ort.InferenceSession.ReturnType> {
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
   try {
     return await session.run(feeds);
@@ -19,8 +22,17 @@ describe('GraphBuilder', () => {
     const b = g.constFloat([0.1, 0.2, -0.3], [3]);
     const y = g.op('Relu', [g.op('Add', [g.op('MatMul', [x, w]), b])]);
     g.output(y, 'y', 'float32', ['batch', 3]);
-    const out = await run(g.toBytes(), { x: new ort.Tensor('float32', Float32Array.from([1, 2, -1, 0]), [2, 2]) });
-    const expected = [Math.max(0, 1 + 1 + 0.1), Math.max(0, -1 + 2 + 0.2), Math.max(0, 2 - 6 - 0.3), 0, Math.max(0, 1 + 0.2), 0];
+    const out = await run(g.toBytes(), {
+      x: new ort.Tensor('float32', Float32Array.from([1, 2, -1, 0]), [2, 2]),
+    });
+    const expected = [
+      Math.max(0, 1 + 1 + 0.1),
+      Math.max(0, -1 + 2 + 0.2),
+      Math.max(0, 2 - 6 - 0.3),
+      0,
+      Math.max(0, 1 + 0.2),
+      0,
+    ];
     const got = Array.from(out.y!.data as Float32Array);
     got.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
   });
@@ -48,7 +60,11 @@ describe('GraphBuilder', () => {
     const g = new GraphBuilder('rt');
     const x = g.input('x', 'float32', ['n']);
     g.output(g.op('Neg', [x]), 'y', 'float32', ['n']);
-    const m = decodeModel(g.toBytes()) as { irVersion: number; opsetImport: { version: number }[]; graph: { node: { opType: string }[] } };
+    const m = decodeModel(g.toBytes()) as {
+      irVersion: number;
+      opsetImport: { version: number }[];
+      graph: { node: { opType: string }[] };
+    };
     expect(m.irVersion).toBe(8);
     expect(m.opsetImport[0]!.version).toBe(17);
     expect(m.graph.node.map((n) => n.opType)).toEqual(['Neg', 'Identity']);
@@ -59,6 +75,8 @@ describe('GraphBuilder', () => {
     g.input('x', 'float32', [1]);
     expect(() => g.op('Neg', ['nope'])).toThrow(OnnxBuildError);
     expect(() => g.input('x', 'float32', [1])).toThrow(OnnxBuildError);
-    expect(() => g.initializer('w', { elem: 'float32', dims: [2, 2], data: [1, 2, 3] })).toThrow(OnnxBuildError);
+    expect(() => g.initializer('w', { elem: 'float32', dims: [2, 2], data: [1, 2, 3] })).toThrow(
+      OnnxBuildError,
+    );
   });
 });

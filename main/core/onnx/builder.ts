@@ -69,7 +69,10 @@ function elemCount(dims: number[]): number {
 /** Little-endian raw bytes of a tensor's data in its ONNX element type. */
 function rawBytes(t: TensorInit): Uint8Array {
   const n = elemCount(t.dims);
-  if (t.data.length !== n) throw new OnnxBuildError(`tensor data has ${t.data.length} elements, dims [${t.dims.join(', ')}] need ${n}`);
+  if (t.data.length !== n)
+    throw new OnnxBuildError(
+      `tensor data has ${t.data.length} elements, dims [${t.dims.join(', ')}] need ${n}`,
+    );
   let typed: ArrayBufferView;
   const src = t.data;
   switch (t.elem) {
@@ -83,7 +86,10 @@ function rawBytes(t: TensorInit): Uint8Array {
       typed = src instanceof Int32Array ? src : Int32Array.from(src as ArrayLike<number>);
       break;
     case 'int64':
-      typed = src instanceof BigInt64Array ? src : BigInt64Array.from(Array.from(src as ArrayLike<number>, (v) => BigInt(v)));
+      typed =
+        src instanceof BigInt64Array
+          ? src
+          : BigInt64Array.from(Array.from(src as ArrayLike<number>, (v) => BigInt(v)));
       break;
     case 'uint8':
     case 'bool':
@@ -149,7 +155,8 @@ export class GraphBuilder {
   }
 
   private claim(name: string): string {
-    if (this.names.has(name)) throw new OnnxBuildError(`value name "${name}" is already used in graph ${this.name}`);
+    if (this.names.has(name))
+      throw new OnnxBuildError(`value name "${name}" is already used in graph ${this.name}`);
     this.names.add(name);
     return name;
   }
@@ -176,20 +183,35 @@ export class GraphBuilder {
 
   constFloat(values: number | ArrayLike<number>, dims?: number[]): string {
     const data = typeof values === 'number' ? new Float32Array([values]) : Float32Array.from(values);
-    return this.initializer(this.fresh('cf'), { elem: 'float32', dims: dims ?? (typeof values === 'number' ? [] : [data.length]), data });
+    return this.initializer(this.fresh('cf'), {
+      elem: 'float32',
+      dims: dims ?? (typeof values === 'number' ? [] : [data.length]),
+      data,
+    });
   }
 
   constInt64(values: number | ArrayLike<number>, dims?: number[]): string {
     const arr = typeof values === 'number' ? [values] : Array.from(values);
-    return this.initializer(this.fresh('ci'), { elem: 'int64', dims: dims ?? (typeof values === 'number' ? [] : [arr.length]), data: arr });
+    return this.initializer(this.fresh('ci'), {
+      elem: 'int64',
+      dims: dims ?? (typeof values === 'number' ? [] : [arr.length]),
+      data: arr,
+    });
   }
 
   /** Add a node; returns its output names (`outputs` = count of fresh outputs or explicit names). */
-  node(opType: string, inputs: string[], attrs: Record<string, AttrInput> = {}, opts: { outputs?: number | string[]; name?: string; domain?: string } = {}): string[] {
+  node(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrInput> = {},
+    opts: { outputs?: number | string[]; name?: string; domain?: string } = {},
+  ): string[] {
     for (const i of inputs) {
       if (i !== '' && !this.names.has(i)) throw new OnnxBuildError(`${opType}: unknown input "${i}"`);
     }
-    const outs = Array.isArray(opts.outputs) ? opts.outputs.map((o) => this.claim(o)) : Array.from({ length: opts.outputs ?? 1 }, () => this.claim(this.fresh(opType.toLowerCase())));
+    const outs = Array.isArray(opts.outputs)
+      ? opts.outputs.map((o) => this.claim(o))
+      : Array.from({ length: opts.outputs ?? 1 }, () => this.claim(this.fresh(opType.toLowerCase())));
     this.nodes.push({
       name: opts.name ?? `${opType}_${this.nodes.length}`,
       opType,
@@ -240,5 +262,8 @@ export class GraphBuilder {
 /** Decode ONNX bytes into a plain object (for tests and inspection). */
 export function decodeModel(bytes: Uint8Array): Record<string, unknown> {
   const Model = onnxType('ModelProto');
-  return Model.toObject(Model.decode(bytes), { longs: Number, bytes: Array, defaults: false }) as Record<string, unknown>;
+  return Model.toObject(Model.decode(bytes), { longs: Number, bytes: Array, defaults: false }) as Record<
+    string,
+    unknown
+  >;
 }

@@ -98,7 +98,22 @@ const descriptor = {
           },
           nested: {
             DataType: {
-              values: { UNDEFINED: 0, FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13 },
+              values: {
+                UNDEFINED: 0,
+                FLOAT: 1,
+                UINT8: 2,
+                INT8: 3,
+                UINT16: 4,
+                INT16: 5,
+                INT32: 6,
+                INT64: 7,
+                STRING: 8,
+                BOOL: 9,
+                FLOAT16: 10,
+                DOUBLE: 11,
+                UINT32: 12,
+                UINT64: 13,
+              },
             },
           },
         },
@@ -149,10 +164,20 @@ export function onnxRoot(): protobuf.Root {
   return root;
 }
 
-export function onnxType(name: 'ModelProto' | 'GraphProto' | 'NodeProto' | 'TensorProto' | 'ValueInfoProto' | 'AttributeProto'): protobuf.Type {
+export function onnxType(
+  name: 'ModelProto' | 'GraphProto' | 'NodeProto' | 'TensorProto' | 'ValueInfoProto' | 'AttributeProto',
+): protobuf.Type {
   return onnxRoot().lookupType(`onnx.${name}`);
 }
 
 /** TensorProto.DataType codes used by the builder. */
-export const OnnxDataType = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float64: 11 } as const;
+export const OnnxDataType = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float64: 11,
+} as const;
 export type OnnxElemType = keyof typeof OnnxDataType;

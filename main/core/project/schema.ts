@@ -70,7 +70,10 @@ export function vec3Of(v: unknown): [number, number, number] | null {
  * Parse and migrate a project document. Throws ProjectError naming `file` when the document is not a
  * project, is from a newer app, or does not validate after migration.
  */
-export function parseProjectDocument(raw: unknown, file: string): { project: ProjectFile; migratedFrom: number | null } {
+export function parseProjectDocument(
+  raw: unknown,
+  file: string,
+): { project: ProjectFile; migratedFrom: number | null } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ProjectError('INVALID_INPUT', file, 'not a JSON object');
   }
@@ -92,7 +95,12 @@ export function parseProjectDocument(raw: unknown, file: string): { project: Pro
     if (!m) throw new ProjectError('UNSUPPORTED', file, `no migration from schemaVersion ${v}`);
     if (v === 1) {
       const r = ProjectFileV1Schema.safeParse(doc);
-      if (!r.success) throw new ProjectError('INVALID_INPUT', file, `invalid version-1 project: ${r.error.issues[0]?.message ?? ''}`);
+      if (!r.success)
+        throw new ProjectError(
+          'INVALID_INPUT',
+          file,
+          `invalid version-1 project: ${r.error.issues[0]?.message ?? ''}`,
+        );
     }
     doc = m(doc);
     v += 1;
@@ -100,7 +108,11 @@ export function parseProjectDocument(raw: unknown, file: string): { project: Pro
   const parsed = ProjectFileSchema.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ProjectError('INVALID_INPUT', file, `invalid project: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}`);
+    throw new ProjectError(
+      'INVALID_INPUT',
+      file,
+      `invalid project: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}`,
+    );
   }
   return { project: parsed.data, migratedFrom: version === PROJECT_SCHEMA_VERSION ? null : version };
 }

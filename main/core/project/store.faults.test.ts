@@ -19,7 +19,9 @@ afterAll(async () => {
   if (base) await fs.rm(base, { recursive: true, force: true });
 });
 
-async function projectFrom(fixture: string | Uint8Array): Promise<{ dir: string; file: string; original: Buffer }> {
+async function projectFrom(
+  fixture: string | Uint8Array,
+): Promise<{ dir: string; file: string; original: Buffer }> {
   const dir = path.join(base, `p${n++}`);
   await fs.mkdir(dir);
   const file = path.join(dir, 'project.json');
@@ -51,9 +53,17 @@ describe.skipIf(!FAULTS_ENABLED)('project migrations', () => {
   }
 
   it('a project from a newer app is refused and left untouched', async () => {
-    const doc = { ...(JSON.parse(await fs.readFile(path.join(FIXTURES, 'project-v1.json'), 'utf8')) as object), schemaVersion: PROJECT_SCHEMA_VERSION + 1, future_field: { x: 1 } };
+    const doc = {
+      ...(JSON.parse(await fs.readFile(path.join(FIXTURES, 'project-v1.json'), 'utf8')) as object),
+      schemaVersion: PROJECT_SCHEMA_VERSION + 1,
+      future_field: { x: 1 },
+    };
     const { dir, file, original } = await projectFrom(new TextEncoder().encode(JSON.stringify(doc)));
-    await expect(openProject(dir)).rejects.toMatchObject({ name: 'ProjectError', code: 'UNSUPPORTED', message: expect.stringMatching(/newer CLIP-Fields Studio/) });
+    await expect(openProject(dir)).rejects.toMatchObject({
+      name: 'ProjectError',
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/newer CLIP-Fields Studio/),
+    });
     expect(await fs.readFile(file)).toEqual(original);
     expect(await fs.readdir(dir)).toEqual(['project.json']);
   });
@@ -74,7 +84,10 @@ describe.skipIf(!FAULTS_ENABLED)('project migrations', () => {
   });
 
   it('an invalid old project fails its migration with a typed error and is not rewritten', async () => {
-    const doc = JSON.parse(await fs.readFile(path.join(FIXTURES, 'project-v1.json'), 'utf8')) as Record<string, unknown>;
+    const doc = JSON.parse(await fs.readFile(path.join(FIXTURES, 'project-v1.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
     delete doc['created_at'];
     const { dir, file, original } = await projectFrom(new TextEncoder().encode(JSON.stringify(doc)));
     await expect(openProject(dir)).rejects.toMatchObject({ name: 'ProjectError', code: 'INVALID_INPUT' });
@@ -88,7 +101,10 @@ describe.skipIf(!FAULTS_ENABLED)('project file parser under generated input', ()
     const dir = path.join(base, 'valid');
     const valid = await createProject(dir, 'valid');
     const v1 = JSON.parse(await fs.readFile(path.join(FIXTURES, 'project-v1.json'), 'utf8')) as unknown;
-    for (const [seed, doc] of [[0x9a, valid], [0x9b, v1]] as const) {
+    for (const [seed, doc] of [
+      [0x9a, valid],
+      [0x9b, v1],
+    ] as const) {
       const stats = await checkParser(mutatedJson(doc), {
         seed,
         numRuns: 1000,

@@ -90,20 +90,28 @@ describe('project store', () => {
   it('refuses to write an invalid project', async () => {
     const dir = await tmp();
     await createProject(dir);
-    await expect(updateProject(dir, (p) => ({ ...p, name: '' }))).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(updateProject(dir, (p) => ({ ...p, name: '' }))).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     expect((await readProject(dir)).project.name.length).toBeGreaterThan(0);
   });
 
   it('parseProjectDocument returns a project or a ProjectError for any JSON value (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.jsonValue(), fc.record({ schemaVersion: fc.integer({ min: -2, max: 5 }), name: fc.string() })), (v) => {
-        try {
-          const r = parseProjectDocument(v, 'project.json');
-          expect(r.project.schemaVersion).toBe(PROJECT_SCHEMA_VERSION);
-        } catch (err) {
-          expect(err).toBeInstanceOf(ProjectError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.jsonValue(),
+          fc.record({ schemaVersion: fc.integer({ min: -2, max: 5 }), name: fc.string() }),
+        ),
+        (v) => {
+          try {
+            const r = parseProjectDocument(v, 'project.json');
+            expect(r.project.schemaVersion).toBe(PROJECT_SCHEMA_VERSION);
+          } catch (err) {
+            expect(err).toBeInstanceOf(ProjectError);
+          }
+        },
+      ),
       { numRuns: 1000, seed: 42 },
     );
   });

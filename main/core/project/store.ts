@@ -59,14 +59,17 @@ export async function createProject(dir: string, name?: string): Promise<Project
 }
 
 /** Read a project, migrating older versions in memory (use `openProject` to persist the migration). */
-export async function readProject(dir: string): Promise<{ project: ProjectFile; migratedFrom: number | null }> {
+export async function readProject(
+  dir: string,
+): Promise<{ project: ProjectFile; migratedFrom: number | null }> {
   const file = projectFilePath(path.resolve(dir));
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ProjectError('NOT_FOUND', file, 'no project here (project.json is missing)');
+    if (code === 'ENOENT')
+      throw new ProjectError('NOT_FOUND', file, 'no project here (project.json is missing)');
     throw new ProjectError('IO', file, `cannot read (${(err as Error).message})`);
   }
   let raw: unknown;
@@ -98,14 +101,21 @@ export async function openProject(dir: string): Promise<ProjectFile> {
 }
 
 /** Read-modify-write project.json under a per-folder lock; the write is atomic. */
-export async function updateProject(dir: string, fn: (p: ProjectFile) => ProjectFile | void): Promise<ProjectFile> {
+export async function updateProject(
+  dir: string,
+  fn: (p: ProjectFile) => ProjectFile | void,
+): Promise<ProjectFile> {
   const abs = path.resolve(dir);
   return lockFor(abs).run(async () => {
     const { project } = await readProject(abs);
     const next = fn(project) ?? project;
     const valid = ProjectFileSchema.safeParse(next);
     if (!valid.success) {
-      throw new ProjectError('INVALID_INPUT', projectFilePath(abs), `refusing to write an invalid project: ${valid.error.issues[0]?.message ?? ''}`);
+      throw new ProjectError(
+        'INVALID_INPUT',
+        projectFilePath(abs),
+        `refusing to write an invalid project: ${valid.error.issues[0]?.message ?? ''}`,
+      );
     }
     await writeJsonAtomic(projectFilePath(abs), valid.data);
     return valid.data;

@@ -40,7 +40,11 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 }
 
-export async function benchQuery(opts: { repeats: number; quick?: boolean; points?: number }): Promise<QueryBenchMetric[]> {
+export async function benchQuery(opts: {
+  repeats: number;
+  quick?: boolean;
+  points?: number;
+}): Promise<QueryBenchMetric[]> {
   const N = opts.points ?? (opts.quick ? 200_000 : 1_000_000);
   const repeats = Math.max(1, opts.repeats);
   const out: QueryBenchMetric[] = [];
@@ -50,7 +54,7 @@ export async function benchQuery(opts: { repeats: number; quick?: boolean; point
   const state = be.getState();
   await be.dispose();
   let s = 12345;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
   const positions = Float32Array.from({ length: N * 3 }, () => 0.2 + rnd() * 5.6);
   const Dl = state.dims.language;
   const Dv = state.dims.vision;
@@ -73,13 +77,24 @@ export async function benchQuery(opts: { repeats: number; quick?: boolean; point
 
   const tb = performance.now();
   const cache = await buildQueryCache(state, positions, { rank: 16, samplePoints: 20000 });
-  out.push({ name: 'evaluate_field_s', unit: 's', samples: [(performance.now() - tb) / 1000], meta: { points: N, rank: 16 } });
+  out.push({
+    name: 'evaluate_field_s',
+    unit: 's',
+    samples: [(performance.now() - tb) / 1000],
+    meta: { points: N, rank: 16 },
+  });
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cfs-qbench-'));
   try {
     await writeQueryCache(path.join(dir, 'cache'), cache);
     let bytes = 0;
-    for (const f of await fs.readdir(path.join(dir, 'cache'))) bytes += (await fs.stat(path.join(dir, 'cache', f))).size;
-    out.push({ name: 'cache_mb_per_million', unit: 'MB', samples: [(bytes / N) * 1e6 / 1e6], meta: { fast_tier_mb_per_million: cache.fast.rank, total_bytes: bytes } });
+    for (const f of await fs.readdir(path.join(dir, 'cache')))
+      bytes += (await fs.stat(path.join(dir, 'cache', f))).size;
+    out.push({
+      name: 'cache_mb_per_million',
+      unit: 'MB',
+      samples: [((bytes / N) * 1e6) / 1e6],
+      meta: { fast_tier_mb_per_million: cache.fast.rank, total_bytes: bytes },
+    });
 
     const scorer = await FastScorer.open(path.join(dir, 'cache'));
     try {
@@ -91,7 +106,18 @@ export async function benchQuery(opts: { repeats: number; quick?: boolean; point
         await scorer.score(qz, bias);
         t.push(performance.now() - t0);
       }
-      out.push({ name: 'query_cached_score_ms', unit: 'ms', samples: t, meta: { points: N, threads: scorer.threads, simd: scorer.simd, median: quantile(t, 0.5), p95: quantile(t, 0.95) } });
+      out.push({
+        name: 'query_cached_score_ms',
+        unit: 'ms',
+        samples: t,
+        meta: {
+          points: N,
+          threads: scorer.threads,
+          simd: scorer.simd,
+          median: quantile(t, 0.5),
+          p95: quantile(t, 0.95),
+        },
+      });
       const js: number[] = [];
       const tmp = new Float32Array(scorer.cache.manifest.points_padded);
       for (let r = 0; r < Math.min(repeats, 5); r++) {
@@ -113,11 +139,23 @@ export async function benchQuery(opts: { repeats: number; quick?: boolean; point
     }
 
     // Exports.
-    const poses: MapPose[] = Array.from({ length: 100 }, (_, i) => ({ id: String(i), name: `wp ${i}`, frame: 'map', position_m: [i * 0.1, -i * 0.05, 0], yaw_rad: i * 0.1, orientation: yawQuaternion(i * 0.1), position_world_m: [0, 0, 0], look_at_m: null, query: null }));
+    const poses: MapPose[] = Array.from({ length: 100 }, (_, i) => ({
+      id: String(i),
+      name: `wp ${i}`,
+      frame: 'map',
+      position_m: [i * 0.1, -i * 0.05, 0],
+      yaw_rad: i * 0.1,
+      orientation: yawQuaternion(i * 0.1),
+      position_world_m: [0, 0, 0],
+      look_at_m: null,
+      query: null,
+    }));
     const tn: number[] = [];
     const tp: number[] = [];
     const th: number[] = [];
-    const floorPts = Float32Array.from({ length: 3 * 200_000 }, (_, i) => (i % 3 === 2 ? (rnd() < 0.8 ? 0 : rnd()) : rnd() * 10));
+    const floorPts = Float32Array.from({ length: 3 * 200_000 }, (_, i) =>
+      i % 3 === 2 ? (rnd() < 0.8 ? 0 : rnd()) : rnd() * 10,
+    );
     const scores = Float32Array.from({ length: N }, () => rnd());
     for (let r = 0; r < Math.min(repeats, 5); r++) {
       let t0 = performance.now();
@@ -131,7 +169,12 @@ export async function benchQuery(opts: { repeats: number; quick?: boolean; point
       th.push(performance.now() - t0);
     }
     out.push({ name: 'export_nav2_yaml_ms', unit: 'ms', samples: tn, meta: { waypoints: 100 } });
-    out.push({ name: 'export_occupancy_pgm_ms', unit: 'ms', samples: tp, meta: { points: 200_000, area_m: '10x10', cell_m: 0.05 } });
+    out.push({
+      name: 'export_occupancy_pgm_ms',
+      unit: 'ms',
+      samples: tp,
+      meta: { points: 200_000, area_m: '10x10', cell_m: 0.05 },
+    });
     out.push({ name: 'export_heatmap_ply_ms', unit: 'ms', samples: th, meta: { points: N } });
   } finally {
     await fs.rm(dir, { recursive: true, force: true });

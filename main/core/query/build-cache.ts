@@ -13,7 +13,17 @@ import { type Agreement, CACHE_FORMAT, CACHE_VERSION, type Instance, type QueryC
 import { clusterStats, voxelComponents } from './cluster';
 import { FieldEvaluator, lastLayer } from './field-eval';
 import { fitPca } from './pca';
-import { type ExactTables, codeQuery, exactScores, fastScoresJs, quantizeHidden, scoresFromUnitOutputs, spearman, stackQuery, topOverlap } from './scoring';
+import {
+  type ExactTables,
+  codeQuery,
+  exactScores,
+  fastScoresJs,
+  quantizeHidden,
+  scoresFromUnitOutputs,
+  spearman,
+  stackQuery,
+  topOverlap,
+} from './scoring';
 import { QueryError } from './errors';
 
 export interface BuildCacheOptions {
@@ -47,7 +57,11 @@ function summary(v: number[]): { mean: number; min: number } {
   return { mean: v.reduce((a, b) => a + b, 0) / Math.max(1, v.length), min: v.length ? Math.min(...v) : 1 };
 }
 
-export async function buildQueryCache(state: FieldState, positions: Float32Array, opts: BuildCacheOptions = {}): Promise<QueryCache> {
+export async function buildQueryCache(
+  state: FieldState,
+  positions: Float32Array,
+  opts: BuildCacheOptions = {},
+): Promise<QueryCache> {
   const N = Math.floor(positions.length / 3);
   if (N < 1) throw new QueryError('INVALID_INPUT', null, 'the map has no points to evaluate');
   const rank = opts.rank ?? DEFAULT_RANK;
@@ -66,9 +80,13 @@ export async function buildQueryCache(state: FieldState, positions: Float32Array
   const ev0 = await FieldEvaluator.create(state);
   const H = ev0.heads.hidden;
   try {
-    await ev0.run(gatherRows(positions, sampleIdx), (c) => {
-      ySample.set(c.y, c.start * D);
-    }, opts.signal);
+    await ev0.run(
+      gatherRows(positions, sampleIdx),
+      (c) => {
+        ySample.set(c.y, c.start * D);
+      },
+      opts.signal,
+    );
   } finally {
     await ev0.dispose();
   }
@@ -77,7 +95,8 @@ export async function buildQueryCache(state: FieldState, positions: Float32Array
   if (pca.rank < r) {
     // D < r (tiny heads): pad the basis with zero columns so the kernel's rank stays a multiple of 8.
     const basis = new Float32Array(D * r);
-    for (let d = 0; d < D; d++) for (let j = 0; j < pca.rank; j++) basis[d * r + j] = pca.basis[d * pca.rank + j]!;
+    for (let d = 0; d < D; d++)
+      for (let j = 0; j < pca.rank; j++) basis[d * r + j] = pca.basis[d * pca.rank + j]!;
     pca.basis = basis;
     pca.variances = Float64Array.from({ length: r }, (_, j) => pca.variances[j] ?? 0);
     pca.rank = r;
@@ -97,29 +116,35 @@ export async function buildQueryCache(state: FieldState, positions: Float32Array
     labels: labels ? { embeddings: labels.embeddings, count: labels.texts.length } : null,
   });
   try {
-    await ev.run(positions.subarray(0, N * 3), (c) => {
-      quantizeHidden(c.hidden, c.n, H, hiddenCodes, affine, c.start);
-      for (let i = 0; i < c.n; i++) {
-        norms[2 * (c.start + i)] = c.normLanguage[i]!;
-        norms[2 * (c.start + i) + 1] = c.normVision ? c.normVision[i]! : 0;
-      }
-      zf.set(c.z!, c.start * r);
-      if (c.topLabel && c.topScore) {
-        for (let i = 0; i < c.n; i++) topLabel[c.start + i] = c.topLabel[i]!;
-        topScore.set(c.topScore, c.start);
-      }
-      progress('evaluate', c.start + c.n, N);
-    }, opts.signal);
+    await ev.run(
+      positions.subarray(0, N * 3),
+      (c) => {
+        quantizeHidden(c.hidden, c.n, H, hiddenCodes, affine, c.start);
+        for (let i = 0; i < c.n; i++) {
+          norms[2 * (c.start + i)] = c.normLanguage[i]!;
+          norms[2 * (c.start + i) + 1] = c.normVision ? c.normVision[i]! : 0;
+        }
+        zf.set(c.z!, c.start * r);
+        if (c.topLabel && c.topScore) {
+          for (let i = 0; i < c.n; i++) topLabel[c.start + i] = c.topLabel[i]!;
+          topScore.set(c.topScore, c.start);
+        }
+        progress('evaluate', c.start + c.n, N);
+      },
+      opts.signal,
+    );
   } finally {
     await ev.dispose();
   }
 
   // 3. int8 codes.
   const codeScale = new Float32Array(r);
-  for (let i = 0; i < N; i++) for (let j = 0; j < r; j++) codeScale[j] = Math.max(codeScale[j]!, Math.abs(zf[i * r + j]!));
+  for (let i = 0; i < N; i++)
+    for (let j = 0; j < r; j++) codeScale[j] = Math.max(codeScale[j]!, Math.abs(zf[i * r + j]!));
   for (let j = 0; j < r; j++) codeScale[j] = codeScale[j]! > 0 ? codeScale[j]! / 127 : 1;
   const codes = new Int8Array(Np * r);
-  for (let i = 0; i < N; i++) for (let j = 0; j < r; j++) codes[i * r + j] = Math.round(zf[i * r + j]! / codeScale[j]!);
+  for (let i = 0; i < N; i++)
+    for (let j = 0; j < r; j++) codes[i * r + j] = Math.round(zf[i * r + j]! / codeScale[j]!);
   const fast = { rank: r, dim: D, mean: pca.mean, basis: pca.basis, codeScale, codes };
   const { W, b } = lastLayer(state);
   const exact: ExactTables = { hidden: H, language: Dl, vision: Dv, codes: hiddenCodes, affine, norms, W, b };
@@ -138,7 +163,10 @@ export async function buildQueryCache(state: FieldState, positions: Float32Array
     for (let p = 0; p < probes; p++) {
       const l = Math.floor((p * labels.texts.length) / probes);
       const ql = labels.embeddings.subarray(l * Dl, (l + 1) * Dl);
-      const qv = labels.clipEmbeddings && labels.clipDim === Dv ? labels.clipEmbeddings.subarray(l * Dv, (l + 1) * Dv) : null;
+      const qv =
+        labels.clipEmbeddings && labels.clipDim === Dv
+          ? labels.clipEmbeddings.subarray(l * Dv, (l + 1) * Dv)
+          : null;
       const w = p % 2 === 0 || !qv ? { language: 10, vision: 1 } : { language: 1, vision: 10 };
       const Q = stackQuery(ql, qv, Dl, Dv, w);
       const ref = scoresFromUnitOutputs(ySample, D, Q);
@@ -156,7 +184,13 @@ export async function buildQueryCache(state: FieldState, positions: Float32Array
       const cut = [...approx].sort((a, b) => b - a)[Math.max(0, Math.round(S * 0.05) - 1)]!;
       const rer = Float32Array.from(approx, (v) => v - 10);
       const cand = Int32Array.from([...approx.keys()].filter((m) => approx[m]! >= cut));
-      const ce = exactScores(exact, ql, qv, w, Int32Array.from(cand, (m) => sampleIdx[m]!));
+      const ce = exactScores(
+        exact,
+        ql,
+        qv,
+        w,
+        Int32Array.from(cand, (m) => sampleIdx[m]!),
+      );
       cand.forEach((m, k) => (rer[m] = ce[k]!));
       ro.push(topOverlap(ref, rer, 0.01));
       fs.push(spearman(ref, approx));
@@ -172,9 +206,21 @@ export async function buildQueryCache(state: FieldState, positions: Float32Array
     agreement = {
       sample_points: S,
       probes,
-      fast: { spearman_mean: a.mean, spearman_min: a.min, top1pct_overlap_mean: bo.mean, top1pct_overlap_min: bo.min, residual_rms: Math.sqrt(rms / (S * probes)), residual_max: rmax },
+      fast: {
+        spearman_mean: a.mean,
+        spearman_min: a.min,
+        top1pct_overlap_mean: bo.mean,
+        top1pct_overlap_min: bo.min,
+        residual_rms: Math.sqrt(rms / (S * probes)),
+        residual_max: rmax,
+      },
       reranked: { top1pct_overlap_mean: rr.mean, top1pct_overlap_min: rr.min },
-      exact: { spearman_mean: c.mean, spearman_min: c.min, top1pct_overlap_mean: d.mean, top1pct_overlap_min: d.min },
+      exact: {
+        spearman_mean: c.mean,
+        spearman_min: c.min,
+        top1pct_overlap_mean: d.mean,
+        top1pct_overlap_min: d.min,
+      },
     };
   }
 
@@ -195,14 +241,23 @@ export async function buildQueryCache(state: FieldState, positions: Float32Array
       list.push(i);
     }
     for (const [l, idx] of [...byLabel.entries()].sort((a, b) => a[0] - b[0])) {
-      for (const members of voxelComponents(positions, idx, instanceVoxel, minPts).members) found.push({ label_id: l, members });
+      for (const members of voxelComponents(positions, idx, instanceVoxel, minPts).members)
+        found.push({ label_id: l, members });
     }
   }
   found.sort((a, b) => b.members.length - a.members.length || a.label_id - b.label_id);
   const instances: Instance[] = found.map((f, id) => {
     for (const p of f.members) instance[p] = id;
     const st = clusterStats(positions, f.members);
-    return { id, label: labels!.texts[f.label_id] ?? `label ${f.label_id}`, label_id: f.label_id, points: f.members.length, centroid_world_m: st.centroid, min_world_m: st.min, max_world_m: st.max };
+    return {
+      id,
+      label: labels!.texts[f.label_id] ?? `label ${f.label_id}`,
+      label_id: f.label_id,
+      points: f.members.length,
+      centroid_world_m: st.centroid,
+      min_world_m: st.min,
+      max_world_m: st.max,
+    };
   });
   progress('instances', 1, 1);
 

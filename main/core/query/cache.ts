@@ -43,10 +43,22 @@ export type Instance = z.infer<typeof InstanceSchema>;
 export const AgreementSchema = z.object({
   sample_points: z.number().int(),
   probes: z.number().int(),
-  fast: z.object({ spearman_mean: z.number(), spearman_min: z.number(), top1pct_overlap_mean: z.number(), top1pct_overlap_min: z.number(), residual_rms: z.number(), residual_max: z.number() }),
+  fast: z.object({
+    spearman_mean: z.number(),
+    spearman_min: z.number(),
+    top1pct_overlap_mean: z.number(),
+    top1pct_overlap_min: z.number(),
+    residual_rms: z.number(),
+    residual_max: z.number(),
+  }),
   /** Fast tier for candidates, then exact re-scoring of the top 5%: what query hits use. */
   reranked: z.object({ top1pct_overlap_mean: z.number(), top1pct_overlap_min: z.number() }),
-  exact: z.object({ spearman_mean: z.number(), spearman_min: z.number(), top1pct_overlap_mean: z.number(), top1pct_overlap_min: z.number() }),
+  exact: z.object({
+    spearman_mean: z.number(),
+    spearman_min: z.number(),
+    top1pct_overlap_mean: z.number(),
+    top1pct_overlap_min: z.number(),
+  }),
 });
 export type Agreement = z.infer<typeof AgreementSchema>;
 
@@ -58,7 +70,11 @@ export const CacheManifestSchema = z.object({
   map: z.object({ points: z.number().int(), voxel_m: z.number() }),
   points: z.number().int().min(0),
   points_padded: z.number().int().min(0),
-  heads: z.object({ language: z.number().int().min(1), vision: z.number().int().min(0), hidden: z.number().int().min(1) }),
+  heads: z.object({
+    language: z.number().int().min(1),
+    vision: z.number().int().min(0),
+    hidden: z.number().int().min(1),
+  }),
   encoders: z.object({ language: z.string(), vision: z.string().nullable() }),
   pca: z.object({ rank: z.number().int().min(8).max(128), explained_variance: z.number() }),
   agreement: AgreementSchema.nullable(),
@@ -90,7 +106,9 @@ export async function writeQueryCache(dir: string, cache: QueryCache): Promise<v
   try {
     const f = cache.fast;
     const e = cache.exact;
-    const tables = new Float32Array(e.W.length + e.b.length + f.mean.length + f.basis.length + f.codeScale.length);
+    const tables = new Float32Array(
+      e.W.length + e.b.length + f.mean.length + f.basis.length + f.codeScale.length,
+    );
     let o = 0;
     for (const t of [e.W, e.b, f.mean, f.basis, f.codeScale]) {
       tables.set(t, o);
@@ -127,7 +145,8 @@ async function readExact(file: string, bytes: number, into?: Uint8Array): Promis
   }
   try {
     const st = await h.stat();
-    if (st.size !== bytes) throw new QueryError('INVALID_INPUT', file, `has ${st.size} bytes, the manifest implies ${bytes}`);
+    if (st.size !== bytes)
+      throw new QueryError('INVALID_INPUT', file, `has ${st.size} bytes, the manifest implies ${bytes}`);
     const out = into ?? new Uint8Array(new ArrayBuffer(bytes));
     let off = 0;
     while (off < bytes) {
@@ -145,7 +164,10 @@ async function readExact(file: string, bytes: number, into?: Uint8Array): Promis
  * Read a cache. `codesInto(bytes)` may supply the buffer for the fast-tier codes (e.g. a view into a shared
  * WebAssembly memory for the worker kernel); it must be exactly `bytes` long.
  */
-export async function readQueryCache(dir: string, codesInto?: (bytes: number) => Uint8Array): Promise<QueryCache> {
+export async function readQueryCache(
+  dir: string,
+  codesInto?: (bytes: number) => Uint8Array,
+): Promise<QueryCache> {
   const mfile = path.join(dir, 'manifest.json');
   let text: string;
   try {
@@ -162,12 +184,17 @@ export async function readQueryCache(dir: string, codesInto?: (bytes: number) =>
   const parsed = CacheManifestSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new QueryError('INVALID_INPUT', mfile, `invalid query cache manifest: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}`);
+    throw new QueryError(
+      'INVALID_INPUT',
+      mfile,
+      `invalid query cache manifest: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'unknown'}`,
+    );
   }
   const m = parsed.data;
   const N = m.points;
   const Np = m.points_padded;
-  if (Np < N || Np % 4 !== 0 || m.pca.rank % 8 !== 0) throw new QueryError('INVALID_INPUT', mfile, 'points_padded / rank inconsistent');
+  if (Np < N || Np % 4 !== 0 || m.pca.rank % 8 !== 0)
+    throw new QueryError('INVALID_INPUT', mfile, 'points_padded / rank inconsistent');
   const { language: Dl, vision: Dv, hidden: H } = m.heads;
   const D = Dl + Dv;
   const r = m.pca.rank;
@@ -186,18 +213,32 @@ export async function readQueryCache(dir: string, codesInto?: (bytes: number) =>
   const mean = take(D);
   const basis = take(D * r);
   const codeScale = take(r);
-  for (let k = 0; k < tables.length; k++) if (!Number.isFinite(tables[k]!)) throw new QueryError('INVALID_INPUT', path.join(dir, 'tables.f32'), 'contains non-finite values');
+  for (let k = 0; k < tables.length; k++)
+    if (!Number.isFinite(tables[k]!))
+      throw new QueryError('INVALID_INPUT', path.join(dir, 'tables.f32'), 'contains non-finite values');
   const segBuf = seg.buffer.slice(seg.byteOffset, seg.byteOffset + seg.byteLength);
   const cache: QueryCache = {
     manifest: m,
-    fast: { rank: r, dim: D, mean, basis, codeScale, codes: new Int8Array(codes.buffer, codes.byteOffset, codeBytes) },
+    fast: {
+      rank: r,
+      dim: D,
+      mean,
+      basis,
+      codeScale,
+      codes: new Int8Array(codes.buffer, codes.byteOffset, codeBytes),
+    },
     exact: { hidden: H, language: Dl, vision: Dv, codes: hidden, affine, norms, W, b },
     topLabel: new Int16Array(segBuf, 0, N),
     instance: new Int32Array(segBuf.slice(N * 2, N * 6)),
     topScore: new Float32Array(segBuf.slice(N * 6, N * 10)),
   };
   for (let i = 0; i < N; i++) {
-    if (cache.instance[i]! >= m.instances.length || cache.instance[i]! < -1) throw new QueryError('INVALID_INPUT', path.join(dir, 'segment.bin'), `point ${i} has instance ${cache.instance[i]} of ${m.instances.length}`);
+    if (cache.instance[i]! >= m.instances.length || cache.instance[i]! < -1)
+      throw new QueryError(
+        'INVALID_INPUT',
+        path.join(dir, 'segment.bin'),
+        `point ${i} has instance ${cache.instance[i]} of ${m.instances.length}`,
+      );
   }
   return cache;
 }

@@ -22,14 +22,22 @@ export interface Components {
 }
 
 /** Connected components of `indices` (into `positions`, xyz per point) at voxel size `voxel_m`. */
-export function voxelComponents(positions: Float32Array, indices: ArrayLike<number>, voxel_m: number, minPoints = 1): Components {
+export function voxelComponents(
+  positions: Float32Array,
+  indices: ArrayLike<number>,
+  voxel_m: number,
+  minPoints = 1,
+): Components {
   const n = indices.length;
   const inv = 1 / voxel_m;
   const keyOf = new Float64Array(n);
   const voxels = new Map<number, number[]>();
   for (let m = 0; m < n; m++) {
     const p = indices[m]!;
-    const key = clampCell(positions[3 * p]! * inv) + clampCell(positions[3 * p + 1]! * inv) * S1 + clampCell(positions[3 * p + 2]! * inv) * S2;
+    const key =
+      clampCell(positions[3 * p]! * inv) +
+      clampCell(positions[3 * p + 1]! * inv) * S1 +
+      clampCell(positions[3 * p + 2]! * inv) * S2;
     keyOf[m] = key;
     let list = voxels.get(key);
     if (!list) voxels.set(key, (list = []));

@@ -20,15 +20,27 @@ export interface QueryEncoders {
  * Encoders matching a field trained with `trainedWith` (the dataset's encoder names). The lexical encoder needs
  * no weights; learned encoders come from the installed model registry.
  */
-export async function loadQueryEncoders(trainedWith: { language: string; vision: string | null }, opts: { modelsDir?: string; threads?: number } = {}): Promise<QueryEncoders> {
+export async function loadQueryEncoders(
+  trainedWith: { language: string; vision: string | null },
+  opts: { modelsDir?: string; threads?: number } = {},
+): Promise<QueryEncoders> {
   const lexical = new LexicalTextEncoder();
   const wantLexical = trainedWith.language === lexical.name;
-  const pipeline = await loadInstalledPipeline({ needDetector: false, threads: opts.threads ?? 2, ...(opts.modelsDir ? { dir: opts.modelsDir } : {}) }).catch(() => null);
+  const pipeline = await loadInstalledPipeline({
+    needDetector: false,
+    threads: opts.threads ?? 2,
+    ...(opts.modelsDir ? { dir: opts.modelsDir } : {}),
+  }).catch(() => null);
   let language: TextEncoder | null = wantLexical ? lexical : null;
-  if (!language && pipeline && pipeline.textEncoder.name === trainedWith.language) language = pipeline.textEncoder;
+  if (!language && pipeline && pipeline.textEncoder.name === trainedWith.language)
+    language = pipeline.textEncoder;
   if (!language) {
     await pipeline?.dispose();
-    throw new QueryError('UNSUPPORTED', null, `the field was trained with the "${trainedWith.language}" sentence encoder, which is not installed; install it (models) or retrain`);
+    throw new QueryError(
+      'UNSUPPORTED',
+      null,
+      `the field was trained with the "${trainedWith.language}" sentence encoder, which is not installed; install it (models) or retrain`,
+    );
   }
   const clipText = trainedWith.vision && pipeline ? pipeline.clipText : null;
   const image = trainedWith.vision && pipeline ? pipeline.cropEncoder : null;

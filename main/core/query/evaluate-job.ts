@@ -33,25 +33,42 @@ export interface EvaluateFieldResult {
 
 function toJobError(err: unknown): unknown {
   if (err instanceof QueryError) return new JobError(err.code, err.message);
-  if (err instanceof Error && 'code' in err && err.name === 'MapFormatError') return new JobError('INVALID_INPUT', err.message);
-  if (err instanceof Error && (err.name === 'DatasetError' || err.name === 'CheckpointError')) return new JobError('INVALID_INPUT', err.message);
+  if (err instanceof Error && 'code' in err && err.name === 'MapFormatError')
+    return new JobError('INVALID_INPUT', err.message);
+  if (err instanceof Error && (err.name === 'DatasetError' || err.name === 'CheckpointError'))
+    return new JobError('INVALID_INPUT', err.message);
   return err;
 }
 
-export async function runEvaluateFieldJob(ctx: JobContext<EvaluateFieldParams>): Promise<EvaluateFieldResult> {
+export async function runEvaluateFieldJob(
+  ctx: JobContext<EvaluateFieldParams>,
+): Promise<EvaluateFieldResult> {
   const parsed = EvaluateFieldParamsSchema.safeParse(ctx.params ?? {});
-  if (!parsed.success) throw new JobError('BAD_ARGS', `evaluate-field parameters: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new JobError(
+      'BAD_ARGS',
+      `evaluate-field parameters: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const p = parsed.data;
   const t0 = performance.now();
   try {
     ctx.progress('load', 0, 3);
     const map = await readMapFile(path.join(ctx.projectDir, MAP_FILE));
     ctx.progress('load', 1, 3);
-    const cp = await loadLatestCheckpoint(checkpointDirOf(ctx.projectDir), (dir, err) => ctx.problem('warning', dir, `field checkpoint is damaged and was set aside: ${err.message}`));
-    if (!cp) throw new JobError('NOT_FOUND', `no trained field in ${checkpointDirOf(ctx.projectDir)}: run the train job first`);
+    const cp = await loadLatestCheckpoint(checkpointDirOf(ctx.projectDir), (dir, err) =>
+      ctx.problem('warning', dir, `field checkpoint is damaged and was set aside: ${err.message}`),
+    );
+    if (!cp)
+      throw new JobError(
+        'NOT_FOUND',
+        `no trained field in ${checkpointDirOf(ctx.projectDir)}: run the train job first`,
+      );
     ctx.progress('load', 2, 3);
     const dataset = await loadDataset(ctx.projectDir).catch((err: Error) => {
-      ctx.log('warn', `labeled dataset unavailable (${err.message}); instances and rank agreement are skipped`);
+      ctx.log(
+        'warn',
+        `labeled dataset unavailable (${err.message}); instances and rank agreement are skipped`,
+      );
       return null;
     });
     ctx.progress('load', 3, 3);
@@ -74,7 +91,11 @@ export async function runEvaluateFieldJob(ctx: JobContext<EvaluateFieldParams>):
     for (const f of await fs.readdir(dir)) bytes += (await fs.stat(path.join(dir, f))).size;
     ctx.progress('write', 1, 1);
     const a = cache.manifest.agreement;
-    if (a) ctx.log('info', `rank agreement vs exact scores: fast tier Spearman ${a.fast.spearman_mean.toFixed(4)}, top-1% overlap ${a.fast.top1pct_overlap_mean.toFixed(3)}; re-ranked top-1% overlap ${a.reranked.top1pct_overlap_mean.toFixed(3)}; exact tier Spearman ${a.exact.spearman_mean.toFixed(5)}`);
+    if (a)
+      ctx.log(
+        'info',
+        `rank agreement vs exact scores: fast tier Spearman ${a.fast.spearman_mean.toFixed(4)}, top-1% overlap ${a.fast.top1pct_overlap_mean.toFixed(3)}; re-ranked top-1% overlap ${a.reranked.top1pct_overlap_mean.toFixed(3)}; exact tier Spearman ${a.exact.spearman_mean.toFixed(5)}`,
+      );
     return {
       points: cache.manifest.points,
       rank: cache.manifest.pca.rank,

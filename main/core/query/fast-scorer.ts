@@ -12,7 +12,14 @@ import { Worker } from 'node:worker_threads';
 import * as os from 'node:os';
 import { type QueryCache, readQueryCache } from './cache';
 import { fastScoresJs } from './scoring';
-import { type WasmMemory, instantiateKernel, quantizeQuery, scoreModuleBytes, wasm, wasmSimdAvailable } from './wasm-kernel';
+import {
+  type WasmMemory,
+  instantiateKernel,
+  quantizeQuery,
+  scoreModuleBytes,
+  wasm,
+  wasmSimdAvailable,
+} from './wasm-kernel';
 import { QueryError } from './errors';
 import { Mutex } from '../util/mutex';
 
@@ -73,7 +80,12 @@ export class FastScorer {
       // Scores need points_padded * 4 bytes = bytes * 4 / rank <= bytes / 2 (rank >= 8).
       const need = out + Math.ceil(bytes / 8) * 4 + 16;
       const pages = Math.max(1, Math.ceil(need / PAGE));
-      if (pages > 65536) throw new QueryError('UNSUPPORTED', dir, 'query cache is too large for one WebAssembly memory (4 GiB)');
+      if (pages > 65536)
+        throw new QueryError(
+          'UNSUPPORTED',
+          dir,
+          'query cache is too large for one WebAssembly memory (4 GiB)',
+        );
       memory = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
       return new Uint8Array(memory.buffer, 0, bytes);
     });
@@ -91,7 +103,8 @@ export class FastScorer {
           else p.reject(new QueryError('INTERNAL', null, `score worker failed: ${m.message ?? 'unknown'}`));
         });
         w.on('error', (err) => {
-          for (const p of scorer.pending.values()) p.reject(new QueryError('INTERNAL', null, `score worker crashed: ${err.message}`));
+          for (const p of scorer.pending.values())
+            p.reject(new QueryError('INTERNAL', null, `score worker crashed: ${err.message}`));
           scorer.pending.clear();
         });
         w.unref();
@@ -143,7 +156,15 @@ export class FastScorer {
       jobs.push(
         new Promise<void>((resolve, reject) => {
           this.pending.set(id, { resolve, reject });
-          this.workers[t]!.postMessage({ id, z: this.codesPtr + start * rank, n, q: this.qPtr, out: this.outPtr + start * 4, scale, bias });
+          this.workers[t]!.postMessage({
+            id,
+            z: this.codesPtr + start * rank,
+            n,
+            q: this.qPtr,
+            out: this.outPtr + start * 4,
+            scale,
+            bias,
+          });
         }),
       );
     }

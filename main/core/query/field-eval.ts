@@ -67,7 +67,11 @@ function buildEvalGraph(state: FieldState, opts: EvalOptions): Uint8Array {
   let h = g.input('features', 'float32', ['B', d.inDim]);
   let out = '';
   layers.forEach((s, k) => {
-    const W = g.initializer(`W${k}`, { elem: 'float32', dims: [s.inDim, s.outDim], data: state.weights[2 * k]! });
+    const W = g.initializer(`W${k}`, {
+      elem: 'float32',
+      dims: [s.inDim, s.outDim],
+      data: state.weights[2 * k]!,
+    });
     const b = g.initializer(`b${k}`, { elem: 'float32', dims: [s.outDim], data: state.weights[2 * k + 1]! });
     const a = g.op('Add', [g.op('MatMul', [h, W]), b]);
     if (k === layers.length - 1) out = a;
@@ -82,7 +86,8 @@ function buildEvalGraph(state: FieldState, opts: EvalOptions): Uint8Array {
     g.output(n, name, 'float32', ['B', 1]);
     return g.op('Div', [x, g.op('Max', [n, eps])]);
   };
-  const slice = (x: string, a: number, b: number) => g.op('Slice', [x, g.constInt64([a]), g.constInt64([b]), g.constInt64([1])]);
+  const slice = (x: string, a: number, b: number) =>
+    g.op('Slice', [x, g.constInt64([a]), g.constInt64([b]), g.constInt64([1])]);
   const lang = d.vision > 0 ? slice(out, 0, d.language) : out;
   const yl = unit(lang, 'norm_language');
   let y = yl;
@@ -98,7 +103,11 @@ function buildEvalGraph(state: FieldState, opts: EvalOptions): Uint8Array {
     g.output(g.op('MatMul', [g.op('Sub', [y, mu]), V]), 'z', 'float32', ['B', opts.pca.rank]);
   }
   if (opts.labels && opts.labels.count > 0) {
-    const T = g.initializer('label_embeddings', { elem: 'float32', dims: [opts.labels.count, d.language], data: opts.labels.embeddings });
+    const T = g.initializer('label_embeddings', {
+      elem: 'float32',
+      dims: [opts.labels.count, d.language],
+      data: opts.labels.embeddings,
+    });
     const s = g.op('Gemm', [yl, T], { transB: 1 });
     g.output(g.op('ArgMax', [s], { axis: 1, keepdims: 0 }), 'top_label', 'int64', ['B']);
     g.output(g.op('ReduceMax', [s], { axes: [1], keepdims: 0 }), 'top_score', 'float32', ['B']);
@@ -120,7 +129,11 @@ export class FieldEvaluator {
     this.heads = fieldHeads(state);
     const F = state.config.grid.featuresPerLevel;
     if (state.grid.length !== this.layout.totalRows * F) {
-      throw new QueryError('INVALID_INPUT', null, `field grid has ${state.grid.length} values, its config needs ${this.layout.totalRows * F}`);
+      throw new QueryError(
+        'INVALID_INPUT',
+        null,
+        `field grid has ${state.grid.length} values, its config needs ${this.layout.totalRows * F}`,
+      );
     }
   }
 
@@ -147,7 +160,11 @@ export class FieldEvaluator {
   }
 
   /** Evaluate all points of `xyz` chunk by chunk; `sink` receives each chunk (its arrays are fresh). */
-  async run(xyz: Float32Array, sink: (c: EvalChunk) => void | Promise<void>, signal?: AbortSignal): Promise<void> {
+  async run(
+    xyz: Float32Array,
+    sink: (c: EvalChunk) => void | Promise<void>,
+    signal?: AbortSignal,
+  ): Promise<void> {
     if (!this.session) throw new QueryError('INTERNAL', null, 'evaluator disposed');
     const total = Math.floor(xyz.length / 3);
     const chunk = this.opts.chunk ?? 8192;
@@ -155,8 +172,12 @@ export class FieldEvaluator {
       signal?.throwIfAborted();
       const n = Math.min(chunk, total - start);
       const feat = this.features(xyz.subarray(start * 3, (start + n) * 3), n);
-      const r = await this.session.run({ features: new ort.Tensor('float32', feat, [n, this.layout.outDim]) });
-      const topLabel = r.top_label ? Int32Array.from(r.top_label.data as BigInt64Array, (v) => Number(v)) : null;
+      const r = await this.session.run({
+        features: new ort.Tensor('float32', feat, [n, this.layout.outDim]),
+      });
+      const topLabel = r.top_label
+        ? Int32Array.from(r.top_label.data as BigInt64Array, (v) => Number(v))
+        : null;
       await sink({
         start,
         n,

@@ -23,7 +23,10 @@ async function gramMatrix(Yc: Float32Array, S: number, D: number): Promise<Float
   const g = new GraphBuilder('gram');
   const y = g.input('y', 'float32', ['S', D]);
   g.output(g.op('Gemm', [y, y], { transA: 1 }), 'c', 'float32', [D, D]);
-  const sess = await ort.InferenceSession.create(g.toBytes(), { executionProviders: ['cpu'], intraOpNumThreads: 2 });
+  const sess = await ort.InferenceSession.create(g.toBytes(), {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 2,
+  });
   try {
     const r = await sess.run({ y: new ort.Tensor('float32', Yc, [S, D]) });
     return r.c!.data as Float32Array;
@@ -133,17 +136,19 @@ export async function fitPca(Y: Float32Array, S: number, D: number, rank: number
   }
   // Rayleigh-Ritz: B = Q^T C Q.
   const CQ = new Float64Array(D * k);
-  for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) {
-    const c = C[i * D + j]!;
-    if (c === 0) continue;
-    for (let m = 0; m < k; m++) CQ[i * k + m]! += c * Q[j * k + m]!;
-  }
+  for (let i = 0; i < D; i++)
+    for (let j = 0; j < D; j++) {
+      const c = C[i * D + j]!;
+      if (c === 0) continue;
+      for (let m = 0; m < k; m++) CQ[i * k + m]! += c * Q[j * k + m]!;
+    }
   const B = new Float64Array(k * k);
-  for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) {
-    let d = 0;
-    for (let i = 0; i < D; i++) d += Q[i * k + a]! * CQ[i * k + b]!;
-    B[a * k + b] = d;
-  }
+  for (let a = 0; a < k; a++)
+    for (let b = 0; b < k; b++) {
+      let d = 0;
+      for (let i = 0; i < D; i++) d += Q[i * k + a]! * CQ[i * k + b]!;
+      B[a * k + b] = d;
+    }
   const { values, vectors } = jacobiEigen(B, k);
   const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => values[b]! - values[a]!);
   const basis = new Float32Array(D * r);

@@ -31,7 +31,10 @@ export const QuerySetSchema = z.object({
           expect_absent: z.boolean().optional(),
         })
         .strict()
-        .refine((q) => (q.expected_world_m !== undefined) !== (q.expect_absent === true), 'each query needs exactly one of expected_world_m or expect_absent: true'),
+        .refine(
+          (q) => (q.expected_world_m !== undefined) !== (q.expect_absent === true),
+          'each query needs exactly one of expected_world_m or expect_absent: true',
+        ),
     )
     .min(1)
     .max(10000),
@@ -48,7 +51,11 @@ export function parseQuerySet(text: string, file: string): QuerySet {
   const r = QuerySetSchema.safeParse(raw);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new QueryError('INVALID_INPUT', file, `invalid query set: ${i ? `${i.path.join('.')}: ${i.message}` : 'unknown'}`);
+    throw new QueryError(
+      'INVALID_INPUT',
+      file,
+      `invalid query set: ${i ? `${i.path.join('.')}: ${i.message}` : 'unknown'}`,
+    );
   }
   return r.data;
 }
@@ -72,7 +79,11 @@ export interface QuerySetResult {
   items: QuerySetItemResult[];
 }
 
-export async function runQuerySet(projectDir: string, file: string, opts: EngineOptions & { query?: QueryOptions } = {}): Promise<QuerySetResult> {
+export async function runQuerySet(
+  projectDir: string,
+  file: string,
+  opts: EngineOptions & { query?: QueryOptions } = {},
+): Promise<QuerySetResult> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
@@ -84,17 +95,41 @@ export async function runQuerySet(projectDir: string, file: string, opts: Engine
   try {
     const items: QuerySetItemResult[] = [];
     for (const q of set.queries) {
-      const { result } = await engine.query(q.text, { ...opts.query, goal: false, ...(q.mode ? { mode: q.mode } : {}) });
+      const { result } = await engine.query(q.text, {
+        ...opts.query,
+        goal: false,
+        ...(q.mode ? { mode: q.mode } : {}),
+      });
       const best = result.hits[0] ?? null;
       if (q.expect_absent) {
-        items.push({ text: q.text, success: result.not_found, not_found: result.not_found, distance_m: null, inside: false, best_world_m: best?.world_m ?? null, score: best?.score ?? null });
+        items.push({
+          text: q.text,
+          success: result.not_found,
+          not_found: result.not_found,
+          distance_m: null,
+          inside: false,
+          best_world_m: best?.world_m ?? null,
+          score: best?.score ?? null,
+        });
         continue;
       }
       const e = q.expected_world_m!;
       const tol = q.tolerance_m ?? 0.3;
-      const distance = best ? Math.hypot(best.world_m[0] - e[0], best.world_m[1] - e[1], best.world_m[2] - e[2]) : null;
-      const inside = best ? [0, 1, 2].every((a) => e[a]! >= best.bounds_world_m.min[a]! && e[a]! <= best.bounds_world_m.max[a]!) : false;
-      items.push({ text: q.text, success: best !== null && (distance! <= tol || inside), not_found: result.not_found, distance_m: distance, inside, best_world_m: best?.world_m ?? null, score: best?.score ?? null });
+      const distance = best
+        ? Math.hypot(best.world_m[0] - e[0], best.world_m[1] - e[1], best.world_m[2] - e[2])
+        : null;
+      const inside = best
+        ? [0, 1, 2].every((a) => e[a]! >= best.bounds_world_m.min[a]! && e[a]! <= best.bounds_world_m.max[a]!)
+        : false;
+      items.push({
+        text: q.text,
+        success: best !== null && (distance! <= tol || inside),
+        not_found: result.not_found,
+        distance_m: distance,
+        inside,
+        best_world_m: best?.world_m ?? null,
+        score: best?.score ?? null,
+      });
     }
     const succeeded = items.filter((i) => i.success).length;
     return { name: set.name, total: items.length, succeeded, success_rate: succeeded / items.length, items };

@@ -69,7 +69,12 @@ describe('query cache', () => {
       const { qz, bias } = codeQuery(cache.fast, Q);
       const all = new Float32Array(cache.manifest.points_padded);
       fastScoresJs(cache.fast.codes, cache.fast.rank, qz, bias, 0, cache.manifest.points, all);
-      expect(spearman(ref, Float32Array.from(idx, (i) => all[i]!))).toBeGreaterThan(0.97);
+      expect(
+        spearman(
+          ref,
+          Float32Array.from(idx, (i) => all[i]!),
+        ),
+      ).toBeGreaterThan(0.97);
     }
     const ag = cache.manifest.agreement!;
     expect(ag.exact.spearman_min).toBeGreaterThan(0.999);
@@ -134,7 +139,13 @@ describe('image queries and query sets', () => {
     const { result, views } = await engine.queryImage(emb, { goal: false });
     expect(result.not_found).toBe(false);
     const c = p.centres[1]!;
-    expect(Math.hypot(result.hits[0]!.world_m[0] - c[0], result.hits[0]!.world_m[1] - c[1], result.hits[0]!.world_m[2] - c[2])).toBeLessThan(0.3);
+    expect(
+      Math.hypot(
+        result.hits[0]!.world_m[0] - c[0],
+        result.hits[0]!.world_m[1] - c[1],
+        result.hits[0]!.world_m[2] - c[2],
+      ),
+    ).toBeLessThan(0.3);
     expect(views[0]!.frame).toBe(1);
     expect(views[0]!.world_from_camera).toHaveLength(16);
   });
@@ -142,12 +153,20 @@ describe('image queries and query sets', () => {
   it('reports the success rate of a query set', async () => {
     const file = path.join(p.dir, 'set.json');
     const c = p.centres;
-    await fs.writeFile(file, JSON.stringify({ format: 'clip-fields-query-set', version: 1, name: 'synthetic', queries: [
-      { text: 'class 0', expected_world_m: c[0] },
-      { text: 'class 5', expected_world_m: c[5] },
-      { text: 'class 3', expected_world_m: c[0] },
-      { text: 'purple dragon', expect_absent: true },
-    ] }));
+    await fs.writeFile(
+      file,
+      JSON.stringify({
+        format: 'clip-fields-query-set',
+        version: 1,
+        name: 'synthetic',
+        queries: [
+          { text: 'class 0', expected_world_m: c[0] },
+          { text: 'class 5', expected_world_m: c[5] },
+          { text: 'class 3', expected_world_m: c[0] },
+          { text: 'purple dragon', expect_absent: true },
+        ],
+      }),
+    );
     const r = await runQuerySet(p.dir, file, { encoders: tableEncoders(p.dataset) });
     expect(r.items.map((i) => i.success)).toEqual([true, true, false, true]);
     expect(r.success_rate).toBe(0.75);

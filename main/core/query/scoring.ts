@@ -18,7 +18,13 @@ export interface QueryWeights {
 }
 
 /** Stacked query Q (D = Dl + Dv). `qv` may be null (no CLIP query): its part is zero and its weight dropped. */
-export function stackQuery(ql: Float32Array, qv: Float32Array | null, Dl: number, Dv: number, w: QueryWeights): Float32Array {
+export function stackQuery(
+  ql: Float32Array,
+  qv: Float32Array | null,
+  Dl: number,
+  Dv: number,
+  w: QueryWeights,
+): Float32Array {
   const Q = new Float32Array(Dl + Dv);
   const wv = qv && Dv > 0 ? w.vision : 0;
   const total = w.language + wv;
@@ -29,7 +35,12 @@ export function stackQuery(ql: Float32Array, qv: Float32Array | null, Dl: number
 }
 
 /** Reference scores y . Q for rows `y` (n x D). */
-export function scoresFromUnitOutputs(y: Float32Array, D: number, Q: Float32Array, out = new Float32Array(y.length / D)): Float32Array {
+export function scoresFromUnitOutputs(
+  y: Float32Array,
+  D: number,
+  Q: Float32Array,
+  out = new Float32Array(y.length / D),
+): Float32Array {
   const n = y.length / D;
   for (let i = 0; i < n; i++) {
     let s = 0;
@@ -66,7 +77,15 @@ export function codeQuery(t: FastTables, Q: Float32Array): { qz: Float64Array; b
 }
 
 /** Plain TypeScript fast-path scores (fallback and reference for the WASM kernel). */
-export function fastScoresJs(codes: Int8Array, rank: number, qz: Float64Array, bias: number, start: number, end: number, out: Float32Array): void {
+export function fastScoresJs(
+  codes: Int8Array,
+  rank: number,
+  qz: Float64Array,
+  bias: number,
+  start: number,
+  end: number,
+  out: Float32Array,
+): void {
   for (let i = start; i < end; i++) {
     let s = bias;
     const o = i * rank;
@@ -91,7 +110,12 @@ export interface ExactTables {
 }
 
 /** Per-head projected query u_h = W_h q_h (hidden), beta_h = b_h . q_h and sum(u_h). */
-function headProjection(t: ExactTables, q: Float32Array, col0: number, dim: number): { u: Float64Array; beta: number; sumU: number } {
+function headProjection(
+  t: ExactTables,
+  q: Float32Array,
+  col0: number,
+  dim: number,
+): { u: Float64Array; beta: number; sumU: number } {
   const D = t.language + t.vision;
   const u = new Float64Array(t.hidden);
   let sumU = 0;
@@ -111,12 +135,21 @@ function headProjection(t: ExactTables, q: Float32Array, col0: number, dim: numb
  * Scores of the given points from the hidden-activation cache (exact up to 8-bit h). `ql`/`qv` are unit
  * query embeddings; weights as in `stackQuery`.
  */
-export function exactScores(t: ExactTables, ql: Float32Array, qv: Float32Array | null, w: QueryWeights, indices: ArrayLike<number>, out = new Float32Array(indices.length)): Float32Array {
+export function exactScores(
+  t: ExactTables,
+  ql: Float32Array,
+  qv: Float32Array | null,
+  w: QueryWeights,
+  indices: ArrayLike<number>,
+  out = new Float32Array(indices.length),
+): Float32Array {
   const wv = qv && t.vision > 0 ? w.vision : 0;
   const total = w.language + wv;
   const heads: { p: ReturnType<typeof headProjection>; weight: number; normCol: number }[] = [];
-  if (w.language > 0) heads.push({ p: headProjection(t, ql, 0, t.language), weight: w.language / total, normCol: 0 });
-  if (wv > 0 && qv) heads.push({ p: headProjection(t, qv, t.language, t.vision), weight: wv / total, normCol: 1 });
+  if (w.language > 0)
+    heads.push({ p: headProjection(t, ql, 0, t.language), weight: w.language / total, normCol: 0 });
+  if (wv > 0 && qv)
+    heads.push({ p: headProjection(t, qv, t.language, t.vision), weight: wv / total, normCol: 1 });
   const H = t.hidden;
   const u0 = heads[0]?.p.u ?? new Float64Array(H);
   const u1 = heads[1]?.p.u ?? new Float64Array(H);
@@ -145,7 +178,14 @@ export function exactScores(t: ExactTables, ql: Float32Array, qv: Float32Array |
 }
 
 /** Quantise rows of h (n x H) to uint8 with a per-row affine (offset = row min, scale = range / 255). */
-export function quantizeHidden(h: Float32Array, n: number, H: number, codes: Uint8Array, affine: Float32Array, rowStart: number): void {
+export function quantizeHidden(
+  h: Float32Array,
+  n: number,
+  H: number,
+  codes: Uint8Array,
+  affine: Float32Array,
+  rowStart: number,
+): void {
   for (let r = 0; r < n; r++) {
     const o = r * H;
     let lo = Infinity;
@@ -172,7 +212,7 @@ export function quantizeHidden(h: Float32Array, n: number, H: number, codes: Uin
 function ranks(v: Float32Array): Float64Array {
   const idx = Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[a]! - v[b]!);
   const r = new Float64Array(v.length);
-  for (let k = 0; k < idx.length; ) {
+  for (let k = 0; k < idx.length;) {
     let e = k;
     while (e + 1 < idx.length && v[idx[e + 1]!] === v[idx[k]!]) e++;
     const avg = (k + e) / 2;
@@ -211,7 +251,12 @@ export function spearman(a: Float32Array, b: Float32Array): number {
 /** Fraction of the exact top `fraction` of points that are also in the approximate top `fraction`. */
 export function topOverlap(exact: Float32Array, approx: Float32Array, fraction = 0.01): number {
   const k = Math.max(1, Math.round(exact.length * fraction));
-  const top = (v: Float32Array) => new Set(Array.from({ length: v.length }, (_, i) => i).sort((a, b) => v[b]! - v[a]!).slice(0, k));
+  const top = (v: Float32Array) =>
+    new Set(
+      Array.from({ length: v.length }, (_, i) => i)
+        .sort((a, b) => v[b]! - v[a]!)
+        .slice(0, k),
+    );
   const a = top(exact);
   let hit = 0;
   for (const i of top(approx)) if (a.has(i)) hit++;

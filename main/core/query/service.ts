@@ -8,10 +8,24 @@ import { QueryEngine, type QueryOptions, type QueryResult } from './engine';
 import { queryCacheDir } from './cache';
 import { QueryError } from './errors';
 import { ProjectGeometry, MAP_FILE, goalFor } from '../goals/goal';
-import { loadWaypoints, renameWaypoint, deleteWaypoint, reorderWaypoints, setMapFrame, moveWaypoint, type Waypoint } from '../goals/waypoints';
+import {
+  loadWaypoints,
+  renameWaypoint,
+  deleteWaypoint,
+  reorderWaypoints,
+  setMapFrame,
+  moveWaypoint,
+  type Waypoint,
+} from '../goals/waypoints';
 import { mapFromWorld, transformPoint, worldDirectionOfYaw, yawOfWorldDirection } from '../goals/frame';
 import { readMapFile } from '../map/format';
-import { exportHeatmap, exportOccupancy, waypointsAddFromQuery, waypointsAddMapPose, waypointsExport } from '../export';
+import {
+  exportHeatmap,
+  exportOccupancy,
+  waypointsAddFromQuery,
+  waypointsAddMapPose,
+  waypointsExport,
+} from '../export';
 import { sendWaypoints } from '../export/send';
 
 interface Warm {
@@ -29,7 +43,11 @@ async function cacheStamp(projectDir: string): Promise<string> {
     const st = await fs.stat(manifest);
     return `${st.mtimeMs}:${st.size}`;
   } catch {
-    throw new QueryError('NOT_FOUND', manifest, 'no trained field to query yet: label the capture, then train the field (Training ▸ Start); the query cache is built when training ends');
+    throw new QueryError(
+      'NOT_FOUND',
+      manifest,
+      'no trained field to query yet: label the capture, then train the field (Training ▸ Start); the query cache is built when training ends',
+    );
   }
 }
 
@@ -49,7 +67,11 @@ export interface StudioQueryResult extends QueryResult {
   score_range: [number, number];
 }
 
-export async function runStudioQuery(projectDir: string, text: string, opts: QueryOptions): Promise<StudioQueryResult> {
+export async function runStudioQuery(
+  projectDir: string,
+  text: string,
+  opts: QueryOptions,
+): Promise<StudioQueryResult> {
   const engine = await engineFor(projectDir);
   const { result, scores } = await engine.query(text, opts);
   seq += 1;
@@ -61,13 +83,18 @@ export async function runStudioQuery(projectDir: string, text: string, opts: Que
     if (s < lo) lo = s;
     if (s > hi) hi = s;
   }
-  return { ...result, heatmap: `query/heatmap-${seq}.f32`, score_range: [Number.isFinite(lo) ? lo : 0, Number.isFinite(hi) ? hi : 0] };
+  return {
+    ...result,
+    heatmap: `query/heatmap-${seq}.f32`,
+    score_range: [Number.isFinite(lo) ? lo : 0, Number.isFinite(hi) ? hi : 0],
+  };
 }
 
 /** Bytes of the heatmap asset `query/heatmap-<seq>.f32`, or null when it is not the latest one. */
 export function heatmapBytes(projectDir: string, asset: string): Uint8Array | null {
   const m = /^query\/heatmap-(\d+)\.f32$/.exec(asset);
-  if (!m || !lastHeatmap || lastHeatmap.projectDir !== projectDir || Number(m[1]) !== lastHeatmap.seq) return null;
+  if (!m || !lastHeatmap || lastHeatmap.projectDir !== projectDir || Number(m[1]) !== lastHeatmap.seq)
+    return null;
   const s = lastHeatmap.scores;
   return new Uint8Array(s.buffer.slice(s.byteOffset, s.byteOffset + s.byteLength));
 }
@@ -77,7 +104,13 @@ export interface WaypointView extends Waypoint {
   map: { x_m: number; y_m: number; yaw_rad: number };
 }
 
-export async function waypointsView(projectDir: string): Promise<{ waypoints: WaypointView[]; map_frame: { origin_m: [number, number]; yaw_rad: number }; map_from_world: number[] }> {
+export async function waypointsView(
+  projectDir: string,
+): Promise<{
+  waypoints: WaypointView[];
+  map_frame: { origin_m: [number, number]; yaw_rad: number };
+  map_from_world: number[];
+}> {
   const file = await loadWaypoints(projectDir);
   const map = await readMapFile(path.join(projectDir, MAP_FILE));
   const M = mapFromWorld(map.floor, file.map_frame);
@@ -101,8 +134,14 @@ export async function addStudioWaypoint(projectDir: string, w: WaypointAdd): Pro
     const geom = await ProjectGeometry.load(projectDir);
     // Without a size, assume a piece of furniture (the look-at point is its centre, its surface ~0.3 m away).
     const g = goalFor(geom, w.target_world_m, { target_radius_m: w.target_radius_m ?? 0.3 });
-    if (!g.ok) throw new QueryError('NOT_FOUND', null, `no reachable stand-off pose near that point: ${g.reason}`);
-    return waypointsAddMapPose(projectDir, w.name, { x_m: g.map_m[0], y_m: g.map_m[1], yaw_rad: g.yaw_rad }, { look_at_world_m: w.target_world_m, query: w.query ?? null });
+    if (!g.ok)
+      throw new QueryError('NOT_FOUND', null, `no reachable stand-off pose near that point: ${g.reason}`);
+    return waypointsAddMapPose(
+      projectDir,
+      w.name,
+      { x_m: g.map_m[0], y_m: g.map_m[1], yaw_rad: g.yaw_rad },
+      { look_at_world_m: w.target_world_m, query: w.query ?? null },
+    );
   }
   if ('query' in w) return waypointsAddFromQuery(projectDir, w.name, w.query);
   return waypointsAddMapPose(projectDir, w.name, w.map);
@@ -127,7 +166,11 @@ export async function topLabelsBinary(projectDir: string): Promise<Uint8Array> {
   return out;
 }
 
-export async function moveStudioWaypoint(projectDir: string, id: string, pose: { x_m: number; y_m: number; yaw_rad: number }): Promise<Waypoint> {
+export async function moveStudioWaypoint(
+  projectDir: string,
+  id: string,
+  pose: { x_m: number; y_m: number; yaw_rad: number },
+): Promise<Waypoint> {
   const file = await loadWaypoints(projectDir);
   const map = await readMapFile(path.join(projectDir, MAP_FILE));
   const M = mapFromWorld(map.floor, file.map_frame);
@@ -142,7 +185,12 @@ export { renameWaypoint, deleteWaypoint, reorderWaypoints, setMapFrame };
 
 export type ExportFormat = 'json' | 'nav2' | 'csv' | 'occupancy' | 'ply';
 
-export async function exportStudio(projectDir: string, format: ExportFormat, out: string, query?: string): Promise<{ files: string[] }> {
+export async function exportStudio(
+  projectDir: string,
+  format: ExportFormat,
+  out: string,
+  query?: string,
+): Promise<{ files: string[] }> {
   const dest = path.resolve(out);
   if (format === 'occupancy') {
     const r = await exportOccupancy(projectDir, dest);
@@ -168,7 +216,13 @@ export async function occupancyBinary(projectDir: string): Promise<Uint8Array> {
   const geom = await ProjectGeometry.load(projectDir);
   const g = geom.occupancy();
   const header = new TextEncoder().encode(
-    JSON.stringify({ width: g.width, height: g.height, cell_m: g.cell_m, origin_m: g.origin_m, map_from_world: Array.from(geom.mapFromWorld) }),
+    JSON.stringify({
+      width: g.width,
+      height: g.height,
+      cell_m: g.cell_m,
+      origin_m: g.origin_m,
+      map_from_world: Array.from(geom.mapFromWorld),
+    }),
   );
   const pad = (4 - ((4 + header.length) % 4)) % 4;
   const out = new Uint8Array(4 + header.length + pad + g.cells.length);

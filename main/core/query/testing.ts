@@ -23,20 +23,44 @@ export interface TrainedField {
   dataset: LabeledPointDataset;
 }
 
-export async function trainSyntheticField(o: { points?: number; classes?: number; steps?: number; seed?: number; languageDim?: number; visionDim?: number; width?: number } = {}): Promise<TrainedField> {
-  const dataset = syntheticDataset({ points: o.points ?? 20000, classes: o.classes ?? 6, detectionsPerClass: 3, seed: o.seed ?? 7, languageDim: o.languageDim ?? 64, visionDim: o.visionDim ?? 32, box_m: 4, sigma_m: 0.2 });
-  const cfg = makeConfig('custom', { grid: { levels: 8, log2TableSize: 14, maxResolution: 128 }, mlp: { width: o.width ?? 64, depth: 1 }, batchSize: 512, optimizer: { lr: 1e-2, weightDecay: 0 } });
+export async function trainSyntheticField(
+  o: {
+    points?: number;
+    classes?: number;
+    steps?: number;
+    seed?: number;
+    languageDim?: number;
+    visionDim?: number;
+    width?: number;
+  } = {},
+): Promise<TrainedField> {
+  const dataset = syntheticDataset({
+    points: o.points ?? 20000,
+    classes: o.classes ?? 6,
+    detectionsPerClass: 3,
+    seed: o.seed ?? 7,
+    languageDim: o.languageDim ?? 64,
+    visionDim: o.visionDim ?? 32,
+    box_m: 4,
+    sigma_m: 0.2,
+  });
+  const cfg = makeConfig('custom', {
+    grid: { levels: 8, log2TableSize: 14, maxResolution: 128 },
+    mlp: { width: o.width ?? 64, depth: 1 },
+    batchSize: 512,
+    optimizer: { lr: 1e-2, weightDecay: 0 },
+  });
   const be = new OnnxBackend({ threads: 2 });
   try {
     await be.init(cfg, dataset, o.seed ?? 7);
     const rng = new Rng((o.seed ?? 7) + 1);
-    for (let s = 0; s < (o.steps ?? 150); s++) await be.step(Int32Array.from({ length: cfg.batchSize }, () => rng.int(dataset.points)));
+    for (let s = 0; s < (o.steps ?? 150); s++)
+      await be.step(Int32Array.from({ length: cfg.batchSize }, () => rng.int(dataset.points)));
     return { state: be.getState(), dataset };
   } finally {
     await be.dispose();
   }
 }
-
 
 /** Encodes "class k" as the synthetic dataset's label k embedding, anything else as a seeded random unit vector. */
 export class TableEncoder implements TextEncoder {
@@ -74,7 +98,9 @@ export function tableEncoders(ds: LabeledPointDataset): QueryEncoders {
   const L = ds.labels;
   return {
     language: new TableEncoder('synthetic', L.dim, L.embeddings, L.texts),
-    clipText: L.clipEmbeddings ? new TableEncoder('synthetic-clip', L.clipDim, L.clipEmbeddings, L.texts) : null,
+    clipText: L.clipEmbeddings
+      ? new TableEncoder('synthetic-clip', L.clipDim, L.clipEmbeddings, L.texts)
+      : null,
     image: null,
     dispose: () => Promise.resolve(),
   };
@@ -118,10 +144,11 @@ export async function makeQueryProject(dir: string, field?: TrainedField): Promi
   let minY = Infinity;
   for (let i = 1; i < pos.length; i += 3) minY = Math.min(minY, pos[i]!);
   const floorY = minY - 0.3;
-  for (let x = -1; x <= 5; x += 0.05) for (let z = -1; z <= 5; z += 0.05) {
-    pos.push(x, floorY, z);
-    frame.push(C);
-  }
+  for (let x = -1; x <= 5; x += 0.05)
+    for (let z = -1; z <= 5; z += 0.05) {
+      pos.push(x, floorY, z);
+      frame.push(C);
+    }
   const count = pos.length / 3;
   const positions = Float32Array.from(pos);
   const frameOffsets = Uint32Array.from({ length: count + 1 }, (_, i) => i);
@@ -149,9 +176,17 @@ export async function makeQueryProject(dir: string, field?: TrainedField): Promi
     problems: [],
   }));
   await fs.mkdir(path.join(dir, 'frames'), { recursive: true });
-  await fs.writeFile(path.join(dir, 'frames', 'index.json'), JSON.stringify({ rgb_size: [64, 48], depth_size: [64, 48], depth_intrinsics: [50, 50, 32, 24], frames }));
+  await fs.writeFile(
+    path.join(dir, 'frames', 'index.json'),
+    JSON.stringify({ rgb_size: [64, 48], depth_size: [64, 48], depth_intrinsics: [50, 50, 32, 24], frames }),
+  );
   await writeDataset(datasetDirOf(dir), ds);
-  const cache = await buildQueryCache(tf.state, positions, { labels: ds.labels, encoders: ds.encoders, mapVoxel_m: 0.05, instanceMinPoints: 10 });
+  const cache = await buildQueryCache(tf.state, positions, {
+    labels: ds.labels,
+    encoders: ds.encoders,
+    mapVoxel_m: 0.05,
+    instanceMinPoints: 10,
+  });
   await writeQueryCache(queryCacheDir(dir), cache);
   return { ...tf, dir, centres, floorY };
 }

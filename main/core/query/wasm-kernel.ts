@@ -91,7 +91,8 @@ const lanes32 = (l: number[]): number[] => l.flatMap((x) => [4 * x, 4 * x + 1, 4
 
 /** Bytes of the scoring module for `rank` codes per point (rank % 8 === 0, 8..128); `n` must be a multiple of 4. */
 export function scoreModuleBytes(rank: number): Uint8Array {
-  if (!Number.isInteger(rank) || rank % 8 !== 0 || rank < 8 || rank > 128) throw new RangeError(`kernel rank ${rank} must be a multiple of 8 in [8, 128]`);
+  if (!Number.isInteger(rank) || rank % 8 !== 0 || rank < 8 || rank > 128)
+    throw new RangeError(`kernel rank ${rank} must be a multiple of 8 in [8, 128]`);
   const blocks = rank / 8;
   // params: 0 zPtr, 1 n, 2 qPtr, 3 outPtr, 4 scale f32, 5 bias f32
   // locals: 6 end i32, 7 scale4, 8 bias4, 9..12 acc0..3, 13.. q_k (v128)
@@ -183,7 +184,14 @@ export function scoreModuleBytes(rank: number): Uint8Array {
   const body = [...locals, ...code];
   const funcType = [0x60, ...vec([[I32], [I32], [I32], [I32], [F32], [F32]]), ...uleb(0)];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec([funcType])),
     // import env.mem: shared memory, min 1, max 65536 pages
     ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),

@@ -23,12 +23,19 @@ describe.skipIf(!FAULTS_ENABLED)('writeFileAtomic under injected write faults', 
       const before = await fs.readFile(file);
       const faults = installFsFaults({ code, match: base });
       try {
-        const err = await writeFileAtomic(file, 'new content '.repeat(5000)).then(() => null, (e: unknown) => e as NodeJS.ErrnoException);
+        const err = await writeFileAtomic(file, 'new content '.repeat(5000)).then(
+          () => null,
+          (e: unknown) => e as NodeJS.ErrnoException,
+        );
         expect(err?.code).toBe(code);
         if (code === 'ENOSPC') {
           // The clear message: the file, how much it needs, how much is free.
           expect(err).toBeInstanceOf(DiskSpaceError);
-          expect(err!.message).toMatch(new RegExp(`${code === 'ENOSPC' ? 'not enough disk space to write' : ''}.*${path.basename(file)}: needs 58\\.6 KiB, [0-9.]+ (B|KiB|MiB|GiB|TiB) free`));
+          expect(err!.message).toMatch(
+            new RegExp(
+              `${code === 'ENOSPC' ? 'not enough disk space to write' : ''}.*${path.basename(file)}: needs 58\\.6 KiB, [0-9.]+ (B|KiB|MiB|GiB|TiB) free`,
+            ),
+          );
         }
       } finally {
         faults.restore();
@@ -43,7 +50,13 @@ describe.skipIf(!FAULTS_ENABLED)('writeFileAtomic under injected write faults', 
     const faults = installFsFaults({ code: 'ENOSPC', nth: 3, times: 1, match: 'nth-' });
     const outcomes: string[] = [];
     try {
-      for (const f of files) outcomes.push(await writeFileAtomic(f, 'data').then(() => 'ok', (e: NodeJS.ErrnoException) => e.code ?? 'error'));
+      for (const f of files)
+        outcomes.push(
+          await writeFileAtomic(f, 'data').then(
+            () => 'ok',
+            (e: NodeJS.ErrnoException) => e.code ?? 'error',
+          ),
+        );
     } finally {
       faults.restore();
     }
@@ -62,7 +75,10 @@ describe.skipIf(!FAULTS_ENABLED)('two processes saving the same file', () => {
     const script = path.resolve(__dirname, '..', 'testing', 'faults', 'atomic-hammer.ts');
     const start = (tag: string) =>
       new Promise<number>((resolve, reject) => {
-        const child = fork(script, [file, tag, String(COUNT), String(BYTES)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        const child = fork(script, [file, tag, String(COUNT), String(BYTES)], {
+          execArgv: ['--import', 'tsx'],
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        });
         child.on('error', reject);
         child.on('exit', (code) => resolve(code ?? -1));
       });
@@ -84,7 +100,11 @@ describe.skipIf(!FAULTS_ENABLED)('two processes saving the same file', () => {
       seen[doc.writer]++;
     }
     expect(await writers).toEqual([0, 0]);
-    const final = JSON.parse(await fs.readFile(file, 'utf8')) as { writer: string; seq: number; payload: string };
+    const final = JSON.parse(await fs.readFile(file, 'utf8')) as {
+      writer: string;
+      seq: number;
+      payload: string;
+    };
     expect(final.seq).toBe(COUNT - 1);
     expect(final.payload).toBe(final.writer.repeat(BYTES));
     expect(reads).toBeGreaterThan(10);

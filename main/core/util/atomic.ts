@@ -4,7 +4,10 @@ import { randomBytes } from 'node:crypto';
 
 /** A temp name beside `target` (same directory, so rename is atomic on the same filesystem). */
 export function tempPathFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  return path.join(
+    path.dirname(target),
+    `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
 }
 
 /** Write a file atomically: temp file in the same folder, fsync, rename over the target, fsync the folder. */
@@ -23,7 +26,10 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     if (handle) await handle.close().catch(() => undefined);
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     if ((err as NodeJS.ErrnoException).code === 'ENOSPC' && !(err instanceof DiskSpaceError)) {
-      throw await diskSpaceError(target, typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
+      throw await diskSpaceError(
+        target,
+        typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength,
+      );
     }
     throw err;
   }
@@ -49,7 +55,9 @@ export class DiskSpaceError extends Error {
     readonly neededBytes: number,
     readonly freeBytes: number | null,
   ) {
-    super(`not enough disk space to write ${file}: needs ${formatBytes(neededBytes)}, ${freeBytes === null ? 'unknown' : formatBytes(freeBytes)} free`);
+    super(
+      `not enough disk space to write ${file}: needs ${formatBytes(neededBytes)}, ${freeBytes === null ? 'unknown' : formatBytes(freeBytes)} free`,
+    );
     this.name = 'DiskSpaceError';
   }
 }
@@ -122,7 +130,11 @@ export async function cleanStaleTemps(dir: string): Promise<string[]> {
     return removed;
   }
   for (const name of names) {
-    if ((name.startsWith('.') && name.endsWith('.tmp')) || name.startsWith('.staging-') || /\.old-[0-9a-f]{8}$/.test(name)) {
+    if (
+      (name.startsWith('.') && name.endsWith('.tmp')) ||
+      name.startsWith('.staging-') ||
+      /\.old-[0-9a-f]{8}$/.test(name)
+    ) {
       await fs.rm(path.join(dir, name), { recursive: true, force: true });
       removed.push(name);
     }

@@ -41,7 +41,10 @@ beforeAll(async () => {
   await writeFile(path.join(projectDir, 'map', 'points.bin'), new Uint8Array([1, 2, 3, 4]));
   await symlink(path.join(tmp, 'secret.txt'), path.join(projectDir, 'map', 'link.bin'));
   assets = {
-    'map/points.bin': { filePath: path.join(projectDir, 'map', 'points.bin'), mime: 'application/octet-stream' },
+    'map/points.bin': {
+      filePath: path.join(projectDir, 'map', 'points.bin'),
+      mime: 'application/octet-stream',
+    },
     'map/link.bin': { filePath: path.join(projectDir, 'map', 'link.bin'), mime: 'application/octet-stream' },
     'frames/0001 depth.f32': { bytes: new Uint8Array([9, 8, 7]), mime: 'application/octet-stream' },
     'outside.txt': { filePath: path.join(tmp, 'secret.txt'), mime: 'text/plain' },
@@ -74,14 +77,17 @@ describe('app://studio', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
   });
-  it.each(['app://studio/%2e%2e/secret.txt', 'app://studio/assets%2f..%2f..%2fsecret.txt', 'app://studio/..%5csecret.txt', 'app://studio/missing.js', 'app://studio/assets'])(
-    'refuses %s',
-    async (url) => {
-      const res = await get(url);
-      expect(res.status).toBe(404);
-      expect(await res.text()).not.toContain('secret');
-    },
-  );
+  it.each([
+    'app://studio/%2e%2e/secret.txt',
+    'app://studio/assets%2f..%2f..%2fsecret.txt',
+    'app://studio/..%5csecret.txt',
+    'app://studio/missing.js',
+    'app://studio/assets',
+  ])('refuses %s', async (url) => {
+    const res = await get(url);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain('secret');
+  });
   it('refuses other methods and hosts', async () => {
     expect((await get('app://studio/index.html', 'POST')).status).toBe(405);
     expect((await get('app://evil/index.html')).status).toBe(404);

@@ -12,7 +12,12 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { StudioApi } from '../../core/studio-types';
 import { APP_ORIGIN, APP_PROJECT_HOST, APP_STUDIO_HOST } from '../security/navigation';
-import { isRealPathInside, relativeFromUrlPathname, resolveContainedPath, safeSegments } from '../security/paths';
+import {
+  isRealPathInside,
+  relativeFromUrlPathname,
+  resolveContainedPath,
+  safeSegments,
+} from '../security/paths';
 import { mimeTypeForPath } from '../security/mime';
 
 export interface AppProtocolOptions {

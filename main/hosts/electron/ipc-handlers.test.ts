@@ -10,7 +10,11 @@ const foreignTop = { url: 'https://evil.example/' };
 const foreignMain: IpcEventLike = { senderFrame: foreignTop, sender: { mainFrame: foreignTop } };
 const destroyed: IpcEventLike = { senderFrame: null, sender: { mainFrame } };
 const throwing: IpcEventLike = {
-  senderFrame: Object.defineProperty({}, 'url', { get: () => { throw new Error('Render frame was disposed'); } }) as { url: string },
+  senderFrame: Object.defineProperty({}, 'url', {
+    get: () => {
+      throw new Error('Render frame was disposed');
+    },
+  }) as { url: string },
   sender: { mainFrame },
 };
 
@@ -57,7 +61,10 @@ describe('createInvokeHandler', () => {
   it('answers BAD_ARGS for a non-string channel', async () => {
     const studio = fakeStudio();
     expect(await createInvokeHandler(studio)(trusted, 42, {})).toMatchObject({ ok: false, code: 'BAD_ARGS' });
-    expect(await createInvokeHandler(studio)(trusted, 'x'.repeat(201), {})).toMatchObject({ ok: false, code: 'BAD_ARGS' });
+    expect(await createInvokeHandler(studio)(trusted, 'x'.repeat(201), {})).toMatchObject({
+      ok: false,
+      code: 'BAD_ARGS',
+    });
   });
   it('turns a throwing studio into INTERNAL instead of rejecting', async () => {
     const result = await createInvokeHandler(fakeStudio())(trusted, 'explode', {});

@@ -36,7 +36,8 @@ export function createInvokeHandler(
 ): (event: IpcEventLike, channel: unknown, args: unknown) => Promise<Result<unknown>> {
   return async (event, channel, args) => {
     try {
-      if (!isTrustedIpcEvent(event, appOrigin)) return errorResult('FORBIDDEN', 'request from an untrusted frame');
+      if (!isTrustedIpcEvent(event, appOrigin))
+        return errorResult('FORBIDDEN', 'request from an untrusted frame');
       if (typeof channel !== 'string' || channel.length === 0 || channel.length > 200) {
         return errorResult('BAD_ARGS', 'channel must be a non-empty string of at most 200 characters');
       }
@@ -48,7 +49,10 @@ export function createInvokeHandler(
 }
 
 /** Shows the native dialog for `kind` and returns the chosen path, or null when cancelled. */
-export type PickDialog<E extends IpcEventLike = IpcEventLike> = (event: E, kind: PickKind) => Promise<string | null>;
+export type PickDialog<E extends IpcEventLike = IpcEventLike> = (
+  event: E,
+  kind: PickKind,
+) => Promise<string | null>;
 
 export function createPickHandler<E extends IpcEventLike = IpcEventLike>(
   dialog: PickDialog<E>,
@@ -56,7 +60,8 @@ export function createPickHandler<E extends IpcEventLike = IpcEventLike>(
 ): (event: E, kind: unknown) => Promise<PickResult> {
   return async (event, kind) => {
     try {
-      if (!isTrustedIpcEvent(event, appOrigin)) return errorResult('FORBIDDEN', 'request from an untrusted frame');
+      if (!isTrustedIpcEvent(event, appOrigin))
+        return errorResult('FORBIDDEN', 'request from an untrusted frame');
       if (!isPickKind(kind)) return errorResult('BAD_ARGS', "kind must be 'capture-file' or 'folder'");
       return { ok: true, data: { path: await dialog(event, kind) } };
     } catch (err) {

@@ -25,8 +25,13 @@ const rec = vi.hoisted(() => ({
   ipcHandlers: new Map<string, (...args: unknown[]) => unknown>(),
   permissionRequest: null as null | ((wc: unknown, permission: string, cb: (allow: boolean) => void) => void),
   permissionCheck: null as null | ((wc: unknown, permission: string) => boolean),
-  headersReceived: null as null | ((details: { responseHeaders?: Record<string, string[]> }, cb: (r: unknown) => void) => void),
-  windows: [] as { options: { webPreferences: Record<string, unknown> }; loaded: string[]; webContents: unknown }[],
+  headersReceived: null as
+    null | ((details: { responseHeaders?: Record<string, string[]> }, cb: (r: unknown) => void) => void),
+  windows: [] as {
+    options: { webPreferences: Record<string, unknown> };
+    loaded: string[];
+    webContents: unknown;
+  }[],
   menuSet: false,
   studioOptions: null as null | Record<string, unknown>,
   studioCalls: [] as [string, unknown][],
@@ -109,9 +114,12 @@ vi.mock('electron', async () => {
     session,
     protocol: {
       registerSchemesAsPrivileged: (schemes: unknown[]) => rec.privileged.push(...schemes),
-      handle: (scheme: string, fn: (req: Request) => Promise<Response>) => rec.protocolHandlers.set(scheme, fn),
+      handle: (scheme: string, fn: (req: Request) => Promise<Response>) =>
+        rec.protocolHandlers.set(scheme, fn),
     },
-    ipcMain: { handle: (channel: string, fn: (...args: unknown[]) => unknown) => rec.ipcHandlers.set(channel, fn) },
+    ipcMain: {
+      handle: (channel: string, fn: (...args: unknown[]) => unknown) => rec.ipcHandlers.set(channel, fn),
+    },
     Menu: {
       buildFromTemplate: (template: unknown) => ({ template }),
       setApplicationMenu: () => {
@@ -164,21 +172,37 @@ function contents(): FakeWebContents {
 describe('electron main wiring', () => {
   it('registers app:// as a privileged standard, secure scheme and enables the sandbox', () => {
     expect(rec.privileged).toEqual([
-      { scheme: 'app', privileges: expect.objectContaining({ standard: true, secure: true, supportFetchAPI: true, stream: true }) as unknown },
+      {
+        scheme: 'app',
+        privileges: expect.objectContaining({
+          standard: true,
+          secure: true,
+          supportFetchAPI: true,
+          stream: true,
+        }) as unknown,
+      },
     ]);
     expect(rec.sandboxEnabled).toBe(true);
     expect(rec.protocolHandlers.has('app')).toBe(true);
   });
 
   it('starts the core as the electron host with utility-process workers', () => {
-    expect(rec.studioOptions).toMatchObject({ host: 'electron', resourcesDir: path.join('/opt/studio-app', 'resources') });
+    expect(rec.studioOptions).toMatchObject({
+      host: 'electron',
+      resourcesDir: path.join('/opt/studio-app', 'resources'),
+    });
     expect(typeof rec.studioOptions?.['spawnWorker']).toBe('function');
   });
 
   it('creates one hardened window loading app://studio', () => {
     expect(rec.windows).toHaveLength(1);
     const prefs = rec.windows[0]?.options.webPreferences;
-    expect(prefs).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, webviewTag: false });
+    expect(prefs).toMatchObject({
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      webviewTag: false,
+    });
     expect(prefs?.['preload']).toBe(path.join('/opt/studio-app', 'dist', 'preload', 'preload.cjs'));
     expect(rec.windows[0]?.loaded).toEqual(['app://studio/index.html']);
     expect(rec.menuSet).toBe(true);
@@ -214,7 +238,12 @@ describe('electron main wiring', () => {
   it('adds the CSP to every response', () => {
     let headers: unknown = null;
     rec.headersReceived?.({ responseHeaders: { 'X-A': ['1'] } }, (r) => (headers = r));
-    expect(headers).toEqual({ responseHeaders: { 'X-A': ['1'], 'Content-Security-Policy': [expect.stringContaining("object-src 'none'") as unknown] } });
+    expect(headers).toEqual({
+      responseHeaders: {
+        'X-A': ['1'],
+        'Content-Security-Policy': [expect.stringContaining("object-src 'none'") as unknown],
+      },
+    });
   });
 
   it('answers studio:invoke only for the top-level app frame', async () => {
@@ -226,8 +255,14 @@ describe('electron main wiring', () => {
     expect(await handler?.(trusted, 'app.info', {})).toEqual({ ok: true, data: { channel: 'app.info' } });
     expect(await handler?.(sub, 'app.info', {})).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     expect(rec.studioCalls.filter(([c]) => c === 'app.info')).toHaveLength(1);
-    expect(await rec.ipcHandlers.get('studio:pick')?.(sub, 'folder')).toMatchObject({ ok: false, code: 'FORBIDDEN' });
-    expect(await rec.ipcHandlers.get('studio:pick')?.(trusted, 'folder')).toEqual({ ok: true, data: { path: null } });
+    expect(await rec.ipcHandlers.get('studio:pick')?.(sub, 'folder')).toMatchObject({
+      ok: false,
+      code: 'FORBIDDEN',
+    });
+    expect(await rec.ipcHandlers.get('studio:pick')?.(trusted, 'folder')).toEqual({
+      ok: true,
+      data: { path: null },
+    });
   });
 
   it('forwards studio events to the app window', () => {

@@ -49,7 +49,8 @@ protocol.registerSchemesAsPrivileged([
 app.enableSandbox();
 // Same variable as the CLI / web host: tests and portable setups keep all state in one folder.
 const homeOverride = process.env['CLIP_FIELDS_HOME'];
-if (homeOverride !== undefined && homeOverride.length > 0) app.setPath('userData', path.resolve(homeOverride));
+if (homeOverride !== undefined && homeOverride.length > 0)
+  app.setPath('userData', path.resolve(homeOverride));
 
 let studio: StudioApi | null = null;
 let mainWindow: BrowserWindow | null = null;
@@ -93,7 +94,9 @@ app.on('web-contents-created', (_event, contents: WebContents) => {
 
 function hardenSession(): void {
   const ses = session.defaultSession;
-  ses.setPermissionRequestHandler((_contents, permission, callback) => callback(permissionDecision(permission)));
+  ses.setPermissionRequestHandler((_contents, permission, callback) =>
+    callback(permissionDecision(permission)),
+  );
   ses.setPermissionCheckHandler((_contents, permission) => permissionDecision(permission));
   ses.setDevicePermissionHandler(() => false);
   ses.on('will-download', (event) => event.preventDefault());
@@ -106,7 +109,11 @@ function hardenSession(): void {
 // Dialogs, menu actions
 // ---------------------------------------------------------------------------------------------
 
-async function showPicker(owner: BrowserWindow | null, kind: PickKind, title?: string): Promise<string | null> {
+async function showPicker(
+  owner: BrowserWindow | null,
+  kind: PickKind,
+  title?: string,
+): Promise<string | null> {
   const options: OpenDialogOptions =
     kind === 'folder'
       ? { title: title ?? 'Choose a folder', properties: ['openDirectory', 'createDirectory'] }
@@ -125,7 +132,12 @@ async function showPicker(owner: BrowserWindow | null, kind: PickKind, title?: s
 
 async function reportFailure(what: string, result: Result<unknown>): Promise<void> {
   if (result.ok) return;
-  const options = { type: 'error' as const, title: PRODUCT_NAME, message: what, detail: `${result.code}: ${result.message}` };
+  const options = {
+    type: 'error' as const,
+    title: PRODUCT_NAME,
+    message: what,
+    detail: `${result.code}: ${result.message}`,
+  };
   if (mainWindow) await dialog.showMessageBox(mainWindow, options);
   else await dialog.showMessageBox(options);
 }
@@ -191,12 +203,14 @@ function installMenu(): void {
           message: `${PRODUCT_NAME} ${app.getVersion()}`,
           detail: `Electron ${process.versions.electron ?? '?'} · Chromium ${process.versions.chrome ?? '?'} · Node ${process.versions.node}`,
         };
-        void (mainWindow ? dialog.showMessageBox(mainWindow, options) : dialog.showMessageBox(options)).catch((err: unknown) =>
-          logError('about', err),
+        void (mainWindow ? dialog.showMessageBox(mainWindow, options) : dialog.showMessageBox(options)).catch(
+          (err: unknown) => logError('about', err),
         );
       },
       showDataFolder: () => {
-        void shell.openPath(app.getPath('userData')).catch((err: unknown) => logError('show data folder', err));
+        void shell
+          .openPath(app.getPath('userData'))
+          .catch((err: unknown) => logError('show data folder', err));
       },
     },
     { isMac: process.platform === 'darwin', devTools: !app.isPackaged },
@@ -298,7 +312,8 @@ if (!app.requestSingleInstanceLock()) {
     focusMainWindow();
     const launch = parseLaunchArgs(userArgs(argv), workingDirectory);
     void (async () => {
-      if (launch.projectDir && studio) await runStudio('Could not open the project', 'project.open', { dir: launch.projectDir });
+      if (launch.projectDir && studio)
+        await runStudio('Could not open the project', 'project.open', { dir: launch.projectDir });
       for (const capture of launch.captures) await importCapture(capture);
     })().catch((err: unknown) => logError('second instance', err));
   });
@@ -336,7 +351,10 @@ if (!app.requestSingleInstanceLock()) {
     .then(start)
     .catch((err: unknown) => {
       logError('start-up', err);
-      dialog.showErrorBox(PRODUCT_NAME, `The studio could not start:\n${err instanceof Error ? err.message : String(err)}`);
+      dialog.showErrorBox(
+        PRODUCT_NAME,
+        `The studio could not start:\n${err instanceof Error ? err.message : String(err)}`,
+      );
       app.exit(1);
     });
 }

@@ -48,7 +48,11 @@ export function buildAppMenu(actions: MenuActions, options: { isMac: boolean; de
         },
         {
           label: 'Theme',
-          submenu: [cmd('System', 'view.theme.system'), cmd('Light', 'view.theme.light'), cmd('Dark', 'view.theme.dark')],
+          submenu: [
+            cmd('System', 'view.theme.system'),
+            cmd('Light', 'view.theme.light'),
+            cmd('Dark', 'view.theme.dark'),
+          ],
         },
         { type: 'separator' },
         { role: 'resetZoom' },
@@ -56,7 +60,9 @@ export function buildAppMenu(actions: MenuActions, options: { isMac: boolean; de
         { role: 'zoomOut' },
         { type: 'separator' },
         { role: 'togglefullscreen' },
-        ...(options.devTools ? [{ type: 'separator' as const }, { role: 'reload' as const }, { role: 'toggleDevTools' as const }] : []),
+        ...(options.devTools
+          ? [{ type: 'separator' as const }, { role: 'reload' as const }, { role: 'toggleDevTools' as const }]
+          : []),
       ],
     },
     { role: 'windowMenu' },

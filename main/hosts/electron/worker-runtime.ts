@@ -8,7 +8,12 @@
  */
 import { utilityProcess, type UtilityProcess } from 'electron';
 import type { FromWorker, ToWorker } from '../../core/jobs/protocol';
-import { resolveWorkerEntry, type SpawnWorker, type WorkerEntryName, type WorkerHandle } from '../../core/jobs/runtime';
+import {
+  resolveWorkerEntry,
+  type SpawnWorker,
+  type WorkerEntryName,
+  type WorkerHandle,
+} from '../../core/jobs/runtime';
 
 /** A ChildProcess-like subset over a utility process. */
 export interface UtilityWorker {
@@ -29,7 +34,11 @@ export interface SpawnUtilityOptions {
   serviceName?: string;
 }
 
-export function spawnUtilityWorker(modulePath: string, args: string[] = [], options: SpawnUtilityOptions = {}): UtilityWorker {
+export function spawnUtilityWorker(
+  modulePath: string,
+  args: string[] = [],
+  options: SpawnUtilityOptions = {},
+): UtilityWorker {
   const child: UtilityProcess = utilityProcess.fork(modulePath, args, {
     env: options.env ?? { ...process.env },
     execArgv: options.execArgv ?? [],
@@ -60,7 +69,10 @@ export function spawnUtilityWorker(modulePath: string, args: string[] = [], opti
     on(event: 'message' | 'exit' | 'error', listener: (value: never) => void) {
       if (event === 'message') child.on('message', listener as (message: unknown) => void);
       else if (event === 'exit') child.on('exit', listener as (code: number) => void);
-      else child.on('error', (type: string, location: string) => (listener as (err: Error) => void)(new Error(`utility process ${type} at ${location}`)));
+      else
+        child.on('error', (type: string, location: string) =>
+          (listener as (err: Error) => void)(new Error(`utility process ${type} at ${location}`)),
+        );
       return worker;
     },
     kill() {

@@ -10,7 +10,8 @@ export interface CspOptions {
 
 export function buildCsp(options: CspOptions = {}): string {
   const connect = ["'self'", 'app:'];
-  if (options.dev === true) connect.push('ws://localhost:*', 'http://localhost:*', 'ws://127.0.0.1:*', 'http://127.0.0.1:*');
+  if (options.dev === true)
+    connect.push('ws://localhost:*', 'http://localhost:*', 'ws://127.0.0.1:*', 'http://127.0.0.1:*');
   const directives: [string, string[]][] = [
     ['default-src', ["'self'"]],
     // 'wasm-unsafe-eval' lets WebAssembly compile (tfjs wasm backend); it does not enable eval().

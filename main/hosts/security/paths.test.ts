@@ -3,7 +3,13 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isInside, isRealPathInside, relativeFromUrlPathname, resolveContainedPath, resolveContainedRealPath } from './paths';
+import {
+  isInside,
+  isRealPathInside,
+  relativeFromUrlPathname,
+  resolveContainedPath,
+  resolveContainedRealPath,
+} from './paths';
 
 const ROOT = path.resolve('/srv/app/renderer');
 
@@ -11,7 +17,9 @@ describe('resolveContainedPath', () => {
   it('resolves plain and percent-encoded relative paths inside the root', () => {
     expect(resolveContainedPath(ROOT, 'index.html')).toBe(path.join(ROOT, 'index.html'));
     expect(resolveContainedPath(ROOT, 'assets/app.js')).toBe(path.join(ROOT, 'assets', 'app.js'));
-    expect(resolveContainedPath(ROOT, 'frames/my%20frame.png')).toBe(path.join(ROOT, 'frames', 'my frame.png'));
+    expect(resolveContainedPath(ROOT, 'frames/my%20frame.png')).toBe(
+      path.join(ROOT, 'frames', 'my frame.png'),
+    );
     expect(resolveContainedPath(ROOT, 'a//b/')).toBe(path.join(ROOT, 'a', 'b'));
     expect(resolveContainedPath(ROOT, '..hidden/x')).toBe(path.join(ROOT, '..hidden', 'x'));
   });
@@ -49,8 +57,30 @@ describe('resolveContainedPath', () => {
   });
 
   it('never returns a path outside the root for arbitrary input (property)', () => {
-    const pieces = fc.constantFrom('..', '.', '%2e', '%2E', '%2f', '%5c', '/', '\\', 'a', 'b.txt', '%25', '%00', ':', 'C:', '~', ' ', '%20');
-    const arbitraryPath = fc.oneof(fc.array(pieces, { maxLength: 12 }).map((p) => p.join('')), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 20 }));
+    const pieces = fc.constantFrom(
+      '..',
+      '.',
+      '%2e',
+      '%2E',
+      '%2f',
+      '%5c',
+      '/',
+      '\\',
+      'a',
+      'b.txt',
+      '%25',
+      '%00',
+      ':',
+      'C:',
+      '~',
+      ' ',
+      '%20',
+    );
+    const arbitraryPath = fc.oneof(
+      fc.array(pieces, { maxLength: 12 }).map((p) => p.join('')),
+      fc.string({ maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 20 }),
+    );
     fc.assert(
       fc.property(arbitraryPath, (requestPath) => {
         const resolved = resolveContainedPath(ROOT, requestPath);

@@ -27,7 +27,11 @@ export function relativeFromUrlPathname(pathname: string): string {
  * (`.`, `..`, `...`, `.. ` which Windows trims to `..`).
  */
 export function safeSegments(requestPath: string): string[] | null {
-  if (typeof requestPath !== 'string' || requestPath.length === 0 || requestPath.length > MAX_REQUEST_PATH_CHARS) {
+  if (
+    typeof requestPath !== 'string' ||
+    requestPath.length === 0 ||
+    requestPath.length > MAX_REQUEST_PATH_CHARS
+  ) {
     return null;
   }
   let decoded: string;
@@ -79,7 +83,10 @@ export async function resolveContainedRealPath(rootDir: string, requestPath: str
   const candidate = resolveContainedPath(rootDir, requestPath);
   if (candidate === null) return null;
   try {
-    const [realRoot, realCandidate] = await Promise.all([realpath(path.resolve(rootDir)), realpath(candidate)]);
+    const [realRoot, realCandidate] = await Promise.all([
+      realpath(path.resolve(rootDir)),
+      realpath(candidate),
+    ]);
     if (realCandidate === realRoot || !isInside(realRoot, realCandidate)) return null;
     return realCandidate;
   } catch {
@@ -94,7 +101,10 @@ export async function resolveContainedRealPath(rootDir: string, requestPath: str
 export async function isRealPathInside(rootDir: string, absolutePath: string): Promise<boolean> {
   if (typeof absolutePath !== 'string' || !path.isAbsolute(absolutePath)) return false;
   try {
-    const [realRoot, realCandidate] = await Promise.all([realpath(path.resolve(rootDir)), realpath(absolutePath)]);
+    const [realRoot, realCandidate] = await Promise.all([
+      realpath(path.resolve(rootDir)),
+      realpath(absolutePath),
+    ]);
     return realCandidate !== realRoot && isInside(realRoot, realCandidate);
   } catch {
     return false;

@@ -62,12 +62,20 @@ describe('secureWebPreferences', () => {
 });
 
 describe('permissionDecision', () => {
-  it.each(['media', 'geolocation', 'notifications', 'clipboard-read', 'hid', 'serial', 'usb', 'openExternal', 'fullscreen', 'unknown'])(
-    'denies %s',
-    (permission) => {
-      expect(permissionDecision(permission)).toBe(false);
-    },
-  );
+  it.each([
+    'media',
+    'geolocation',
+    'notifications',
+    'clipboard-read',
+    'hid',
+    'serial',
+    'usb',
+    'openExternal',
+    'fullscreen',
+    'unknown',
+  ])('denies %s', (permission) => {
+    expect(permissionDecision(permission)).toBe(false);
+  });
   it('allows sanitized clipboard writes', () => {
     expect(permissionDecision('clipboard-sanitized-write')).toBe(true);
   });

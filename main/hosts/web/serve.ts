@@ -22,7 +22,12 @@ export async function serveStudio(opts: ServeOptions): Promise<WebHost> {
     ...(opts.projectDir ? { projectDir: opts.projectDir } : {}),
     openDemo: opts.openDemo,
   });
-  const host = await startWebHost({ studio, rendererDir: opts.rendererDir, port: opts.port, ...(opts.token ? { token: opts.token } : {}) });
+  const host = await startWebHost({
+    studio,
+    rendererDir: opts.rendererDir,
+    port: opts.port,
+    ...(opts.token ? { token: opts.token } : {}),
+  });
   if (opts.json) opts.print(JSON.stringify({ url: host.url, port: host.port, token: host.token }));
   else opts.print(`Studio: ${host.url}`);
   let closing = false;

@@ -4,11 +4,23 @@ import * as path from 'node:path';
 import type { JobInfo, StudioEvent } from '../../../preload/contract';
 import type { StudioCore } from '../../core/studio';
 import { startWebHost, type WebHost } from './server';
-import { FAULTS_ENABLED, memoryNow, runJob, tempBase, tinyProject, until } from '../../core/testing/faults/harness';
+import {
+  FAULTS_ENABLED,
+  memoryNow,
+  runJob,
+  tempBase,
+  tinyProject,
+  until,
+} from '../../core/testing/faults/harness';
 import { connectClient, type StudioClient } from '../../core/testing/faults/ws-client';
 
 // The renderer goes away and comes back during training; ten renderers query while training runs.
-const SMALL = { grid: { levels: 4, features_per_level: 2, log2_table_size: 12, max_resolution: 64 }, mlp: { width: 32, depth: 1 }, batch_size: 128, eval_every: 1_000_000 };
+const SMALL = {
+  grid: { levels: 4, features_per_level: 2, log2_table_size: 12, max_resolution: 64 },
+  mlp: { width: 32, depth: 1 },
+  batch_size: 128,
+  eval_every: 1_000_000,
+};
 let base: string;
 let core: StudioCore;
 let host: WebHost;
@@ -21,7 +33,12 @@ beforeAll(async () => {
   // A trained field and its query cache, so queries have answers.
   const train = await runJob(core, 'train', { ...SMALL, steps: 40, checkpoint_every: 20 });
   expect(train.state).toBe('done');
-  await until('query cache', () => core.jobManager!.list().find((j) => j.kind === 'evaluate-field' && j.state === 'done'), 120_000, 100);
+  await until(
+    'query cache',
+    () => core.jobManager!.list().find((j) => j.kind === 'evaluate-field' && j.state === 'done'),
+    120_000,
+    100,
+  );
   const rendererDir = path.join(base, 'renderer');
   await fs.mkdir(rendererDir);
   await fs.writeFile(path.join(rendererDir, 'index.html'), '<!doctype html>');
@@ -39,7 +56,10 @@ const listenerCount = () => (core as unknown as { listeners: Set<unknown> }).lis
 async function longTraining(client: StudioClient): Promise<JobInfo> {
   // Long enough to outlast the test; cancelled at the end. No periodic checkpoints: the field that queries read
   // stays the same while it runs (a new checkpoint legitimately changes query answers).
-  const r = await client.call('jobs.start', { kind: 'train', params: { ...SMALL, steps: 10_000_000, checkpoint_every: 0 } });
+  const r = await client.call('jobs.start', {
+    kind: 'train',
+    params: { ...SMALL, steps: 10_000_000, checkpoint_every: 0 },
+  });
   if (!r.ok) throw new Error(r.message);
   return r.data as JobInfo;
 }
@@ -53,7 +73,11 @@ describe.skipIf(!FAULTS_ENABLED)('renderer disappears during training', () => {
   it('training continues; a reopened client re-attaches to the running job and gets its progress', async () => {
     const a = await connectClient(host.port, host.token);
     const job = await longTraining(a);
-    await until('progress on the first client', () => a.events.some((e) => e.type === 'job.progress' && e.id === job.id), 60_000);
+    await until(
+      'progress on the first client',
+      () => a.events.some((e) => e.type === 'job.progress' && e.id === job.id),
+      60_000,
+    );
     const listeners = listenerCount();
     await a.close();
     await until('listener released', () => listenerCount() === listeners - 1, 5000);
@@ -66,8 +90,14 @@ describe.skipIf(!FAULTS_ENABLED)('renderer disappears during training', () => {
       const seen = (list.ok ? (list.data as { jobs: JobInfo[] }).jobs : []).find((j) => j.id === job.id);
       expect(seen?.state).toBe('running');
       expect(seen!.progress!.done).toBeGreaterThan(stepAtClose); // it kept training with nobody watching
-      await until('progress on the new client', () => b.events.some((e: StudioEvent) => e.type === 'job.progress' && e.id === job.id), 10_000);
-      const steps = b.events.flatMap((e) => (e.type === 'job.progress' && e.id === job.id ? [e.progress.done] : []));
+      await until(
+        'progress on the new client',
+        () => b.events.some((e: StudioEvent) => e.type === 'job.progress' && e.id === job.id),
+        10_000,
+      );
+      const steps = b.events.flatMap((e) =>
+        e.type === 'job.progress' && e.id === job.id ? [e.progress.done] : [],
+      );
       expect(steps[0]!).toBeGreaterThanOrEqual(seen!.progress!.done);
     } finally {
       await b.close();
@@ -107,7 +137,11 @@ describe.skipIf(!FAULTS_ENABLED)('ten clients querying while training runs', () 
     const starter = await connectClient(host.port, host.token);
     const job = await longTraining(starter);
     await starter.close();
-    await until('training running', () => core.jobManager!.list().find((j) => j.id === job.id)?.progress?.done, 60_000);
+    await until(
+      'training running',
+      () => core.jobManager!.list().find((j) => j.id === job.id)?.progress?.done,
+      60_000,
+    );
 
     const latencies: number[] = [];
     const clients = await Promise.all(Array.from({ length: 10 }, () => connectClient(host.port, host.token)));
@@ -130,14 +164,18 @@ describe.skipIf(!FAULTS_ENABLED)('ten clients querying while training runs', () 
     expect(core.jobManager!.list().find((j) => j.id === job.id)?.state).toBe('running');
     latencies.sort((x, y) => x - y);
     const p = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
-    console.log(`[faults] 10 clients x ${ROUNDS * QUERIES.length} queries during training: p50 ${p(0.5).toFixed(1)} ms, p95 ${p(0.95).toFixed(1)} ms, max ${p(1).toFixed(1)} ms`);
+    console.log(
+      `[faults] 10 clients x ${ROUNDS * QUERIES.length} queries during training: p50 ${p(0.5).toFixed(1)} ms, p95 ${p(0.95).toFixed(1)} ms, max ${p(1).toFixed(1)} ms`,
+    );
     expect(p(0.95)).toBeLessThan(10_000);
 
     await Promise.all(clients.map((c) => c.close()));
     await stopJob(job.id);
     await until('sockets released', () => listenerCount() === listeners0, 5000);
     const mem1 = memoryNow();
-    console.log(`[faults] host heap before ${(mem0.heap / 1048576).toFixed(1)} MiB, after ${(mem1.heap / 1048576).toFixed(1)} MiB`);
+    console.log(
+      `[faults] host heap before ${(mem0.heap / 1048576).toFixed(1)} MiB, after ${(mem1.heap / 1048576).toFixed(1)} MiB`,
+    );
     expect(mem1.heap - mem0.heap).toBeLessThan(32 * 1024 * 1024);
   }, 180_000);
 });

@@ -48,7 +48,31 @@ function badArgsFor(name: ChannelName): fc.Arbitrary<unknown> {
   return fc
     .oneof(
       hostileJson,
-      fc.dictionary(fc.constantFrom('dir', 'name', 'kind', 'params', 'id', 'index', 'edit', 'text', 'mode', 'top', 'map', 'ids', 'format', 'out', 'url', 'origin_m', 'yaw_rad', '__proto__', 'constructor'), hostileJson, { maxKeys: 4 }),
+      fc.dictionary(
+        fc.constantFrom(
+          'dir',
+          'name',
+          'kind',
+          'params',
+          'id',
+          'index',
+          'edit',
+          'text',
+          'mode',
+          'top',
+          'map',
+          'ids',
+          'format',
+          'out',
+          'url',
+          'origin_m',
+          'yaw_rad',
+          '__proto__',
+          'constructor',
+        ),
+        hostileJson,
+        { maxKeys: 4 },
+      ),
       fc.constant(JSON.parse('{"__proto__":{"polluted":"yes"},"id":"x"}') as unknown),
     )
     .filter((args) => !schema.safeParse(args ?? {}).success);
@@ -69,7 +93,10 @@ describe.skipIf(!FAULTS_ENABLED)('hostile renderer arguments over the WebSocket'
         fc.asyncProperty(badArgsFor(name), async (args) => {
           sent++;
           const r = await client.call(name, args);
-          if (r.ok || r.code !== 'BAD_ARGS') throw new Error(`${name}(${JSON.stringify(args).slice(0, 200)}) -> ${JSON.stringify(r).slice(0, 300)}`);
+          if (r.ok || r.code !== 'BAD_ARGS')
+            throw new Error(
+              `${name}(${JSON.stringify(args).slice(0, 200)}) -> ${JSON.stringify(r).slice(0, 300)}`,
+            );
         }),
         { numRuns: 40, seed: 0x9000 + k },
       );
@@ -85,7 +112,15 @@ describe.skipIf(!FAULTS_ENABLED)('hostile renderer arguments over the WebSocket'
     const before = await snapshotDir(projectDir);
     for (const name of NAMES) {
       // One 10 MB message per channel, in the field the channel reads most (or as the whole argument).
-      const shapes = [{ dir: TEN_MB }, { text: TEN_MB }, { id: TEN_MB }, { edit: { op: 'reject-class', label: TEN_MB } }, { name: TEN_MB, query: TEN_MB }, { url: `ws://${TEN_MB}` }, TEN_MB];
+      const shapes = [
+        { dir: TEN_MB },
+        { text: TEN_MB },
+        { id: TEN_MB },
+        { edit: { op: 'reject-class', label: TEN_MB } },
+        { name: TEN_MB, query: TEN_MB },
+        { url: `ws://${TEN_MB}` },
+        TEN_MB,
+      ];
       const fields = Object.keys((channels[name].args as { shape?: object }).shape ?? {});
       const args = shapes.find((a) => typeof a === 'object' && fields.includes(Object.keys(a)[0]!)) ?? TEN_MB;
       {
@@ -100,9 +135,23 @@ describe.skipIf(!FAULTS_ENABLED)('hostile renderer arguments over the WebSocket'
 
   it('malformed frames and unknown channels are answered, never fatal', async () => {
     expect(await client.raw('{not json', -1)).toMatchObject({ ok: false, code: 'BAD_ARGS' });
-    expect(await client.raw(JSON.stringify({ kind: 'req', id: 7, channel: 42, args: {} }), 7)).toMatchObject({ ok: false, code: 'BAD_ARGS' });
-    expect(await client.raw(JSON.stringify({ kind: 'req', id: 8, channel: 'x'.repeat(300), args: {} }), 8)).toMatchObject({ ok: false, code: 'BAD_ARGS' });
-    for (const ch of ['fs.readFile', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'app.info ', 'APP.INFO', 'jobs.start.x']) {
+    expect(await client.raw(JSON.stringify({ kind: 'req', id: 7, channel: 42, args: {} }), 7)).toMatchObject({
+      ok: false,
+      code: 'BAD_ARGS',
+    });
+    expect(
+      await client.raw(JSON.stringify({ kind: 'req', id: 8, channel: 'x'.repeat(300), args: {} }), 8),
+    ).toMatchObject({ ok: false, code: 'BAD_ARGS' });
+    for (const ch of [
+      'fs.readFile',
+      '__proto__',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'app.info ',
+      'APP.INFO',
+      'jobs.start.x',
+    ]) {
       expect(await client.call(ch, {}), ch).toMatchObject({ ok: false, code: 'UNKNOWN_CHANNEL' });
     }
     await alive();
@@ -112,16 +161,25 @@ describe.skipIf(!FAULTS_ENABLED)('hostile renderer arguments over the WebSocket'
     await expect(connectClient(host.port, 'b'.repeat(48))).rejects.toThrow('status 403');
     await expect(connectClient(host.port, host.token.slice(0, -1))).rejects.toThrow('status 403');
     await expect(connectClient(host.port, '')).rejects.toThrow('status 403');
-    await expect(connectClient(host.port, host.token, { origin: 'http://evil.example' })).rejects.toThrow('status 403');
-    await expect(connectClient(host.port, host.token, { origin: `http://127.0.0.1:${host.port + 1}` })).rejects.toThrow('status 403');
-    await expect(connectClient(host.port, host.token, { path: '/rpc/../rpc2' })).rejects.toThrow(/status 403/);
+    await expect(connectClient(host.port, host.token, { origin: 'http://evil.example' })).rejects.toThrow(
+      'status 403',
+    );
+    await expect(
+      connectClient(host.port, host.token, { origin: `http://127.0.0.1:${host.port + 1}` }),
+    ).rejects.toThrow('status 403');
+    await expect(connectClient(host.port, host.token, { path: '/rpc/../rpc2' })).rejects.toThrow(
+      /status 403/,
+    );
     await alive();
   });
 });
 
 describe.skipIf(!FAULTS_ENABLED)('Electron IPC from a foreign frame', () => {
   const mainFrame = { url: `${APP_ORIGIN}/index.html` };
-  const ev = (frame: { url: string } | null, isMain: boolean): IpcEventLike => ({ senderFrame: frame, sender: { mainFrame: isMain ? frame : {} } });
+  const ev = (frame: { url: string } | null, isMain: boolean): IpcEventLike => ({
+    senderFrame: frame,
+    sender: { mainFrame: isMain ? frame : {} },
+  });
 
   it('FORBIDDEN before the core is reached, for every foreign frame and every channel', async () => {
     const invoke = vi.fn(async () => ({ ok: true as const, data: null }));
@@ -133,14 +191,26 @@ describe.skipIf(!FAULTS_ENABLED)('Electron IPC from a foreign frame', () => {
       ev({ url: 'app://studio@evil/' }, true),
       ev({ url: `${APP_ORIGIN}/index.html` }, false), // our origin, but a sub-frame
       ev(null, true),
-      { senderFrame: { get url(): string { throw new Error('frame disposed'); } }, sender: { mainFrame: null } },
+      {
+        senderFrame: {
+          get url(): string {
+            throw new Error('frame disposed');
+          },
+        },
+        sender: { mainFrame: null },
+      },
     ];
-    for (const e of foreign) for (const name of NAMES) expect(await handler(e, name, {})).toMatchObject({ ok: false, code: 'FORBIDDEN' });
+    for (const e of foreign)
+      for (const name of NAMES)
+        expect(await handler(e, name, {})).toMatchObject({ ok: false, code: 'FORBIDDEN' });
     expect(invoke).not.toHaveBeenCalled();
     // Our own top-level frame gets through, with hostile args passed on for the core to validate.
     const real = createInvokeHandler(core);
     expect(await real(ev(mainFrame, true), 'app.info', {})).toMatchObject({ ok: true });
-    expect(await real(ev(mainFrame, true), 'project.open', { dir: 42 })).toMatchObject({ ok: false, code: 'BAD_ARGS' });
+    expect(await real(ev(mainFrame, true), 'project.open', { dir: 42 })).toMatchObject({
+      ok: false,
+      code: 'BAD_ARGS',
+    });
     expect(await real(ev(mainFrame, true), 'nope', {})).toMatchObject({ ok: false, code: 'UNKNOWN_CHANNEL' });
   });
 });

@@ -28,7 +28,10 @@ async function start(): Promise<{ host: WebHost; core: StudioCore; base: string 
   return { host, core, base };
 }
 
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = http.get(url, { headers }, (res) => {
       let body = '';
@@ -112,7 +115,10 @@ describe('web host', () => {
     ws.send(JSON.stringify({ kind: 'req', id: 'x' }));
     ws.send(Buffer.from([1, 2, 3]), { binary: true });
     expect((await rpc(ws, 2, 'no.such', {})).result).toMatchObject({ ok: false, code: 'UNKNOWN_CHANNEL' });
-    expect((await rpc(ws, 3, 'project.open', { dir: 5 })).result).toMatchObject({ ok: false, code: 'BAD_ARGS' });
+    expect((await rpc(ws, 3, 'project.open', { dir: 5 })).result).toMatchObject({
+      ok: false,
+      code: 'BAD_ARGS',
+    });
     const created = await rpc(ws, 4, 'project.create', { dir: path.join(base, 'p') });
     expect(created.result.ok).toBe(true);
     await new Promise((r) => setTimeout(r, 50));
@@ -131,7 +137,9 @@ describe('web host', () => {
     const r = await get(`http://127.0.0.1:${h.port}/project-asset/map/map.bin?token=${h.token}`);
     expect(r.status).toBe(200);
     expect(r.body).toBe('MAPDATA');
-    expect((await get(`http://127.0.0.1:${h.port}/project-asset/project.json?token=${h.token}`)).status).toBe(404);
+    expect((await get(`http://127.0.0.1:${h.port}/project-asset/project.json?token=${h.token}`)).status).toBe(
+      404,
+    );
     ws.close();
   });
 });

@@ -106,13 +106,27 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
         return;
       }
       if (asset.bytes) {
-        res.writeHead(200, { ...common, 'content-type': asset.mime, 'content-length': asset.bytes.byteLength, 'cache-control': 'no-store' });
-        res.end(req.method === 'HEAD' ? undefined : Buffer.from(asset.bytes.buffer, asset.bytes.byteOffset, asset.bytes.byteLength));
+        res.writeHead(200, {
+          ...common,
+          'content-type': asset.mime,
+          'content-length': asset.bytes.byteLength,
+          'cache-control': 'no-store',
+        });
+        res.end(
+          req.method === 'HEAD'
+            ? undefined
+            : Buffer.from(asset.bytes.buffer, asset.bytes.byteOffset, asset.bytes.byteLength),
+        );
         return;
       }
       if (asset.filePath) {
         const st = await fs.stat(asset.filePath);
-        res.writeHead(200, { ...common, 'content-type': asset.mime, 'content-length': st.size, 'cache-control': 'no-store' });
+        res.writeHead(200, {
+          ...common,
+          'content-type': asset.mime,
+          'content-length': st.size,
+          'cache-control': 'no-store',
+        });
         if (req.method === 'HEAD') res.end();
         else createReadStream(asset.filePath).pipe(res);
         return;
@@ -145,7 +159,10 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
       'content-length': st.size,
     };
     if (file.endsWith('.html')) {
-      headers['content-security-policy'] = RENDERER_CSP.replace(/ws:\/\/127\.0\.0\.1:\*/, `ws://127.0.0.1:${port}`).replace(/ws:\/\/localhost:\*/, `ws://localhost:${port}`);
+      headers['content-security-policy'] = RENDERER_CSP.replace(
+        /ws:\/\/127\.0\.0\.1:\*/,
+        `ws://127.0.0.1:${port}`,
+      ).replace(/ws:\/\/localhost:\*/, `ws://localhost:${port}`);
       headers['cache-control'] = 'no-store';
     }
     res.writeHead(200, headers);
@@ -159,8 +176,14 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   server.on('upgrade', (req, socket, head) => {
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     const origin = req.headers.origin;
-    const originOk = origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
-    if (url.pathname !== '/rpc' || !hostAllowed(req.headers.host) || !originOk || !tokenMatches(url.searchParams.get('token'), token)) {
+    const originOk =
+      origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
+    if (
+      url.pathname !== '/rpc' ||
+      !hostAllowed(req.headers.host) ||
+      !originOk ||
+      !tokenMatches(url.searchParams.get('token'), token)
+    ) {
       socket.write('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       socket.destroy();
       return;

@@ -8,7 +8,11 @@ import { rpcUrlFor, WebBridge, type ConnectionState } from './web';
 /** Optional extras a host bridge may expose beyond the contract (feature-detected). */
 export interface BridgeExtras {
   /** Native file/folder picker (Electron). Resolves to an absolute path or null when cancelled. */
-  pickPath?: (opts: { kind: 'file' | 'directory'; title?: string; filters?: { name: string; extensions: string[] }[] }) => Promise<string | null>;
+  pickPath?: (opts: {
+    kind: 'file' | 'directory';
+    title?: string;
+    filters?: { name: string; extensions: string[] }[];
+  }) => Promise<string | null>;
 }
 
 export type HostBridge = StudioBridge & BridgeExtras;

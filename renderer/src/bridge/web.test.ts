@@ -133,7 +133,11 @@ describe('WebBridge', () => {
       throw new Error('a broken listener must not stop the others');
     });
     sockets[0]!.open();
-    const ev: StudioEvent = { type: 'job.progress', id: 'j1', progress: { stage: 's', done: 1, total: 2, eta_s: null } };
+    const ev: StudioEvent = {
+      type: 'job.progress',
+      id: 'j1',
+      progress: { stage: 's', done: 1, total: 2, eta_s: null },
+    };
     const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     try {
       sockets[0]!.onmessage?.({ data: 'not json' });
@@ -171,11 +175,16 @@ describe('WebBridge', () => {
 
 describe('URLs', () => {
   it('encodes each asset path segment and the token', () => {
-    expect(webAssetUrl('frames/rgb 1/000#1.png', 'a&b')).toBe('/project-asset/frames/rgb%201/000%231.png?token=a%26b');
+    expect(webAssetUrl('frames/rgb 1/000#1.png', 'a&b')).toBe(
+      '/project-asset/frames/rgb%201/000%231.png?token=a%26b',
+    );
   });
 
   it('derives ws/wss from the page protocol and carries the token', () => {
-    expect(rpcUrlFor({ protocol: 'http:', host: 'localhost:4000', search: '?token=abc' })).toEqual({ url: 'ws://localhost:4000/rpc?token=abc', token: 'abc' });
+    expect(rpcUrlFor({ protocol: 'http:', host: 'localhost:4000', search: '?token=abc' })).toEqual({
+      url: 'ws://localhost:4000/rpc?token=abc',
+      token: 'abc',
+    });
     expect(rpcUrlFor({ protocol: 'https:', host: 'h', search: '' }).url).toBe('wss://h/rpc?token=');
   });
 });

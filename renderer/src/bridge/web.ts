@@ -5,7 +5,14 @@
  * to `{ok:false, code:'IO'}` (never reject), and requests made while disconnected wait for the
  * next connection attempt.
  */
-import type { ChannelArgs, ChannelName, ChannelResult, Result, StudioBridge, StudioEvent } from '../../../preload/contract';
+import type {
+  ChannelArgs,
+  ChannelName,
+  ChannelResult,
+  Result,
+  StudioBridge,
+  StudioEvent,
+} from '../../../preload/contract';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -151,8 +158,17 @@ export class WebBridge implements StudioBridge {
       const p = this.inflight.get(m.id);
       if (!p) return;
       this.inflight.delete(m.id);
-      p.resolve(isResult(m.result) ? m.result : { ok: false, code: 'INTERNAL', message: `Malformed answer to ${p.channel}` });
-    } else if (m.kind === 'event' && m.event && typeof m.event === 'object' && typeof (m.event as { type?: unknown }).type === 'string') {
+      p.resolve(
+        isResult(m.result)
+          ? m.result
+          : { ok: false, code: 'INTERNAL', message: `Malformed answer to ${p.channel}` },
+      );
+    } else if (
+      m.kind === 'event' &&
+      m.event &&
+      typeof m.event === 'object' &&
+      typeof (m.event as { type?: unknown }).type === 'string'
+    ) {
       for (const l of [...this.listeners]) {
         try {
           l(m.event as StudioEvent);
@@ -252,7 +268,10 @@ export function webAssetUrl(projectRelativePath: string, token: string): string 
 }
 
 /** The RPC URL for a page location: same host, ws/wss by page protocol, token from `?token=`. */
-export function rpcUrlFor(loc: { protocol: string; host: string; search: string }): { url: string; token: string } {
+export function rpcUrlFor(loc: { protocol: string; host: string; search: string }): {
+  url: string;
+  token: string;
+} {
   const token = new URLSearchParams(loc.search).get('token') ?? '';
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
   return { url: `${scheme}//${loc.host}/rpc?token=${encodeURIComponent(token)}`, token };

@@ -75,16 +75,19 @@ export function clearAssetCache(): void {
 
 /** Views raw little-endian bytes as a typed array, copying when unaligned or on big-endian hosts. */
 export function viewFloat32(buf: ArrayBuffer, expected: number, file: string): Float32Array {
-  if (buf.byteLength !== expected * 4) throw new AssetError(file, `expected ${expected * 4} bytes of float32 depth, got ${buf.byteLength}`);
+  if (buf.byteLength !== expected * 4)
+    throw new AssetError(file, `expected ${expected * 4} bytes of float32 depth, got ${buf.byteLength}`);
   return new Float32Array(buf);
 }
 
 export function viewUint16(buf: ArrayBuffer, expected: number, file: string): Uint16Array {
-  if (buf.byteLength !== expected * 2) throw new AssetError(file, `expected ${expected * 2} bytes of uint16 labels, got ${buf.byteLength}`);
+  if (buf.byteLength !== expected * 2)
+    throw new AssetError(file, `expected ${expected * 2} bytes of uint16 labels, got ${buf.byteLength}`);
   return new Uint16Array(buf);
 }
 
 export function viewUint8(buf: ArrayBuffer, expected: number, file: string): Uint8Array {
-  if (buf.byteLength !== expected) throw new AssetError(file, `expected ${expected} bytes of uint8 confidence, got ${buf.byteLength}`);
+  if (buf.byteLength !== expected)
+    throw new AssetError(file, `expected ${expected} bytes of uint8 confidence, got ${buf.byteLength}`);
   return new Uint8Array(buf);
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { colormapLut, confidenceToRgba, depthToRgba, labelColor, labelsToRgba, legendTicks } from './colormap';
+import {
+  colormapLut,
+  confidenceToRgba,
+  depthToRgba,
+  labelColor,
+  labelsToRgba,
+  legendTicks,
+} from './colormap';
 
 describe('colormapLut', () => {
   it('viridis starts at dark purple and ends at yellow', () => {

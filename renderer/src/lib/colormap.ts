@@ -14,15 +14,21 @@ const toByte = (x: number): number => Math.round(clamp01(x) * 255);
 /** Turbo as a degree-5 polynomial per channel (a smooth fit of the published map). */
 function turboRgb(t: number): [number, number, number] {
   const x = clamp01(t);
-  const r = 0.13572138 + x * (4.6153926 + x * (-42.66032258 + x * (132.13108234 + x * (-152.94239396 + x * 59.28637943))));
-  const g = 0.09140261 + x * (2.19418839 + x * (4.84296658 + x * (-14.18503333 + x * (4.27729857 + x * 2.82956604))));
-  const b = 0.1066733 + x * (12.64194608 + x * (-60.58204836 + x * (110.36276771 + x * (-89.90310912 + x * 27.34824973))));
+  const r =
+    0.13572138 +
+    x * (4.6153926 + x * (-42.66032258 + x * (132.13108234 + x * (-152.94239396 + x * 59.28637943))));
+  const g =
+    0.09140261 + x * (2.19418839 + x * (4.84296658 + x * (-14.18503333 + x * (4.27729857 + x * 2.82956604))));
+  const b =
+    0.1066733 +
+    x * (12.64194608 + x * (-60.58204836 + x * (110.36276771 + x * (-89.90310912 + x * 27.34824973))));
   return [toByte(r), toByte(g), toByte(b)];
 }
 
 /** Viridis at 11 evenly spaced stops; linear interpolation between them. */
 const VIRIDIS_STOPS = [
-  0x440154, 0x482475, 0x414487, 0x355f8d, 0x2a788e, 0x21918c, 0x22a884, 0x44bf70, 0x7ad151, 0xbddf26, 0xfde725,
+  0x440154, 0x482475, 0x414487, 0x355f8d, 0x2a788e, 0x21918c, 0x22a884, 0x44bf70, 0x7ad151, 0xbddf26,
+  0xfde725,
 ];
 
 function viridisRgb(t: number): [number, number, number] {
@@ -59,7 +65,9 @@ export function colormapCssGradient(name: ColormapName, stops = 9): string {
   const parts: string[] = [];
   for (let i = 0; i < stops; i++) {
     const k = Math.round((i / (stops - 1)) * 255);
-    parts.push(`rgb(${lut[k * 3]}, ${lut[k * 3 + 1]}, ${lut[k * 3 + 2]}) ${((i / (stops - 1)) * 100).toFixed(1)}%`);
+    parts.push(
+      `rgb(${lut[k * 3]}, ${lut[k * 3 + 1]}, ${lut[k * 3 + 2]}) ${((i / (stops - 1)) * 100).toFixed(1)}%`,
+    );
   }
   return `linear-gradient(to right, ${parts.join(', ')})`;
 }
@@ -104,7 +112,10 @@ export const CONFIDENCE_COLORS: readonly (readonly [number, number, number, numb
   [40, 200, 90, 0],
 ];
 
-export function confidenceToRgba(conf: Uint8Array, out: Uint8ClampedArray = new Uint8ClampedArray(conf.length * 4)): Uint8ClampedArray {
+export function confidenceToRgba(
+  conf: Uint8Array,
+  out: Uint8ClampedArray = new Uint8ClampedArray(conf.length * 4),
+): Uint8ClampedArray {
   for (let i = 0; i < conf.length; i++) {
     const c = CONFIDENCE_COLORS[Math.min(conf[i] ?? 0, 2)] ?? CONFIDENCE_COLORS[0]!;
     out.set(c, i * 4);
@@ -134,7 +145,11 @@ export function labelColor(id: number): [number, number, number] {
   return [toByte(r), toByte(g), toByte(b)];
 }
 
-export function labelsToRgba(labels: Uint16Array, alpha = 150, out: Uint8ClampedArray = new Uint8ClampedArray(labels.length * 4)): Uint8ClampedArray {
+export function labelsToRgba(
+  labels: Uint16Array,
+  alpha = 150,
+  out: Uint8ClampedArray = new Uint8ClampedArray(labels.length * 4),
+): Uint8ClampedArray {
   let lastId = -1;
   let last: [number, number, number] = [0, 0, 0];
   for (let i = 0; i < labels.length; i++) {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { shortcutFor, type KeyLike } from './shortcuts';
 
-const k = (key: string, extra: Partial<KeyLike> = {}): KeyLike => ({ key, ctrlKey: false, metaKey: false, altKey: false, inTextField: false, ...extra });
+const k = (key: string, extra: Partial<KeyLike> = {}): KeyLike => ({
+  key,
+  ctrlKey: false,
+  metaKey: false,
+  altKey: false,
+  inTextField: false,
+  ...extra,
+});
 
 describe('shortcutFor', () => {
   it('maps digits to panes, brackets to frames, t to theme, ? to help', () => {

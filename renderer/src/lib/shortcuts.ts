@@ -28,7 +28,8 @@ export interface KeyLike {
 
 export function shortcutFor(e: KeyLike): ShortcutAction | null {
   if (e.key === 'Escape') return { type: 'escape' };
-  if ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === 'o' || e.key === 'O')) return { type: 'open-project' };
+  if ((e.ctrlKey || e.metaKey) && !e.altKey && (e.key === 'o' || e.key === 'O'))
+    return { type: 'open-project' };
   if (e.ctrlKey || e.metaKey || e.altKey || e.inTextField) return null;
   if (e.key >= '1' && e.key <= '6' && e.key.length === 1) return { type: 'pane', index: Number(e.key) - 1 };
   switch (e.key) {

@@ -14,19 +14,25 @@ describe('visibleRange', () => {
 
   it('always covers every item that intersects the viewport and stays in bounds', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 5000 }), fc.integer({ min: 0, max: 200_000 }), fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 8, max: 300 }), (count, scroll, width, item) => {
-        const r = visibleRange(scroll, width, item, count, 3);
-        expect(r.start).toBeGreaterThanOrEqual(0);
-        expect(r.end).toBeLessThanOrEqual(count);
-        expect(r.start).toBeLessThanOrEqual(r.end);
-        for (let i = 0; i < count; i++) {
-          const intersects = i * item < scroll + width && (i + 1) * item > scroll;
-          if (intersects) {
-            expect(i).toBeGreaterThanOrEqual(r.start);
-            expect(i).toBeLessThan(r.end);
+      fc.property(
+        fc.integer({ min: 0, max: 5000 }),
+        fc.integer({ min: 0, max: 200_000 }),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: 8, max: 300 }),
+        (count, scroll, width, item) => {
+          const r = visibleRange(scroll, width, item, count, 3);
+          expect(r.start).toBeGreaterThanOrEqual(0);
+          expect(r.end).toBeLessThanOrEqual(count);
+          expect(r.start).toBeLessThanOrEqual(r.end);
+          for (let i = 0; i < count; i++) {
+            const intersects = i * item < scroll + width && (i + 1) * item > scroll;
+            if (intersects) {
+              expect(i).toBeGreaterThanOrEqual(r.start);
+              expect(i).toBeLessThan(r.end);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 300, seed: 42 },
     );
   });

@@ -13,7 +13,12 @@ export function visibleRange(
   count: number,
   overscan = 4,
 ): VisibleRange {
-  if (count <= 0 || itemSize_px <= 0 || !Number.isFinite(scrollOffset_px) || !Number.isFinite(viewportSize_px)) {
+  if (
+    count <= 0 ||
+    itemSize_px <= 0 ||
+    !Number.isFinite(scrollOffset_px) ||
+    !Number.isFinite(viewportSize_px)
+  ) {
     return { start: 0, end: 0 };
   }
   const first = Math.floor(Math.max(0, scrollOffset_px) / itemSize_px);
@@ -24,7 +29,12 @@ export function visibleRange(
 }
 
 /** Scroll offset that brings item `index` into view (centred) for a list of the given size. */
-export function scrollOffsetFor(index: number, viewportSize_px: number, itemSize_px: number, count: number): number {
+export function scrollOffsetFor(
+  index: number,
+  viewportSize_px: number,
+  itemSize_px: number,
+  count: number,
+): number {
   const total = count * itemSize_px;
   const target = index * itemSize_px + itemSize_px / 2 - viewportSize_px / 2;
   return Math.max(0, Math.min(Math.max(0, total - viewportSize_px), target));

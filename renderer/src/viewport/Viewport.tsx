@@ -10,7 +10,15 @@ import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { FrameIndex, MapSummary } from '../../../preload/contract';
 import { formatCount } from '../lib/format';
 import { diag } from '../test-hooks';
-import { cameraCenter, frameOfFrustumVertex, frustumSegments, pointBounds, trajectoryPositions, type PinholeIntrinsics, type Vec3 } from './geometry';
+import {
+  cameraCenter,
+  frameOfFrustumVertex,
+  frustumSegments,
+  pointBounds,
+  trajectoryPositions,
+  type PinholeIntrinsics,
+  type Vec3,
+} from './geometry';
 import { colorAttributeFor, ensureMapLoaded, getMapEntry } from './map-cache';
 import { useViewport, type ColorBy } from './store';
 
@@ -151,10 +159,21 @@ function OrbitRig({ scene }: { scene: SceneFrame | null }) {
   return null;
 }
 
-function MapCloud({ mapKey, colorBy, pointSize_px }: { mapKey: string; colorBy: ColorBy; pointSize_px: number }) {
+function MapCloud({
+  mapKey,
+  colorBy,
+  pointSize_px,
+}: {
+  mapKey: string;
+  colorBy: ColorBy;
+  pointSize_px: number;
+}) {
   const entry = getMapEntry(mapKey);
   const invalidate = useThree((s) => s.invalidate);
-  const material = useMemo(() => new THREE.PointsMaterial({ size: 2, sizeAttenuation: false, vertexColors: true }), []);
+  const material = useMemo(
+    () => new THREE.PointsMaterial({ size: 2, sizeAttenuation: false, vertexColors: true }),
+    [],
+  );
   useEffect(() => () => material.dispose(), [material]);
   useEffect(() => {
     material.size = pointSize_px;
@@ -222,7 +241,19 @@ function ScreenProbe({ frames }: { frames: FrameIndex }) {
   return null;
 }
 
-function CameraPath({ frames, selected, onSelectFrame, scale_m, colors }: { frames: FrameIndex; selected: number | null; onSelectFrame?: (p: number) => void; scale_m: number; colors: ThemeColors }) {
+function CameraPath({
+  frames,
+  selected,
+  onSelectFrame,
+  scale_m,
+  colors,
+}: {
+  frames: FrameIndex;
+  selected: number | null;
+  onSelectFrame?: (p: number) => void;
+  scale_m: number;
+  colors: ThemeColors;
+}) {
   const raycaster = useThree((s) => s.raycaster);
   const showTrajectory = useViewport((s) => s.showTrajectory);
   const showFrustums = useViewport((s) => s.showFrustums);
@@ -240,24 +271,43 @@ function CameraPath({ frames, selected, onSelectFrame, scale_m, colors }: { fram
     const shownPositions: number[] = [];
     for (let i = 0; i < poses.length; i += step) shownPositions.push(i);
     const fr = new THREE.BufferGeometry();
-    fr.setAttribute('position', new THREE.BufferAttribute(frustumSegments(shownPositions.map((i) => poses[i]!), k, frustumDepth_m), 3));
+    fr.setAttribute(
+      'position',
+      new THREE.BufferAttribute(
+        frustumSegments(
+          shownPositions.map((i) => poses[i]!),
+          k,
+          frustumDepth_m,
+        ),
+        3,
+      ),
+    );
     return { path, frusta: fr, shownPositions };
   }, [frames, k, frustumDepth_m]);
-  useEffect(() => () => {
-    built.path.dispose();
-    built.frusta.dispose();
-  }, [built]);
+  useEffect(
+    () => () => {
+      built.path.dispose();
+      built.frusta.dispose();
+    },
+    [built],
+  );
 
   const selectedGeom = useMemo(() => {
     const f = selected !== null ? frames.frames[selected] : undefined;
     if (!f) return null;
     const g = new THREE.BufferGeometry();
-    g.setAttribute('position', new THREE.BufferAttribute(frustumSegments([f.world_from_camera], k, frustumDepth_m * 2), 3));
+    g.setAttribute(
+      'position',
+      new THREE.BufferAttribute(frustumSegments([f.world_from_camera], k, frustumDepth_m * 2), 3),
+    );
     return g;
   }, [frames, selected, k, frustumDepth_m]);
   useEffect(() => () => selectedGeom?.dispose(), [selectedGeom]);
 
-  const line = useMemo(() => new THREE.Line(built.path, new THREE.LineBasicMaterial({ color: colors.trajectory })), [built, colors.trajectory]);
+  const line = useMemo(
+    () => new THREE.Line(built.path, new THREE.LineBasicMaterial({ color: colors.trajectory })),
+    [built, colors.trajectory],
+  );
   useEffect(() => () => (line.material as THREE.Material).dispose(), [line]);
 
   useEffect(() => {
@@ -333,11 +383,23 @@ function ViewportToolbar() {
     <div className="viewport-toolbar" data-testid="viewport-toolbar">
       <label title="Point size (pixels)">
         Size
-        <input type="range" min={1} max={8} step={1} data-testid="point-size" value={v.pointSize_px} onChange={(e) => v.setPointSize(Number(e.target.value))} />
+        <input
+          type="range"
+          min={1}
+          max={8}
+          step={1}
+          data-testid="point-size"
+          value={v.pointSize_px}
+          onChange={(e) => v.setPointSize(Number(e.target.value))}
+        />
       </label>
       <label>
         Colour
-        <select data-testid="color-by" value={v.colorBy} onChange={(e) => v.setColorBy(e.target.value as ColorBy)}>
+        <select
+          data-testid="color-by"
+          value={v.colorBy}
+          onChange={(e) => v.setColorBy(e.target.value as ColorBy)}
+        >
           <option value="rgb" disabled={v.mapState === 'ready' && !v.mapHasColor}>
             RGB
           </option>
@@ -345,22 +407,41 @@ function ViewportToolbar() {
         </select>
       </label>
       <label className="check">
-        <input type="checkbox" data-testid="show-trajectory" checked={v.showTrajectory} onChange={(e) => v.setShowTrajectory(e.target.checked)} />
+        <input
+          type="checkbox"
+          data-testid="show-trajectory"
+          checked={v.showTrajectory}
+          onChange={(e) => v.setShowTrajectory(e.target.checked)}
+        />
         Path
       </label>
       <label className="check">
-        <input type="checkbox" data-testid="show-frustums" checked={v.showFrustums} onChange={(e) => v.setShowFrustums(e.target.checked)} />
+        <input
+          type="checkbox"
+          data-testid="show-frustums"
+          checked={v.showFrustums}
+          onChange={(e) => v.setShowFrustums(e.target.checked)}
+        />
         Frusta
       </label>
       <span className="viewport-stats" data-testid="map-stats">
-        {v.mapState === 'ready' && `${formatCount(v.mapPointsShown)} pts${v.mapStride > 1 ? ` (1/${v.mapStride} of ${formatCount(v.mapPointsTotal)})` : ''}`}
+        {v.mapState === 'ready' &&
+          `${formatCount(v.mapPointsShown)} pts${v.mapStride > 1 ? ` (1/${v.mapStride} of ${formatCount(v.mapPointsTotal)})` : ''}`}
         {v.mapState === 'loading' && 'Loading map…'}
       </span>
     </div>
   );
 }
 
-export function Viewport({ map, frames, selected, onSelectFrame, generation, theme, children }: ViewportProps) {
+export function Viewport({
+  map,
+  frames,
+  selected,
+  onSelectFrame,
+  generation,
+  theme,
+  children,
+}: ViewportProps) {
   const mapState = useViewport((s) => s.mapState);
   const mapKey = useViewport((s) => s.mapKey);
   const mapError = useViewport((s) => s.mapError);
@@ -380,7 +461,12 @@ export function Viewport({ map, frames, selected, onSelectFrame, generation, the
       if (b) {
         const min = new THREE.Vector3(...b.min);
         const max = new THREE.Vector3(...b.max);
-        return { center: min.clone().add(max).multiplyScalar(0.5), radius_m: Math.max(1, min.distanceTo(max) / 2), up: [0, 1, 0], key: `traj:${generation}` };
+        return {
+          center: min.clone().add(max).multiplyScalar(0.5),
+          radius_m: Math.max(1, min.distanceTo(max) / 2),
+          up: [0, 1, 0],
+          key: `traj:${generation}`,
+        };
       }
     }
     return null;
@@ -405,16 +491,30 @@ export function Viewport({ map, frames, selected, onSelectFrame, generation, the
           <OrbitRig scene={scene} />
           {entry && <MapCloud mapKey={entry.key} colorBy={colorBy} pointSize_px={pointSize} />}
           {frames && frames.frames.length > 0 && <ScreenProbe frames={frames} />}
-          {frames && frames.frames.length > 0 && <CameraPath frames={frames} selected={selected} onSelectFrame={onSelectFrame} scale_m={scene?.radius_m ?? 1} colors={colors} />}
+          {frames && frames.frames.length > 0 && (
+            <CameraPath
+              frames={frames}
+              selected={selected}
+              onSelectFrame={onSelectFrame}
+              scale_m={scene?.radius_m ?? 1}
+              colors={colors}
+            />
+          )}
           {children}
         </Canvas>
-        {empty && <div className="viewport-empty">No map yet — import a capture to see its trajectory and fused map here.</div>}
+        {empty && (
+          <div className="viewport-empty">
+            No map yet — import a capture to see its trajectory and fused map here.
+          </div>
+        )}
         {mapState === 'error' && (
           <div className="viewport-error" role="alert" data-testid="map-error">
             Map could not be shown: {mapError}
           </div>
         )}
-        <div className="viewport-hint">drag: orbit · right-drag: pan · wheel: zoom · click a camera: select frame</div>
+        <div className="viewport-hint">
+          drag: orbit · right-drag: pan · wheel: zoom · click a camera: select frame
+        </div>
       </div>
     </div>
   );

@@ -47,7 +47,11 @@ export function decimateStride(
  * 2nd point, the first quarter every 4th, the first eighth every 8th. The viewport then thins the
  * cloud while the camera moves just by shrinking the draw range (no buffer upload).
  */
-export function interleaveForLod(positions: Float32Array, colors: Uint8Array | null, levels = 3): { positions: Float32Array; colors: Uint8Array | null } {
+export function interleaveForLod(
+  positions: Float32Array,
+  colors: Uint8Array | null,
+  levels = 3,
+): { positions: Float32Array; colors: Uint8Array | null } {
   const n = Math.floor(positions.length / 3);
   const buckets = 1 << levels;
   if (n < buckets * 2) return { positions, colors };

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { cameraCenter, FRUSTUM_VERTS, frameOfFrustumVertex, frustumCornersCamera, frustumSegments, heightColors, trajectoryPositions, transformPoint } from './geometry';
+import {
+  cameraCenter,
+  FRUSTUM_VERTS,
+  frameOfFrustumVertex,
+  frustumCornersCamera,
+  frustumSegments,
+  heightColors,
+  trajectoryPositions,
+  transformPoint,
+} from './geometry';
 
 const I = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
 const translate = (x: number, y: number, z: number) => [1, 0, 0, x, 0, 1, 0, y, 0, 0, 1, z, 0, 0, 0, 1];
@@ -29,7 +38,9 @@ describe('camera geometry (ARKit axes)', () => {
   });
 
   it('collects trajectory positions in frame order', () => {
-    expect(Array.from(trajectoryPositions([translate(0, 0, 0), translate(1, 2, 3)]))).toEqual([0, 0, 0, 1, 2, 3]);
+    expect(Array.from(trajectoryPositions([translate(0, 0, 0), translate(1, 2, 3)]))).toEqual([
+      0, 0, 0, 1, 2, 3,
+    ]);
   });
 });
 

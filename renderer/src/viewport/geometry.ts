@@ -52,7 +52,11 @@ export const FRUSTUM_VERTS = 16;
  * Line-segment vertices (xyz) for the frustum of each pose, in world coordinates.
  * Frame i owns vertices [i * FRUSTUM_VERTS, (i + 1) * FRUSTUM_VERTS).
  */
-export function frustumSegments(poses: readonly (readonly number[])[], k: PinholeIntrinsics, depth_m: number): Float32Array {
+export function frustumSegments(
+  poses: readonly (readonly number[])[],
+  k: PinholeIntrinsics,
+  depth_m: number,
+): Float32Array {
   const out = new Float32Array(poses.length * FRUSTUM_VERTS * 3);
   const cornersCam = frustumCornersCamera(k, depth_m);
   let o = 0;
@@ -126,7 +130,8 @@ export function robustRange(values: Float32Array): [number, number] {
   }
   if (sample.length === 0) return [0, 1];
   sample.sort((a, b) => a - b);
-  const at = (q: number) => sample[Math.min(sample.length - 1, Math.max(0, Math.round(q * (sample.length - 1))))] ?? 0;
+  const at = (q: number) =>
+    sample[Math.min(sample.length - 1, Math.max(0, Math.round(q * (sample.length - 1))))] ?? 0;
   return [at(0.02), at(0.98)];
 }
 

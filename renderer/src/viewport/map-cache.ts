@@ -56,7 +56,11 @@ export function colorAttributeFor(entry: MapEntry, mode: 'rgb' | 'height'): THRE
   if (mode === 'rgb' && entry.rgb) return entry.rgb;
   if (!entry.height) {
     const pos = entry.geometry.getAttribute('position') as THREE.BufferAttribute;
-    entry.height = new THREE.BufferAttribute(rgbToRgba(heightColors(pos.array as Float32Array, entry.up)), 4, true);
+    entry.height = new THREE.BufferAttribute(
+      rgbToRgba(heightColors(pos.array as Float32Array, entry.up)),
+      4,
+      true,
+    );
   }
   return entry.height;
 }
@@ -70,7 +74,11 @@ function disposeAllExcept(key: string): void {
   }
 }
 
-export function ensureMapLoaded(map: MapSummary | null, generation: number, maxPoints = DEFAULT_MAX_DISPLAY_POINTS): Promise<void> {
+export function ensureMapLoaded(
+  map: MapSummary | null,
+  generation: number,
+  maxPoints = DEFAULT_MAX_DISPLAY_POINTS,
+): Promise<void> {
   const vp = useViewport.getState();
   if (!map) {
     vp.setMap({ mapState: 'none', mapKey: null, mapError: null, mapPointsTotal: 0, mapPointsShown: 0 });
@@ -80,7 +88,16 @@ export function ensureMapLoaded(map: MapSummary | null, generation: number, maxP
   const key = mapKeyFor(map, generation);
   if (entries.has(key)) {
     const e = entries.get(key)!;
-    if (vp.mapKey !== key) vp.setMap({ mapState: 'ready', mapKey: key, mapError: null, mapPointsTotal: e.total, mapPointsShown: e.shown, mapStride: e.stride, mapHasColor: !!e.rgb });
+    if (vp.mapKey !== key)
+      vp.setMap({
+        mapState: 'ready',
+        mapKey: key,
+        mapError: null,
+        mapPointsTotal: e.total,
+        mapPointsShown: e.shown,
+        mapStride: e.stride,
+        mapHasColor: !!e.rgb,
+      });
     return Promise.resolve();
   }
   if (loading && loading.key === key) return loading.promise;
@@ -103,17 +120,41 @@ export function ensureMapLoaded(map: MapSummary | null, generation: number, maxP
       const center = min.clone().add(max).multiplyScalar(0.5);
       const radius_m = Math.max(0.5, min.distanceTo(max) / 2);
       geometry.boundingSphere = new THREE.Sphere(center.clone(), radius_m);
-      const entry: MapEntry = { key, geometry, rgb, height: null, up, total: parsed.count, shown: dec.count, stride: dec.stride, center, radius_m };
-      geometry.setAttribute('color', colorAttributeFor(entry, useViewport.getState().colorBy === 'rgb' && rgb ? 'rgb' : 'height'));
+      const entry: MapEntry = {
+        key,
+        geometry,
+        rgb,
+        height: null,
+        up,
+        total: parsed.count,
+        shown: dec.count,
+        stride: dec.stride,
+        center,
+        radius_m,
+      };
+      geometry.setAttribute(
+        'color',
+        colorAttributeFor(entry, useViewport.getState().colorBy === 'rgb' && rgb ? 'rgb' : 'height'),
+      );
       entries.set(key, entry);
       disposeAllExcept(key);
       diag.mapParse_ms = performance.now() - t0;
       if (useViewport.getState().mapKey === key) {
-        useViewport.getState().setMap({ mapState: 'ready', mapPointsTotal: entry.total, mapPointsShown: entry.shown, mapStride: entry.stride, mapHasColor: !!rgb });
+        useViewport
+          .getState()
+          .setMap({
+            mapState: 'ready',
+            mapPointsTotal: entry.total,
+            mapPointsShown: entry.shown,
+            mapStride: entry.stride,
+            mapHasColor: !!rgb,
+          });
       }
     } catch (err) {
       if (useViewport.getState().mapKey === key) {
-        useViewport.getState().setMap({ mapState: 'error', mapError: err instanceof Error ? err.message : String(err) });
+        useViewport
+          .getState()
+          .setMap({ mapState: 'error', mapError: err instanceof Error ? err.message : String(err) });
       }
     } finally {
       if (loading?.key === key) loading = null;

@@ -2,13 +2,22 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodePly, MapFormatError, parseMapBinary, parsePly, registerMapParser } from './map-format';
 
-const toBuf = (u8: Uint8Array): ArrayBuffer => u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength) as ArrayBuffer;
+const toBuf = (u8: Uint8Array): ArrayBuffer =>
+  u8.buffer.slice(u8.byteOffset, u8.byteOffset + u8.byteLength) as ArrayBuffer;
 
 describe('parsePly', () => {
   it('round-trips positions and colours through binary PLY', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.float({ noNaN: true, noDefaultInfinity: true }), fc.float({ noNaN: true, noDefaultInfinity: true }), fc.float({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 0, max: 255 })), { maxLength: 50 }),
+        fc.array(
+          fc.tuple(
+            fc.float({ noNaN: true, noDefaultInfinity: true }),
+            fc.float({ noNaN: true, noDefaultInfinity: true }),
+            fc.float({ noNaN: true, noDefaultInfinity: true }),
+            fc.integer({ min: 0, max: 255 }),
+          ),
+          { maxLength: 50 },
+        ),
         fc.boolean(),
         (pts, withColor) => {
           const pos = new Float32Array(pts.flatMap(([x, y, z]) => [x, y, z]));
@@ -29,11 +38,13 @@ describe('parsePly', () => {
       fc.property(
         fc.oneof(
           fc.uint8Array({ maxLength: 300 }).map((b) => new Uint8Array([0x70, 0x6c, 0x79, 0x0a, ...b])),
-          fc.tuple(fc.integer({ min: 0, max: good.length - 1 }), fc.integer({ min: 0, max: 255 })).map(([i, v]) => {
-            const c = good.slice();
-            c[i] = v;
-            return c;
-          }),
+          fc
+            .tuple(fc.integer({ min: 0, max: good.length - 1 }), fc.integer({ min: 0, max: 255 }))
+            .map(([i, v]) => {
+              const c = good.slice();
+              c[i] = v;
+              return c;
+            }),
           fc.integer({ min: 0, max: good.length }).map((n) => good.slice(0, n)),
         ),
         (bytes) => {
@@ -53,14 +64,19 @@ describe('parsePly', () => {
   it('names the problem: truncation, ascii format, missing coordinates', () => {
     const good = encodePly(new Float32Array([1, 2, 3, 4, 5, 6]), null);
     expect(() => parsePly(toBuf(good.slice(0, good.length - 1)), 'a.ply')).toThrow(/a\.ply: truncated/);
-    const ascii = new TextEncoder().encode('ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\nend_header\n1 2 3\n');
+    const ascii = new TextEncoder().encode(
+      'ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\nend_header\n1 2 3\n',
+    );
     expect(() => parsePly(toBuf(ascii), 'b.ply')).toThrow(/binary_little_endian only/);
-    const noZ = new TextEncoder().encode('ply\nformat binary_little_endian 1.0\nelement vertex 0\nproperty float x\nproperty float y\nend_header\n');
+    const noZ = new TextEncoder().encode(
+      'ply\nformat binary_little_endian 1.0\nelement vertex 0\nproperty float x\nproperty float y\nend_header\n',
+    );
     expect(() => parsePly(toBuf(noZ), 'c.ply')).toThrow(/lack x, y or z/);
   });
 
   it('skips extra vertex properties and elements that precede the vertices', () => {
-    const header = 'ply\nformat binary_little_endian 1.0\nelement camera 1\nproperty float fx\nelement vertex 1\nproperty double x\nproperty float y\nproperty float z\nproperty float nx\nproperty uchar red\nproperty uchar green\nproperty uchar blue\nend_header\n';
+    const header =
+      'ply\nformat binary_little_endian 1.0\nelement camera 1\nproperty float fx\nelement vertex 1\nproperty double x\nproperty float y\nproperty float z\nproperty float nx\nproperty uchar red\nproperty uchar green\nproperty uchar blue\nend_header\n';
     const h = new TextEncoder().encode(header);
     const out = new Uint8Array(h.length + 4 + 8 + 4 + 4 + 4 + 3);
     out.set(h);
@@ -91,7 +107,11 @@ describe('parseMapBinary', () => {
   });
 
   it('tries a registered native parser first', () => {
-    registerMapParser((buf) => (new Uint8Array(buf)[0] === 0xcf ? { count: 1, positions: new Float32Array([7, 8, 9]), colors: null } : null));
+    registerMapParser((buf) =>
+      new Uint8Array(buf)[0] === 0xcf
+        ? { count: 1, positions: new Float32Array([7, 8, 9]), colors: null }
+        : null,
+    );
     try {
       expect(parseMapBinary(new Uint8Array([0xcf]).buffer).positions[0]).toBe(7);
     } finally {

@@ -6,7 +6,11 @@
  * red/green/blue) is also accepted, e.g. for heatmap exports. Everything that goes wrong is a
  * `MapFormatError` naming the file and the problem.
  */
-import { MAP_MAGIC, parseMap, MapFormatError as StudioMapFormatError } from '../../../preload/contract/map-format';
+import {
+  MAP_MAGIC,
+  parseMap,
+  MapFormatError as StudioMapFormatError,
+} from '../../../preload/contract/map-format';
 
 export interface ParsedMap {
   /** Number of points. */
@@ -64,15 +68,32 @@ export function parseMapBinary(buf: ArrayBuffer, file = 'map'): ParsedMap {
     if (parsed) return parsed;
   }
   const head = new Uint8Array(buf, 0, Math.min(4, buf.byteLength));
-  if (head.length >= 3 && head[0] === 0x70 && head[1] === 0x6c && head[2] === 0x79) return parsePly(buf, file);
-  throw new MapFormatError('UNSUPPORTED', file, 'not a recognised map format (expected the studio map or binary PLY)');
+  if (head.length >= 3 && head[0] === 0x70 && head[1] === 0x6c && head[2] === 0x79)
+    return parsePly(buf, file);
+  throw new MapFormatError(
+    'UNSUPPORTED',
+    file,
+    'not a recognised map format (expected the studio map or binary PLY)',
+  );
 }
 
 const PLY_SIZES: Record<string, number> = {
-  char: 1, int8: 1, uchar: 1, uint8: 1,
-  short: 2, int16: 2, ushort: 2, uint16: 2,
-  int: 4, int32: 4, uint: 4, uint32: 4, float: 4, float32: 4,
-  double: 8, float64: 8,
+  char: 1,
+  int8: 1,
+  uchar: 1,
+  uint8: 1,
+  short: 2,
+  int16: 2,
+  ushort: 2,
+  uint16: 2,
+  int: 4,
+  int32: 4,
+  uint: 4,
+  uint32: 4,
+  float: 4,
+  float32: 4,
+  double: 8,
+  float64: 8,
 };
 
 interface PlyProp {
@@ -98,7 +119,8 @@ export function parsePly(buf: ArrayBuffer, file = 'map.ply'): ParsedMap {
   }
   if (bodyStart < 0) throw new MapFormatError('INVALID_INPUT', file, 'PLY header has no end_header line');
   const lines = headerText.split('\n').map((l) => l.replace(/\r$/, '').trim());
-  if (lines[0] !== 'ply') throw new MapFormatError('INVALID_INPUT', file, 'PLY header does not start with "ply"');
+  if (lines[0] !== 'ply')
+    throw new MapFormatError('INVALID_INPUT', file, 'PLY header does not start with "ply"');
 
   let format: string | null = null;
   let vertexCount = -1;
@@ -110,14 +132,16 @@ export function parsePly(buf: ArrayBuffer, file = 'map.ply'): ParsedMap {
   const props: PlyProp[] = [];
   let stride = 0;
   for (const line of lines.slice(1)) {
-    if (line === '' || line.startsWith('comment') || line.startsWith('obj_info') || line === 'end_header') continue;
+    if (line === '' || line.startsWith('comment') || line.startsWith('obj_info') || line === 'end_header')
+      continue;
     const parts = line.split(/\s+/);
     if (parts[0] === 'format') {
       format = parts[1] ?? null;
     } else if (parts[0] === 'element') {
       if (!seenVertex) beforeVertexBytes += currentElementCount * currentElementStride;
       const count = Number(parts[2]);
-      if (!Number.isInteger(count) || count < 0) throw new MapFormatError('INVALID_INPUT', file, `bad element count in "${line}"`);
+      if (!Number.isInteger(count) || count < 0)
+        throw new MapFormatError('INVALID_INPUT', file, `bad element count in "${line}"`);
       inVertex = parts[1] === 'vertex';
       if (inVertex) {
         if (seenVertex) throw new MapFormatError('INVALID_INPUT', file, 'PLY has two vertex elements');
@@ -128,13 +152,20 @@ export function parsePly(buf: ArrayBuffer, file = 'map.ply'): ParsedMap {
       currentElementStride = 0;
     } else if (parts[0] === 'property') {
       if (parts[1] === 'list') {
-        if (inVertex) throw new MapFormatError('UNSUPPORTED', file, 'list properties on vertices are not supported');
-        if (!seenVertex) throw new MapFormatError('UNSUPPORTED', file, 'list elements before the vertices are not supported');
+        if (inVertex)
+          throw new MapFormatError('UNSUPPORTED', file, 'list properties on vertices are not supported');
+        if (!seenVertex)
+          throw new MapFormatError(
+            'UNSUPPORTED',
+            file,
+            'list elements before the vertices are not supported',
+          );
         continue;
       }
       const type = parts[1] ?? '';
       const size = PLY_SIZES[type];
-      if (size === undefined) throw new MapFormatError('INVALID_INPUT', file, `unknown PLY property type "${type}"`);
+      if (size === undefined)
+        throw new MapFormatError('INVALID_INPUT', file, `unknown PLY property type "${type}"`);
       if (inVertex) {
         props.push({ name: parts[2] ?? '', type, offset: stride });
         stride += size;
@@ -146,10 +177,19 @@ export function parsePly(buf: ArrayBuffer, file = 'map.ply'): ParsedMap {
     }
   }
   if (format !== 'binary_little_endian') {
-    throw new MapFormatError('UNSUPPORTED', file, `PLY format "${format ?? 'missing'}" is not supported (binary_little_endian only)`);
+    throw new MapFormatError(
+      'UNSUPPORTED',
+      file,
+      `PLY format "${format ?? 'missing'}" is not supported (binary_little_endian only)`,
+    );
   }
   if (!seenVertex) throw new MapFormatError('INVALID_INPUT', file, 'PLY has no vertex element');
-  if (vertexCount > MAX_MAP_POINTS) throw new MapFormatError('TOO_LARGE', file, `${vertexCount} points exceed the limit of ${MAX_MAP_POINTS}`);
+  if (vertexCount > MAX_MAP_POINTS)
+    throw new MapFormatError(
+      'TOO_LARGE',
+      file,
+      `${vertexCount} points exceed the limit of ${MAX_MAP_POINTS}`,
+    );
   const find = (name: string) => props.find((p) => p.name === name);
   const px = find('x');
   const py = find('y');
@@ -157,7 +197,11 @@ export function parsePly(buf: ArrayBuffer, file = 'map.ply'): ParsedMap {
   if (!px || !py || !pz) throw new MapFormatError('INVALID_INPUT', file, 'PLY vertices lack x, y or z');
   for (const p of [px, py, pz]) {
     if (p.type !== 'float' && p.type !== 'float32' && p.type !== 'double' && p.type !== 'float64') {
-      throw new MapFormatError('UNSUPPORTED', file, `vertex ${p.name} has type ${p.type}; float or double expected`);
+      throw new MapFormatError(
+        'UNSUPPORTED',
+        file,
+        `vertex ${p.name} has type ${p.type}; float or double expected`,
+      );
     }
   }
   const pr = find('red') ?? find('r');
@@ -168,12 +212,19 @@ export function parsePly(buf: ArrayBuffer, file = 'map.ply'): ParsedMap {
   const start = bodyStart + beforeVertexBytes;
   const needed = start + vertexCount * stride;
   if (needed > bytes.length) {
-    throw new MapFormatError('INVALID_INPUT', file, `truncated: ${vertexCount} vertices need ${needed} bytes, file has ${bytes.length}`);
+    throw new MapFormatError(
+      'INVALID_INPUT',
+      file,
+      `truncated: ${vertexCount} vertices need ${needed} bytes, file has ${bytes.length}`,
+    );
   }
   const view = new DataView(buf);
   const positions = new Float32Array(vertexCount * 3);
   const colors = hasColor ? new Uint8Array(vertexCount * 3) : null;
-  const readF = (p: PlyProp, o: number) => (p.type === 'double' || p.type === 'float64' ? view.getFloat64(o + p.offset, true) : view.getFloat32(o + p.offset, true));
+  const readF = (p: PlyProp, o: number) =>
+    p.type === 'double' || p.type === 'float64'
+      ? view.getFloat64(o + p.offset, true)
+      : view.getFloat32(o + p.offset, true);
   for (let i = 0; i < vertexCount; i++) {
     const o = start + i * stride;
     positions[i * 3] = readF(px, o);

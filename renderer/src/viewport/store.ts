@@ -20,7 +20,14 @@ interface ViewportStore {
   setColorBy(c: ColorBy): void;
   setShowTrajectory(v: boolean): void;
   setShowFrustums(v: boolean): void;
-  setMap(p: Partial<Pick<ViewportStore, 'mapState' | 'mapKey' | 'mapError' | 'mapPointsTotal' | 'mapPointsShown' | 'mapStride' | 'mapHasColor'>>): void;
+  setMap(
+    p: Partial<
+      Pick<
+        ViewportStore,
+        'mapState' | 'mapKey' | 'mapError' | 'mapPointsTotal' | 'mapPointsShown' | 'mapStride' | 'mapHasColor'
+      >
+    >,
+  ): void;
 }
 
 export const useViewport = create<ViewportStore>()((set) => ({

@@ -47,13 +47,33 @@ export async function benchLzfse(opts: { repeats: number }): Promise<BenchSeries
   const depthEncoded = encodeLzfse(depth.raw);
   const confEncoded = encodeLzfse(conf.raw);
   const cases: { name: string; rawBytes: number; op: () => void }[] = [
-    { name: 'lzfse.decode.depth-256x192-f32', rawBytes: depth.raw.length, op: () => void decodeLzfse(depth.compressed, { expectedBytes: depth.raw.length }) },
-    { name: 'lzfse.decode.conf-256x192-u8', rawBytes: conf.raw.length, op: () => void decodeLzfse(conf.compressed, { expectedBytes: conf.raw.length }) },
-    { name: 'lzfse.encode.depth-256x192-f32', rawBytes: depth.raw.length, op: () => void encodeLzfse(depth.raw) },
+    {
+      name: 'lzfse.decode.depth-256x192-f32',
+      rawBytes: depth.raw.length,
+      op: () => void decodeLzfse(depth.compressed, { expectedBytes: depth.raw.length }),
+    },
+    {
+      name: 'lzfse.decode.conf-256x192-u8',
+      rawBytes: conf.raw.length,
+      op: () => void decodeLzfse(conf.compressed, { expectedBytes: conf.raw.length }),
+    },
+    {
+      name: 'lzfse.encode.depth-256x192-f32',
+      rawBytes: depth.raw.length,
+      op: () => void encodeLzfse(depth.raw),
+    },
     { name: 'lzfse.encode.conf-256x192-u8', rawBytes: conf.raw.length, op: () => void encodeLzfse(conf.raw) },
     // Decoding our own encoder's output (LZVN for conf, raw for noisy depth).
-    { name: 'lzfse.decode-own.conf-256x192-u8', rawBytes: conf.raw.length, op: () => void decodeLzfse(confEncoded) },
-    { name: 'lzfse.decode-own.depth-256x192-f32', rawBytes: depth.raw.length, op: () => void decodeLzfse(depthEncoded) },
+    {
+      name: 'lzfse.decode-own.conf-256x192-u8',
+      rawBytes: conf.raw.length,
+      op: () => void decodeLzfse(confEncoded),
+    },
+    {
+      name: 'lzfse.decode-own.depth-256x192-f32',
+      rawBytes: depth.raw.length,
+      op: () => void decodeLzfse(depthEncoded),
+    },
   ];
   const results: BenchSeries[] = [];
   for (const c of cases) {
@@ -79,7 +99,9 @@ if (require.main === module) {
   benchLzfse({ repeats })
     .then((series) => {
       for (const s of series) {
-        console.log(`${s.name.padEnd(38)} median ${median(s.samples).toFixed(1).padStart(8)} ${s.unit}  (n=${s.samples.length})`);
+        console.log(
+          `${s.name.padEnd(38)} median ${median(s.samples).toFixed(1).padStart(8)} ${s.unit}  (n=${s.samples.length})`,
+        );
       }
     })
     .catch((err: unknown) => {

@@ -48,7 +48,8 @@
  * produces them.
  */
 
-export type LzfseErrorCode = 'BAD_MAGIC' | 'TRUNCATED' | 'CORRUPT' | 'OUTPUT_LIMIT' | 'NO_END' | 'SIZE_MISMATCH';
+export type LzfseErrorCode =
+  'BAD_MAGIC' | 'TRUNCATED' | 'CORRUPT' | 'OUTPUT_LIMIT' | 'NO_END' | 'SIZE_MISMATCH';
 
 export class LzfseError extends Error {
   readonly code: LzfseErrorCode;
@@ -107,8 +108,12 @@ const M_EXTRA = extraBitsAndBase([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
 const D_EXTRA = extraBitsAndBase(Array.from({ length: D_SYMBOLS }, (_, i) => i >> 2));
 
 /** Prefix code for the compressed frequency tables of `bvx2` (index = low 5 bits of the accumulator). */
-const FREQ_NBITS = Uint8Array.from([2, 3, 2, 5, 2, 3, 2, 8, 2, 3, 2, 5, 2, 3, 2, 14, 2, 3, 2, 5, 2, 3, 2, 8, 2, 3, 2, 5, 2, 3, 2, 14]);
-const FREQ_VALUE = Uint8Array.from([0, 2, 1, 4, 0, 3, 1, 0, 0, 2, 1, 5, 0, 3, 1, 0, 0, 2, 1, 6, 0, 3, 1, 0, 0, 2, 1, 7, 0, 3, 1, 0]);
+const FREQ_NBITS = Uint8Array.from([
+  2, 3, 2, 5, 2, 3, 2, 8, 2, 3, 2, 5, 2, 3, 2, 14, 2, 3, 2, 5, 2, 3, 2, 8, 2, 3, 2, 5, 2, 3, 2, 14,
+]);
+const FREQ_VALUE = Uint8Array.from([
+  0, 2, 1, 4, 0, 3, 1, 0, 0, 2, 1, 5, 0, 3, 1, 0, 0, 2, 1, 6, 0, 3, 1, 0, 0, 2, 1, 7, 0, 3, 1, 0,
+]);
 
 // LZVN opcode classes.
 const OP_SML_D = 0;
@@ -175,7 +180,13 @@ interface LzfseBlockHeader {
  * Fill an FSE literal decoder table. Entry layout: bits 0-7 = number of state bits k,
  * bits 8-15 = symbol, bits 16-31 = signed delta (next state = delta + k bits).
  */
-function buildLiteralTable(freq: Uint16Array, freqOffset: number, nSymbols: number, nStates: number, table: Int32Array): boolean {
+function buildLiteralTable(
+  freq: Uint16Array,
+  freqOffset: number,
+  nSymbols: number,
+  nStates: number,
+  table: Int32Array,
+): boolean {
   const log2States = 31 - Math.clz32(nStates);
   let t = 0;
   for (let s = 0; s < nSymbols; s++) {
@@ -264,7 +275,8 @@ function decodeLiterals(
   } else {
     const last = src[--bp]!;
     nb = 8 + bits;
-    if (last >>> nb !== 0) throw new LzfseError('CORRUPT', bp, 'literal FSE stream has non-zero padding bits');
+    if (last >>> nb !== 0)
+      throw new LzfseError('CORRUPT', bp, 'literal FSE stream has non-zero padding bits');
     acc = last;
   }
   let s0 = states[0];
@@ -326,7 +338,8 @@ function decodeLiterals(
       else s3 = next;
     }
   }
-  if (nb < over) throw new LzfseError('CORRUPT', start, 'literal FSE stream ends before all literals were decoded');
+  if (nb < over)
+    throw new LzfseError('CORRUPT', start, 'literal FSE stream ends before all literals were decoded');
 }
 
 /**
@@ -420,9 +433,12 @@ function expandMatches(
     ds = (e >> 16) + (v >>> vb);
     if (newD !== 0) D = newD;
 
-    if (nb < over) throw new LzfseError('CORRUPT', start, 'L/M/D FSE stream ends before all matches were decoded');
-    if (L > nLiterals - lit) throw new LzfseError('CORRUPT', start, 'L/M/D literal count exceeds the block literals');
-    if (L + M > outEnd - o) throw new LzfseError('CORRUPT', start, 'LZFSE block output exceeds its declared size');
+    if (nb < over)
+      throw new LzfseError('CORRUPT', start, 'L/M/D FSE stream ends before all matches were decoded');
+    if (L > nLiterals - lit)
+      throw new LzfseError('CORRUPT', start, 'L/M/D literal count exceeds the block literals');
+    if (L + M > outEnd - o)
+      throw new LzfseError('CORRUPT', start, 'LZFSE block output exceeds its declared size');
     if (D < 0 || D > o + L) throw new LzfseError('CORRUPT', start, `match distance ${D} is out of range`);
     if (L > 0) {
       if (L < 32) {
@@ -471,10 +487,18 @@ class Decoder {
   private reserve(n: number, offset: number): void {
     const total = this.outPos + n;
     if (total > this.maxOut) {
-      throw new LzfseError('OUTPUT_LIMIT', offset, `decoded size would exceed the limit of ${this.maxOut} bytes`);
+      throw new LzfseError(
+        'OUTPUT_LIMIT',
+        offset,
+        `decoded size would exceed the limit of ${this.maxOut} bytes`,
+      );
     }
     if (this.expected !== undefined && total > this.expected) {
-      throw new LzfseError('SIZE_MISMATCH', offset, `decoded size would exceed the expected ${this.expected} bytes`);
+      throw new LzfseError(
+        'SIZE_MISMATCH',
+        offset,
+        `decoded size would exceed the expected ${this.expected} bytes`,
+      );
     }
     if (total > this.out.length) {
       const cap = Math.min(this.maxOut, Math.max(total, this.out.length * 2));
@@ -490,7 +514,8 @@ class Decoder {
     let pos = 0;
     for (;;) {
       if (pos + 4 > len) {
-        if (pos === len) throw new LzfseError('NO_END', pos, 'input ended without the bvx$ end-of-stream block');
+        if (pos === len)
+          throw new LzfseError('NO_END', pos, 'input ended without the bvx$ end-of-stream block');
         throw new LzfseError('TRUNCATED', pos, 'input ended inside a block magic');
       }
       const magic = readU32(src, pos);
@@ -498,7 +523,12 @@ class Decoder {
       if (magic === MAGIC_RAW) pos = this.rawBlock(pos);
       else if (magic === MAGIC_LZVN) pos = this.lzvnBlock(pos);
       else if (magic === MAGIC_V1 || magic === MAGIC_V2) pos = this.lzfseBlock(pos, magic === MAGIC_V2);
-      else throw new LzfseError('BAD_MAGIC', pos, `unknown block magic 0x${magic.toString(16).padStart(8, '0')}`);
+      else
+        throw new LzfseError(
+          'BAD_MAGIC',
+          pos,
+          `unknown block magic 0x${magic.toString(16).padStart(8, '0')}`,
+        );
     }
     const n = this.outPos;
     if (this.expected !== undefined && n !== this.expected) {
@@ -513,7 +543,11 @@ class Decoder {
     const n = readU32(src, pos + 4);
     const start = pos + 8;
     if (n > src.length - start) {
-      throw new LzfseError('TRUNCATED', pos, `raw block declares ${n} bytes but only ${src.length - start} remain`);
+      throw new LzfseError(
+        'TRUNCATED',
+        pos,
+        `raw block declares ${n} bytes but only ${src.length - start} remain`,
+      );
     }
     this.reserve(n, pos);
     this.out.set(src.subarray(start, start + n), this.outPos);
@@ -528,7 +562,11 @@ class Decoder {
     const nPayload = readU32(src, pos + 8);
     const start = pos + 12;
     if (nPayload > src.length - start) {
-      throw new LzfseError('TRUNCATED', pos, `LZVN block declares ${nPayload} payload bytes but only ${src.length - start} remain`);
+      throw new LzfseError(
+        'TRUNCATED',
+        pos,
+        `LZVN block declares ${nPayload} payload bytes but only ${src.length - start} remain`,
+      );
     }
     this.reserve(nRaw, pos);
     const end = start + nPayload;
@@ -596,10 +634,18 @@ class Decoder {
           continue;
         case OP_EOS:
           if (p + 8 !== end) {
-            throw new LzfseError('CORRUPT', p, 'LZVN end-of-stream opcode is not the last 8 bytes of the block payload');
+            throw new LzfseError(
+              'CORRUPT',
+              p,
+              'LZVN end-of-stream opcode is not the last 8 bytes of the block payload',
+            );
           }
           if (o !== outEnd) {
-            throw new LzfseError('CORRUPT', p, `LZVN block produced ${o - this.outPos} bytes, header says ${nRaw}`);
+            throw new LzfseError(
+              'CORRUPT',
+              p,
+              `LZVN block produced ${o - this.outPos} bytes, header says ${nRaw}`,
+            );
           }
           this.outPos = o;
           return end;
@@ -632,7 +678,8 @@ class Decoder {
 
   private parseV1Header(pos: number): LzfseBlockHeader {
     const src = this.src;
-    if (pos + V1_HEADER_BYTES > src.length) throw new LzfseError('TRUNCATED', pos, 'bvx1 block header is truncated');
+    if (pos + V1_HEADER_BYTES > src.length)
+      throw new LzfseError('TRUNCATED', pos, 'bvx1 block header is truncated');
     const freq = this.freq;
     for (let i = 0; i < N_FREQ; i++) freq[i] = readU16(src, pos + 50 + 2 * i);
     return {
@@ -642,7 +689,12 @@ class Decoder {
       nLiteralPayload: readU32(src, pos + 20),
       nLmdPayload: readU32(src, pos + 24),
       literalBits: readI32(src, pos + 28),
-      literalState: [readU16(src, pos + 32), readU16(src, pos + 34), readU16(src, pos + 36), readU16(src, pos + 38)],
+      literalState: [
+        readU16(src, pos + 32),
+        readU16(src, pos + 34),
+        readU16(src, pos + 36),
+        readU16(src, pos + 38),
+      ],
       lmdBits: readI32(src, pos + 40),
       lState: readU16(src, pos + 44),
       mState: readU16(src, pos + 46),
@@ -653,7 +705,8 @@ class Decoder {
 
   private parseV2Header(pos: number): LzfseBlockHeader {
     const src = this.src;
-    if (pos + V2_FIXED_HEADER_BYTES > src.length) throw new LzfseError('TRUNCATED', pos, 'bvx2 block header is truncated');
+    if (pos + V2_FIXED_HEADER_BYTES > src.length)
+      throw new LzfseError('TRUNCATED', pos, 'bvx2 block header is truncated');
     const w0lo = readU32(src, pos + 8);
     const w0hi = readU32(src, pos + 12);
     const w1lo = readU32(src, pos + 16);
@@ -663,7 +716,8 @@ class Decoder {
     if (headerBytes < V2_FIXED_HEADER_BYTES) {
       throw new LzfseError('CORRUPT', pos + 24, `bvx2 header size ${headerBytes} is smaller than 32`);
     }
-    if (headerBytes > src.length - pos) throw new LzfseError('TRUNCATED', pos, 'bvx2 frequency tables are truncated');
+    if (headerBytes > src.length - pos)
+      throw new LzfseError('TRUNCATED', pos, 'bvx2 frequency tables are truncated');
     // Frequency tables: prefix code read LSB-first.
     const freq = this.freq;
     let p = pos + V2_FIXED_HEADER_BYTES;
@@ -696,7 +750,12 @@ class Decoder {
       nLiteralPayload: (w0lo >>> 20) | ((w0hi & 0xff) << 12),
       nMatches: (w0hi >>> 8) & 0xfffff,
       literalBits: ((w0hi >>> 28) & 7) - 7,
-      literalState: [w1lo & 0x3ff, (w1lo >>> 10) & 0x3ff, (w1lo >>> 20) & 0x3ff, (w1lo >>> 30) | ((w1hi & 0xff) << 2)],
+      literalState: [
+        w1lo & 0x3ff,
+        (w1lo >>> 10) & 0x3ff,
+        (w1lo >>> 20) & 0x3ff,
+        (w1lo >>> 30) | ((w1hi & 0xff) << 2),
+      ],
       nLmdPayload: (w1hi >>> 8) & 0xfffff,
       lmdBits: ((w1hi >>> 28) & 7) - 7,
       lState: w2hi & 0x3ff,
@@ -709,8 +768,10 @@ class Decoder {
   private lzfseBlock(pos: number, v2: boolean): number {
     const h = v2 ? this.parseV2Header(pos) : this.parseV1Header(pos);
     const src = this.src;
-    if (h.nLiterals > LITERALS_PER_BLOCK) throw new LzfseError('CORRUPT', pos, `n_literals ${h.nLiterals} exceeds ${LITERALS_PER_BLOCK}`);
-    if (h.nMatches > MATCHES_PER_BLOCK) throw new LzfseError('CORRUPT', pos, `n_matches ${h.nMatches} exceeds ${MATCHES_PER_BLOCK}`);
+    if (h.nLiterals > LITERALS_PER_BLOCK)
+      throw new LzfseError('CORRUPT', pos, `n_literals ${h.nLiterals} exceeds ${LITERALS_PER_BLOCK}`);
+    if (h.nMatches > MATCHES_PER_BLOCK)
+      throw new LzfseError('CORRUPT', pos, `n_matches ${h.nMatches} exceeds ${MATCHES_PER_BLOCK}`);
     for (const s of h.literalState) {
       if (s >= LITERAL_STATES) throw new LzfseError('CORRUPT', pos, `literal state ${s} out of range`);
     }
@@ -721,7 +782,10 @@ class Decoder {
       throw new LzfseError('CORRUPT', pos, 'FSE stream bit count out of range');
     }
     const litStart = pos + h.headerBytes;
-    if (h.nLiteralPayload > src.length - litStart || h.nLmdPayload > src.length - litStart - h.nLiteralPayload) {
+    if (
+      h.nLiteralPayload > src.length - litStart ||
+      h.nLmdPayload > src.length - litStart - h.nLiteralPayload
+    ) {
       throw new LzfseError('TRUNCATED', pos, 'LZFSE block payload is truncated');
     }
     const lmdStart = litStart + h.nLiteralPayload;
@@ -757,7 +821,11 @@ class Decoder {
     const outEnd = outStart + h.nRaw;
     const o = expandMatches(src, lmdStart, blockEnd, h, literals, nLitRounded, this.out, outStart, outEnd, t);
     if (o !== outEnd) {
-      throw new LzfseError('CORRUPT', pos, `LZFSE block produced ${o - outStart} bytes, header says ${h.nRaw}`);
+      throw new LzfseError(
+        'CORRUPT',
+        pos,
+        `LZFSE block produced ${o - outStart} bytes, header says ${h.nRaw}`,
+      );
     }
     this.outPos = o;
     return blockEnd;
@@ -770,12 +838,18 @@ class Decoder {
  */
 export function decodeLzfse(input: Uint8Array, opts: LzfseDecodeOptions = {}): Uint8Array {
   const maxOut = opts.maxOutputBytes ?? LZFSE_DEFAULT_MAX_OUTPUT_BYTES;
-  if (!Number.isSafeInteger(maxOut) || maxOut < 0) throw new RangeError(`maxOutputBytes must be a non-negative integer, got ${maxOut}`);
+  if (!Number.isSafeInteger(maxOut) || maxOut < 0)
+    throw new RangeError(`maxOutputBytes must be a non-negative integer, got ${maxOut}`);
   const expected = opts.expectedBytes;
   if (expected !== undefined) {
-    if (!Number.isSafeInteger(expected) || expected < 0) throw new RangeError(`expectedBytes must be a non-negative integer, got ${expected}`);
+    if (!Number.isSafeInteger(expected) || expected < 0)
+      throw new RangeError(`expectedBytes must be a non-negative integer, got ${expected}`);
     if (expected > maxOut) {
-      throw new LzfseError('OUTPUT_LIMIT', 0, `expected size ${expected} exceeds the limit of ${maxOut} bytes`);
+      throw new LzfseError(
+        'OUTPUT_LIMIT',
+        0,
+        `expected size ${expected} exceeds the limit of ${maxOut} bytes`,
+      );
     }
   }
   return new Decoder(input, maxOut, expected).run();

@@ -60,7 +60,15 @@ class ByteSink {
  * Encode one block as an LZVN payload (ending with the 8-byte end-of-stream opcode) into `dst`.
  * Returns the payload length, or -1 when it would not be smaller than `limit` bytes.
  */
-function lzvnEncodeBlock(src: Uint8Array, start: number, end: number, dst: Uint8Array, limit: number, head: Int32Array, chain: Int32Array): number {
+function lzvnEncodeBlock(
+  src: Uint8Array,
+  start: number,
+  end: number,
+  dst: Uint8Array,
+  limit: number,
+  head: Int32Array,
+  chain: Int32Array,
+): number {
   let q = 0; // write position in dst
   let prevD = 0;
   head.fill(-1);

@@ -32,10 +32,18 @@ type Mutation =
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
-  fc.record({ kind: fc.constant('set32' as const), at: fc.nat(), value: fc.oneof(fc.constantFrom(0, 1, 0xffffffff, 0x7fffffff, 40000, 10000, 772), fc.nat()) }),
+  fc.record({
+    kind: fc.constant('set32' as const),
+    at: fc.nat(),
+    value: fc.oneof(fc.constantFrom(0, 1, 0xffffffff, 0x7fffffff, 40000, 10000, 772), fc.nat()),
+  }),
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), count: fc.integer({ min: 1, max: 16 }) }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+  }),
 );
 
 function apply(src: Uint8Array, muts: Mutation[]): Uint8Array {
@@ -66,18 +74,22 @@ describe('decodeLzfse on mutated and truncated vectors (property)', () => {
     let rejected = 0;
     let slowest_ms = 0;
     fc.assert(
-      fc.property(fc.nat({ max: SEEDS.length - 1 }), fc.array(mutation, { minLength: 1, maxLength: 4 }), (seedIndex, muts) => {
-        const input = apply(SEEDS[seedIndex]!, muts);
-        const t0 = performance.now();
-        try {
-          const out = decodeLzfse(input, { maxOutputBytes: 4 * 1024 * 1024 });
-          expect(out).toBeInstanceOf(Uint8Array);
-        } catch (err) {
-          if (!(err instanceof LzfseError)) throw err;
-          rejected++;
-        }
-        slowest_ms = Math.max(slowest_ms, performance.now() - t0);
-      }),
+      fc.property(
+        fc.nat({ max: SEEDS.length - 1 }),
+        fc.array(mutation, { minLength: 1, maxLength: 4 }),
+        (seedIndex, muts) => {
+          const input = apply(SEEDS[seedIndex]!, muts);
+          const t0 = performance.now();
+          try {
+            const out = decodeLzfse(input, { maxOutputBytes: 4 * 1024 * 1024 });
+            expect(out).toBeInstanceOf(Uint8Array);
+          } catch (err) {
+            if (!(err instanceof LzfseError)) throw err;
+            rejected++;
+          }
+          slowest_ms = Math.max(slowest_ms, performance.now() - t0);
+        },
+      ),
       { numRuns: 1500, seed: 0x5eed },
     );
     // Most mutations must be detected, and no single input may take long (no hang, no quadratic path).

@@ -13,7 +13,9 @@ describe('generatePath', () => {
     const sc = generateScene(2);
     const p = generatePath(sc, { frames: 200 });
     expect(p.poses).toHaveLength(200);
-    expect(JSON.stringify(p.poses.map((m) => Array.from(m)))).toBe(JSON.stringify(generatePath(sc, { frames: 200 }).poses.map((m) => Array.from(m))));
+    expect(JSON.stringify(p.poses.map((m) => Array.from(m)))).toBe(
+      JSON.stringify(generatePath(sc, { frames: 200 }).poses.map((m) => Array.from(m))),
+    );
     for (const m of p.poses) {
       const r = rot(m);
       for (let a = 0; a < 3; a++) {
@@ -22,7 +24,10 @@ describe('generatePath', () => {
           expect(dot).toBeCloseTo(a === b ? 1 : 0, 9);
         }
       }
-      const det = r[0]! * (r[4]! * r[8]! - r[5]! * r[7]!) - r[1]! * (r[3]! * r[8]! - r[5]! * r[6]!) + r[2]! * (r[3]! * r[7]! - r[4]! * r[6]!);
+      const det =
+        r[0]! * (r[4]! * r[8]! - r[5]! * r[7]!) -
+        r[1]! * (r[3]! * r[8]! - r[5]! * r[6]!) +
+        r[2]! * (r[3]! * r[7]! - r[4]! * r[6]!);
       expect(det).toBeCloseTo(1, 9);
       expect([m[12], m[13], m[14], m[15]]).toEqual([0, 0, 0, 1]);
       // handheld: camera up (+y column) mostly up, viewing direction (-z column) not looking at the sky
@@ -32,7 +37,8 @@ describe('generatePath', () => {
       expect(m[7]! - sc.floorY).toBeGreaterThan(1.25);
       expect(m[7]! - sc.floorY).toBeLessThan(1.6);
     }
-    for (let k = 1; k < p.timestamps_s.length; k++) expect(p.timestamps_s[k]! - p.timestamps_s[k - 1]!).toBeCloseTo(1 / p.fps, 12);
+    for (let k = 1; k < p.timestamps_s.length; k++)
+      expect(p.timestamps_s[k]! - p.timestamps_s[k - 1]!).toBeCloseTo(1 / p.fps, 12);
   });
 
   it('walks smoothly through free space', () => {
@@ -43,18 +49,29 @@ describe('generatePath', () => {
         const m = p.poses[k]!;
         const [x, y, z] = [m[3]!, m[7]!, m[11]!];
         const inRoom = sc.rooms.some((r) => x > r.minX && x < r.maxX && z > r.minZ && z < r.maxZ);
-        const inDoor = x > sc.doorway.minX - 0.1 && x < sc.doorway.maxX + 0.1 && z > sc.doorway.minZ && z < sc.doorway.maxZ;
+        const inDoor =
+          x > sc.doorway.minX - 0.1 &&
+          x < sc.doorway.maxX + 0.1 &&
+          z > sc.doorway.minZ &&
+          z < sc.doorway.maxZ;
         expect(inRoom || inDoor, `seed ${seed} frame ${k} at ${x},${z}`).toBe(true);
         // at least 5 cm from walls and 10 cm from objects
         for (const q of sc.primitives) {
           const pad = q.instanceId === 0 ? 0.05 : 0.1;
-          const inside = Math.abs(x - q.center[0]) < q.half[0] + pad && Math.abs(y - q.center[1]) < q.half[1] + pad && Math.abs(z - q.center[2]) < q.half[2] + pad;
-          expect(inside, `seed ${seed} frame ${k} inside ${q.instanceId ? sc.instances[q.instanceId - 1]!.className : 'structure'}`).toBe(false);
+          const inside =
+            Math.abs(x - q.center[0]) < q.half[0] + pad &&
+            Math.abs(y - q.center[1]) < q.half[1] + pad &&
+            Math.abs(z - q.center[2]) < q.half[2] + pad;
+          expect(
+            inside,
+            `seed ${seed} frame ${k} inside ${q.instanceId ? sc.instances[q.instanceId - 1]!.className : 'structure'}`,
+          ).toBe(false);
         }
         if (k > 0) {
           const o = p.poses[k - 1]!;
           expect(Math.hypot(x - o[3]!, y - o[7]!, z - o[11]!)).toBeLessThan(0.4);
-          const a = rot(m), b = rot(o);
+          const a = rot(m),
+            b = rot(o);
           let tr = 0;
           for (let c = 0; c < 3; c++) tr += a[c]! * b[c]! + a[3 + c]! * b[3 + c]! + a[6 + c]! * b[6 + c]!;
           const angle = Math.acos(Math.min(1, Math.max(-1, (tr - 1) / 2)));

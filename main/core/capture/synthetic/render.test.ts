@@ -13,8 +13,14 @@ const K = syntheticIntrinsics(120, 160, 96, 128);
 /** Back-project depth pixel (i, j) with depth z through K and world_from_camera (ARKit axes). */
 function backProject(m: Float64Array, i: number, j: number, z: number): Vec3 {
   const k = K.depth;
-  const xc = ((i - k.cx) / k.fx) * z, yc = (-(j - k.cy) / k.fy) * z, zc = -z;
-  return [m[0]! * xc + m[1]! * yc + m[2]! * zc + m[3]!, m[4]! * xc + m[5]! * yc + m[6]! * zc + m[7]!, m[8]! * xc + m[9]! * yc + m[10]! * zc + m[11]!];
+  const xc = ((i - k.cx) / k.fx) * z,
+    yc = (-(j - k.cy) / k.fy) * z,
+    zc = -z;
+  return [
+    m[0]! * xc + m[1]! * yc + m[2]! * zc + m[3]!,
+    m[4]! * xc + m[5]! * yc + m[6]! * zc + m[7]!,
+    m[8]! * xc + m[9]! * yc + m[10]! * zc + m[11]!,
+  ];
 }
 
 describe('ray caster', () => {
@@ -72,13 +78,18 @@ describe('ray caster', () => {
   });
 
   it('simulates LiDAR noise, quantisation, dropout, range limit and confidence', () => {
-    let n = 0, dropped = 0, sumSq = 0, conf2 = 0;
+    let n = 0,
+      dropped = 0,
+      sumSq = 0,
+      conf2 = 0;
     const confSeen = new Set<number>();
     for (const f of [8, 30, 52]) {
       const truth = renderTruth(cs, path.poses[f]!, K.depth);
       const lidar = simulateLidar(truth, K.depth.width, K.depth.height, new Rng(100 + f));
       for (let k = 0; k < truth.depth_m.length; k++) {
-        const t = truth.depth_m[k]!, d = lidar.depth_m[k]!, c = lidar.confidence[k]!;
+        const t = truth.depth_m[k]!,
+          d = lidar.depth_m[k]!,
+          c = lidar.confidence[k]!;
         confSeen.add(c);
         expect(d).toBeLessThanOrEqual(5.2);
         if (d > 0) expect(Math.abs(d * 1000 - Math.round(d * 1000))).toBeLessThan(1e-3);
@@ -109,7 +120,8 @@ describe('ray caster', () => {
     expect(a.length).toBe(120 * 160 * 3);
     expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
     expect(Buffer.from(a).equals(Buffer.from(c))).toBe(false);
-    let sum = 0, sumSq = 0;
+    let sum = 0,
+      sumSq = 0;
     for (const v of a) {
       sum += v;
       sumSq += v * v;

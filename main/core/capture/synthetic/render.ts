@@ -107,7 +107,9 @@ export function compileScene(scene: Scene): CompiledScene {
     return b;
   };
   const area = (b: number[]): number => {
-    const x = Math.max(0, b[3]! - b[0]!), y = Math.max(0, b[4]! - b[1]!), z = Math.max(0, b[5]! - b[2]!);
+    const x = Math.max(0, b[3]! - b[0]!),
+      y = Math.max(0, b[4]! - b[1]!),
+      z = Math.max(0, b[5]! - b[2]!);
     return x * y + y * z + z * x;
   };
   const build = (node: number, start: number, end: number): void => {
@@ -129,18 +131,34 @@ export function compileScene(scene: Scene): CompiledScene {
     let bestMid = -1;
     let bestSorted: number[] = [];
     for (let ax = 0; ax < 3; ax++) {
-      const sorted = Array.from(order.subarray(start, end)).sort((p, q) => geo[p * 6 + ax]! - geo[q * 6 + ax]! || p - q);
+      const sorted = Array.from(order.subarray(start, end)).sort(
+        (p, q) => geo[p * 6 + ax]! - geo[q * 6 + ax]! || p - q,
+      );
       const left = new Float64Array(count);
       let acc = [Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity];
       for (let k = 0; k < count; k++) {
         const bb = boundsOf(sorted, k, k + 1);
-        acc = [Math.min(acc[0]!, bb[0]!), Math.min(acc[1]!, bb[1]!), Math.min(acc[2]!, bb[2]!), Math.max(acc[3]!, bb[3]!), Math.max(acc[4]!, bb[4]!), Math.max(acc[5]!, bb[5]!)];
+        acc = [
+          Math.min(acc[0]!, bb[0]!),
+          Math.min(acc[1]!, bb[1]!),
+          Math.min(acc[2]!, bb[2]!),
+          Math.max(acc[3]!, bb[3]!),
+          Math.max(acc[4]!, bb[4]!),
+          Math.max(acc[5]!, bb[5]!),
+        ];
         left[k] = area(acc);
       }
       acc = [Infinity, Infinity, Infinity, -Infinity, -Infinity, -Infinity];
       for (let k = count - 1; k >= 1; k--) {
         const bb = boundsOf(sorted, k, k + 1);
-        acc = [Math.min(acc[0]!, bb[0]!), Math.min(acc[1]!, bb[1]!), Math.min(acc[2]!, bb[2]!), Math.max(acc[3]!, bb[3]!), Math.max(acc[4]!, bb[4]!), Math.max(acc[5]!, bb[5]!)];
+        acc = [
+          Math.min(acc[0]!, bb[0]!),
+          Math.min(acc[1]!, bb[1]!),
+          Math.min(acc[2]!, bb[2]!),
+          Math.max(acc[3]!, bb[3]!),
+          Math.max(acc[4]!, bb[4]!),
+          Math.max(acc[5]!, bb[5]!),
+        ];
         const cost = 0.5 * area(nb) + left[k - 1]! * k + area(acc) * (count - k);
         if (cost < bestCost) {
           bestCost = cost;
@@ -203,7 +221,16 @@ export interface Tracer {
    * Nearest hit along o + t d with T_MIN < t < tMax: returns the primitive index or -1; t in `hitT()`.
    * `withStructure` false skips walls/floor/ceiling (shadow rays inside a room).
    */
-  trace(ox: number, oy: number, oz: number, dx: number, dy: number, dz: number, tMax: number, withStructure?: boolean): number;
+  trace(
+    ox: number,
+    oy: number,
+    oz: number,
+    dx: number,
+    dy: number,
+    dz: number,
+    tMax: number,
+    withStructure?: boolean,
+  ): number;
   /**
    * Prepare camera rays for one view: bins every primitive's projected bounding box into screen tiles so that
    * `castPixel` only tests the few primitives that can be seen through its tile, nearest first.
@@ -228,25 +255,55 @@ export function makeTracer(cs: CompiledScene): Tracer {
   const boxSlot = new Float64Array(1);
 
   /** Hit distance of primitive p (Infinity when missed), written to hitSlot[0] (returning doubles would box them). */
-  function intersectPrim(p: number, ox: number, oy: number, oz: number, dx: number, dy: number, dz: number, ix: number, iy: number, iz: number, tMax: number): void {
+  function intersectPrim(
+    p: number,
+    ox: number,
+    oy: number,
+    oz: number,
+    dx: number,
+    dy: number,
+    dz: number,
+    ix: number,
+    iy: number,
+    iz: number,
+    tMax: number,
+  ): void {
     hitSlot[0] = Infinity;
     const g = p * 6;
-    const cx = geo[g]!, cy = geo[g + 1]!, cz = geo[g + 2]!, hx = geo[g + 3]!, hy = geo[g + 4]!, hz = geo[g + 5]!;
+    const cx = geo[g]!,
+      cy = geo[g + 1]!,
+      cz = geo[g + 2]!,
+      hx = geo[g + 3]!,
+      hy = geo[g + 4]!,
+      hz = geo[g + 5]!;
     const k = kind[p]!;
     if (k === KIND_BOX) {
-      let t0 = (cx - hx - ox) * ix, t1 = (cx + hx - ox) * ix;
-      let tn = t0 < t1 ? t0 : t1, tf = t0 < t1 ? t1 : t0;
-      t0 = (cy - hy - oy) * iy; t1 = (cy + hy - oy) * iy;
-      tn = Math.max(tn, t0 < t1 ? t0 : t1); tf = Math.min(tf, t0 < t1 ? t1 : t0);
-      t0 = (cz - hz - oz) * iz; t1 = (cz + hz - oz) * iz;
-      tn = Math.max(tn, t0 < t1 ? t0 : t1); tf = Math.min(tf, t0 < t1 ? t1 : t0);
+      let t0 = (cx - hx - ox) * ix,
+        t1 = (cx + hx - ox) * ix;
+      let tn = t0 < t1 ? t0 : t1,
+        tf = t0 < t1 ? t1 : t0;
+      t0 = (cy - hy - oy) * iy;
+      t1 = (cy + hy - oy) * iy;
+      tn = Math.max(tn, t0 < t1 ? t0 : t1);
+      tf = Math.min(tf, t0 < t1 ? t1 : t0);
+      t0 = (cz - hz - oz) * iz;
+      t1 = (cz + hz - oz) * iz;
+      tn = Math.max(tn, t0 < t1 ? t0 : t1);
+      tf = Math.min(tf, t0 < t1 ? t1 : t0);
       if (tn > tf || tn <= T_MIN || tn >= tMax) return;
       hitSlot[0] = tn;
       return;
     }
-    const rx = ox - cx, ry = oy - cy, rz = oz - cz;
+    const rx = ox - cx,
+      ry = oy - cy,
+      rz = oz - cz;
     if (k === KIND_ELL) {
-      const ax = rx / hx, ay = ry / hy, az = rz / hz, bx = dx / hx, by = dy / hy, bz = dz / hz;
+      const ax = rx / hx,
+        ay = ry / hy,
+        az = rz / hz,
+        bx = dx / hx,
+        by = dy / hy,
+        bz = dz / hz;
       const a = bx * bx + by * by + bz * bz;
       const b = ax * bx + ay * by + az * bz;
       const c = ax * ax + ay * ay + az * az - 1;
@@ -259,9 +316,34 @@ export function makeTracer(cs: CompiledScene): Tracer {
     // cylinder along axis a
     const a = axis[p]!;
     let ru: number, rv: number, du: number, dv: number, ra: number, da: number, rad: number, hl: number;
-    if (a === 1) { ru = rx; rv = rz; du = dx; dv = dz; ra = ry; da = dy; rad = hx; hl = hy; }
-    else if (a === 0) { ru = ry; rv = rz; du = dy; dv = dz; ra = rx; da = dx; rad = hy; hl = hx; }
-    else { ru = rx; rv = ry; du = dx; dv = dy; ra = rz; da = dz; rad = hx; hl = hz; }
+    if (a === 1) {
+      ru = rx;
+      rv = rz;
+      du = dx;
+      dv = dz;
+      ra = ry;
+      da = dy;
+      rad = hx;
+      hl = hy;
+    } else if (a === 0) {
+      ru = ry;
+      rv = rz;
+      du = dy;
+      dv = dz;
+      ra = rx;
+      da = dx;
+      rad = hy;
+      hl = hx;
+    } else {
+      ru = rx;
+      rv = ry;
+      du = dx;
+      dv = dy;
+      ra = rz;
+      da = dz;
+      rad = hx;
+      hl = hz;
+    }
     let best = Infinity;
     const qa = du * du + dv * dv;
     if (qa > 1e-18) {
@@ -280,7 +362,8 @@ export function makeTracer(cs: CompiledScene): Tracer {
       for (let s = -1; s <= 1; s += 2) {
         const t = (s * hl - ra) / da;
         if (t > T_MIN && t < best && t < tMax) {
-          const u = ru + t * du, v = rv + t * dv;
+          const u = ru + t * du,
+            v = rv + t * dv;
           if (u * u + v * v <= rad * rad) best = t;
         }
       }
@@ -288,8 +371,19 @@ export function makeTracer(cs: CompiledScene): Tracer {
     hitSlot[0] = best;
   }
 
-  function trace(ox: number, oy: number, oz: number, dx: number, dy: number, dz: number, tMax: number, withStructure = true): number {
-    const ix = 1 / dx, iy = 1 / dy, iz = 1 / dz;
+  function trace(
+    ox: number,
+    oy: number,
+    oz: number,
+    dx: number,
+    dy: number,
+    dz: number,
+    tMax: number,
+    withStructure = true,
+  ): number {
+    const ix = 1 / dx,
+      iy = 1 / dy,
+      iz = 1 / dz;
     let best = tMax;
     let bestPrim = -1;
     const ns = withStructure ? nStructure : 0;
@@ -320,7 +414,7 @@ export function makeTracer(cs: CompiledScene): Tracer {
         for (let k = f; k < f + cnt; k++) {
           const p = order[k]!;
           intersectPrim(p, ox, oy, oz, dx, dy, dz, ix, iy, iz, best);
-      const t = hitSlot[0]!;
+          const t = hitSlot[0]!;
           if (t < best) {
             best = t;
             bestPrim = p;
@@ -351,16 +445,37 @@ export function makeTracer(cs: CompiledScene): Tracer {
   }
 
   /** Entry distance of the ray into node box `node`, or Infinity when it misses or enters beyond tMax. */
-  function boxEntry(node: number, ox: number, oy: number, oz: number, ix: number, iy: number, iz: number, tMax: number): boolean {
+  function boxEntry(
+    node: number,
+    ox: number,
+    oy: number,
+    oz: number,
+    ix: number,
+    iy: number,
+    iz: number,
+    tMax: number,
+  ): boolean {
     const b = node * 6;
-    let t0 = (nodeBox[b]! - ox) * ix, t1 = (nodeBox[b + 3]! - ox) * ix;
-    let tn = t0 < t1 ? t0 : t1, tf = t0 < t1 ? t1 : t0;
-    t0 = (nodeBox[b + 1]! - oy) * iy; t1 = (nodeBox[b + 4]! - oy) * iy;
-    if (t0 > t1) { const s = t0; t0 = t1; t1 = s; }
+    let t0 = (nodeBox[b]! - ox) * ix,
+      t1 = (nodeBox[b + 3]! - ox) * ix;
+    let tn = t0 < t1 ? t0 : t1,
+      tf = t0 < t1 ? t1 : t0;
+    t0 = (nodeBox[b + 1]! - oy) * iy;
+    t1 = (nodeBox[b + 4]! - oy) * iy;
+    if (t0 > t1) {
+      const s = t0;
+      t0 = t1;
+      t1 = s;
+    }
     if (t0 > tn) tn = t0;
     if (t1 < tf) tf = t1;
-    t0 = (nodeBox[b + 2]! - oz) * iz; t1 = (nodeBox[b + 5]! - oz) * iz;
-    if (t0 > t1) { const s = t0; t0 = t1; t1 = s; }
+    t0 = (nodeBox[b + 2]! - oz) * iz;
+    t1 = (nodeBox[b + 5]! - oz) * iz;
+    if (t0 > t1) {
+      const s = t0;
+      t0 = t1;
+      t1 = s;
+    }
     if (t0 > tn) tn = t0;
     if (t1 < tf) tf = t1;
     if (tn > tf || tf < T_MIN || tn >= tMax) return false;
@@ -370,19 +485,34 @@ export function makeTracer(cs: CompiledScene): Tracer {
 
   function normal(p: number, px: number, py: number, pz: number, out: Float64Array): void {
     const g = p * 6;
-    const cx = geo[g]!, cy = geo[g + 1]!, cz = geo[g + 2]!, hx = geo[g + 3]!, hy = geo[g + 4]!, hz = geo[g + 5]!;
-    const rx = px - cx, ry = py - cy, rz = pz - cz;
+    const cx = geo[g]!,
+      cy = geo[g + 1]!,
+      cz = geo[g + 2]!,
+      hx = geo[g + 3]!,
+      hy = geo[g + 4]!,
+      hz = geo[g + 5]!;
+    const rx = px - cx,
+      ry = py - cy,
+      rz = pz - cz;
     const k = kind[p]!;
-    let nx = 0, ny = 0, nz = 0;
+    let nx = 0,
+      ny = 0,
+      nz = 0;
     if (k === KIND_BOX) {
-      const ax = Math.abs(rx) - hx, ay = Math.abs(ry) - hy, az = Math.abs(rz) - hz;
+      const ax = Math.abs(rx) - hx,
+        ay = Math.abs(ry) - hy,
+        az = Math.abs(rz) - hz;
       if (ax >= ay && ax >= az) nx = rx >= 0 ? 1 : -1;
       else if (ay >= az) ny = ry >= 0 ? 1 : -1;
       else nz = rz >= 0 ? 1 : -1;
     } else if (k === KIND_ELL) {
-      nx = rx / (hx * hx); ny = ry / (hy * hy); nz = rz / (hz * hz);
+      nx = rx / (hx * hx);
+      ny = ry / (hy * hy);
+      nz = rz / (hz * hz);
       const l = Math.sqrt(nx * nx + ny * ny + nz * nz) || 1;
-      nx /= l; ny /= l; nz /= l;
+      nx /= l;
+      ny /= l;
+      nz /= l;
     } else {
       const a = axis[p]!;
       const hl = a === 0 ? hx : a === 1 ? hy : hz;
@@ -392,9 +522,13 @@ export function makeTracer(cs: CompiledScene): Tracer {
         else if (a === 1) ny = ra > 0 ? 1 : -1;
         else nz = ra > 0 ? 1 : -1;
       } else {
-        nx = a === 0 ? 0 : rx; ny = a === 1 ? 0 : ry; nz = a === 2 ? 0 : rz;
+        nx = a === 0 ? 0 : rx;
+        ny = a === 1 ? 0 : ry;
+        nz = a === 2 ? 0 : rz;
         const l = Math.sqrt(nx * nx + ny * ny + nz * nz) || 1;
-        nx /= l; ny /= l; nz /= l;
+        nx /= l;
+        ny /= l;
+        nz /= l;
       }
     }
     out[0] = nx;
@@ -405,39 +539,76 @@ export function makeTracer(cs: CompiledScene): Tracer {
   // ---- per-view tile binning of primary rays
   const TILE = 8;
   const rayDir = new Float64Array(3);
-  let vw = 0, vh = 0, tilesX = 0, tilesY = 0;
-  let vfx = 1, vfy = 1, vcx = 0, vcy = 0;
-  let ox0 = 0, oy0 = 0, oz0 = 0;
-  let r00 = 1, r01 = 0, r02 = 0, r10 = 0, r11 = 1, r12 = 0, r20 = 0, r21 = 0, r22 = 1;
+  let vw = 0,
+    vh = 0,
+    tilesX = 0,
+    tilesY = 0;
+  let vfx = 1,
+    vfy = 1,
+    vcx = 0,
+    vcy = 0;
+  let ox0 = 0,
+    oy0 = 0,
+    oz0 = 0;
+  let r00 = 1,
+    r01 = 0,
+    r02 = 0,
+    r10 = 0,
+    r11 = 1,
+    r12 = 0,
+    r20 = 0,
+    r21 = 0,
+    r22 = 1;
   let tileStart = new Int32Array(1);
   let tileItems = new Int32Array(0);
   let tileNear = new Float64Array(0);
   const primNear = new Float64Array(kind.length);
   const primTiles = new Int32Array(kind.length * 4);
   const primVisible = new Uint8Array(kind.length);
-  const cornerX = new Float64Array(8), cornerY = new Float64Array(8), cornerD = new Float64Array(8);
+  const cornerX = new Float64Array(8),
+    cornerY = new Float64Array(8),
+    cornerD = new Float64Array(8);
   const NEAR = 0.01;
   // corner index bits: 1 = +x, 2 = +y, 4 = +z; the 12 box edges as corner pairs
   const EDGES = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 0, 2, 1, 3, 4, 6, 5, 7, 0, 4, 1, 5, 2, 6, 3, 7]);
 
   function beginView(m: ArrayLike<number>, K: CameraIntrinsics): void {
-    vw = K.width; vh = K.height; vfx = K.fx; vfy = K.fy; vcx = K.cx; vcy = K.cy;
-    r00 = m[0]!; r01 = m[1]!; r02 = m[2]!; ox0 = m[3]!;
-    r10 = m[4]!; r11 = m[5]!; r12 = m[6]!; oy0 = m[7]!;
-    r20 = m[8]!; r21 = m[9]!; r22 = m[10]!; oz0 = m[11]!;
-    tilesX = Math.ceil(vw / TILE); tilesY = Math.ceil(vh / TILE);
+    vw = K.width;
+    vh = K.height;
+    vfx = K.fx;
+    vfy = K.fy;
+    vcx = K.cx;
+    vcy = K.cy;
+    r00 = m[0]!;
+    r01 = m[1]!;
+    r02 = m[2]!;
+    ox0 = m[3]!;
+    r10 = m[4]!;
+    r11 = m[5]!;
+    r12 = m[6]!;
+    oy0 = m[7]!;
+    r20 = m[8]!;
+    r21 = m[9]!;
+    r22 = m[10]!;
+    oz0 = m[11]!;
+    tilesX = Math.ceil(vw / TILE);
+    tilesY = Math.ceil(vh / TILE);
     const nTiles = tilesX * tilesY;
     const counts = new Int32Array(nTiles + 1);
     const np = kind.length;
     for (let p = 0; p < np; p++) {
       primVisible[p] = 0;
       const g = p * 6;
-      let umin = Infinity, umax = -Infinity, vmin = Infinity, vmax = -Infinity, dmin = Infinity;
+      let umin = Infinity,
+        umax = -Infinity,
+        vmin = Infinity,
+        vmax = -Infinity,
+        dmin = Infinity;
       let front = 0;
       for (let c = 0; c < 8; c++) {
-        const wx = geo[g]! + ((c & 1) ? geo[g + 3]! : -geo[g + 3]!) - ox0;
-        const wy = geo[g + 1]! + ((c & 2) ? geo[g + 4]! : -geo[g + 4]!) - oy0;
-        const wz = geo[g + 2]! + ((c & 4) ? geo[g + 5]! : -geo[g + 5]!) - oz0;
+        const wx = geo[g]! + (c & 1 ? geo[g + 3]! : -geo[g + 3]!) - ox0;
+        const wy = geo[g + 1]! + (c & 2 ? geo[g + 4]! : -geo[g + 4]!) - oy0;
+        const wz = geo[g + 2]! + (c & 4 ? geo[g + 5]! : -geo[g + 5]!) - oz0;
         // camera coords = R^T * w
         cornerX[c] = r00 * wx + r10 * wy + r20 * wz;
         cornerY[c] = r01 * wx + r11 * wy + r21 * wz;
@@ -458,9 +629,11 @@ export function makeTracer(cs: CompiledScene): Tracer {
       if (front < 8) {
         // clip the box edges that cross the near plane and add the crossing points
         for (let e = 0; e < 12; e++) {
-          const a = EDGES[e * 2]!, b = EDGES[e * 2 + 1]!;
-          const da = cornerD[a]!, db = cornerD[b]!;
-          if ((da >= NEAR) === (db >= NEAR)) continue;
+          const a = EDGES[e * 2]!,
+            b = EDGES[e * 2 + 1]!;
+          const da = cornerD[a]!,
+            db = cornerD[b]!;
+          if (da >= NEAR === db >= NEAR) continue;
           const f = (NEAR - da) / (db - da);
           const xc = cornerX[a]! + (cornerX[b]! - cornerX[a]!) * f;
           const yc = cornerY[a]! + (cornerY[b]! - cornerY[a]!) * f;
@@ -479,7 +652,10 @@ export function makeTracer(cs: CompiledScene): Tracer {
       if (tx0 > tx1 || ty0 > ty1) continue;
       primVisible[p] = 1;
       primNear[p] = Math.max(0, dmin);
-      primTiles[p * 4] = tx0; primTiles[p * 4 + 1] = tx1; primTiles[p * 4 + 2] = ty0; primTiles[p * 4 + 3] = ty1;
+      primTiles[p * 4] = tx0;
+      primTiles[p * 4 + 1] = tx1;
+      primTiles[p * 4 + 2] = ty0;
+      primTiles[p * 4 + 3] = ty1;
       for (let ty = ty0; ty <= ty1; ty++) for (let tx = tx0; tx <= tx1; tx++) counts[ty * tilesX + tx]!++;
     }
     tileStart = new Int32Array(nTiles + 1);
@@ -492,7 +668,10 @@ export function makeTracer(cs: CompiledScene): Tracer {
     for (let p = 0; p < np; p++) if (primVisible[p]) vis.push(p);
     vis.sort((a, b) => primNear[a]! - primNear[b]! || a - b);
     for (const p of vis) {
-      const tx0 = primTiles[p * 4]!, tx1 = primTiles[p * 4 + 1]!, ty0 = primTiles[p * 4 + 2]!, ty1 = primTiles[p * 4 + 3]!;
+      const tx0 = primTiles[p * 4]!,
+        tx1 = primTiles[p * 4 + 1]!,
+        ty0 = primTiles[p * 4 + 2]!,
+        ty1 = primTiles[p * 4 + 3]!;
       for (let ty = ty0; ty <= ty1; ty++) {
         for (let tx = tx0; tx <= tx1; tx++) {
           const t = ty * tilesX + tx;
@@ -510,12 +689,19 @@ export function makeTracer(cs: CompiledScene): Tracer {
     const dx = r00 * xc + r01 * yc - r02;
     const dy = r10 * xc + r11 * yc - r12;
     const dz = r20 * xc + r21 * yc - r22;
-    rayDir[0] = dx; rayDir[1] = dy; rayDir[2] = dz;
-    let tx = Math.floor((u + 0.5) / TILE), ty = Math.floor((v + 0.5) / TILE);
-    if (tx < 0) tx = 0; else if (tx >= tilesX) tx = tilesX - 1;
-    if (ty < 0) ty = 0; else if (ty >= tilesY) ty = tilesY - 1;
+    rayDir[0] = dx;
+    rayDir[1] = dy;
+    rayDir[2] = dz;
+    let tx = Math.floor((u + 0.5) / TILE),
+      ty = Math.floor((v + 0.5) / TILE);
+    if (tx < 0) tx = 0;
+    else if (tx >= tilesX) tx = tilesX - 1;
+    if (ty < 0) ty = 0;
+    else if (ty >= tilesY) ty = tilesY - 1;
     const t = ty * tilesX + tx;
-    const ix = 1 / dx, iy = 1 / dy, iz = 1 / dz;
+    const ix = 1 / dx,
+      iy = 1 / dy,
+      iz = 1 / dz;
     let best = 1e9;
     let bestPrim = -1;
     const end = tileStart[t + 1]!;
@@ -548,13 +734,29 @@ function hash3(x: number, y: number, z: number): number {
 
 /** Trilinear value noise in [0, 1). */
 function valueNoise(x: number, y: number, z: number): number {
-  const xi = Math.floor(x), yi = Math.floor(y), zi = Math.floor(z);
-  const xf = x - xi, yf = y - yi, zf = z - zi;
-  const u = xf * xf * (3 - 2 * xf), v = yf * yf * (3 - 2 * yf), w = zf * zf * (3 - 2 * zf);
-  const a = hash3(xi, yi, zi), b = hash3(xi + 1, yi, zi), c = hash3(xi, yi + 1, zi), d = hash3(xi + 1, yi + 1, zi);
-  const e = hash3(xi, yi, zi + 1), f = hash3(xi + 1, yi, zi + 1), g = hash3(xi, yi + 1, zi + 1), h = hash3(xi + 1, yi + 1, zi + 1);
-  const x1 = a + (b - a) * u, x2 = c + (d - c) * u, x3 = e + (f - e) * u, x4 = g + (h - g) * u;
-  const y1 = x1 + (x2 - x1) * v, y2 = x3 + (x4 - x3) * v;
+  const xi = Math.floor(x),
+    yi = Math.floor(y),
+    zi = Math.floor(z);
+  const xf = x - xi,
+    yf = y - yi,
+    zf = z - zi;
+  const u = xf * xf * (3 - 2 * xf),
+    v = yf * yf * (3 - 2 * yf),
+    w = zf * zf * (3 - 2 * zf);
+  const a = hash3(xi, yi, zi),
+    b = hash3(xi + 1, yi, zi),
+    c = hash3(xi, yi + 1, zi),
+    d = hash3(xi + 1, yi + 1, zi);
+  const e = hash3(xi, yi, zi + 1),
+    f = hash3(xi + 1, yi, zi + 1),
+    g = hash3(xi, yi + 1, zi + 1),
+    h = hash3(xi + 1, yi + 1, zi + 1);
+  const x1 = a + (b - a) * u,
+    x2 = c + (d - c) * u,
+    x3 = e + (f - e) * u,
+    x4 = g + (h - g) * u;
+  const y1 = x1 + (x2 - x1) * v,
+    y2 = x3 + (x4 - x3) * v;
   return y1 + (y2 - y1) * w;
 }
 
@@ -565,10 +767,22 @@ function fract(v: number): number {
 /**
  * Base colour at a point: writes r,g,b into out and returns the emissive amount (0..1) and gloss via out[3].
  */
-function surfaceColor(cs: CompiledScene, p: number, x: number, y: number, z: number, out: Float64Array): void {
+function surfaceColor(
+  cs: CompiledScene,
+  p: number,
+  x: number,
+  y: number,
+  z: number,
+  out: Float64Array,
+): void {
   const m = p * 9;
   const mf = cs.matf;
-  const r1 = mf[m]!, g1 = mf[m + 1]!, b1 = mf[m + 2]!, r2 = mf[m + 3]!, g2 = mf[m + 4]!, b2 = mf[m + 5]!;
+  const r1 = mf[m]!,
+    g1 = mf[m + 1]!,
+    b1 = mf[m + 2]!,
+    r2 = mf[m + 3]!,
+    g2 = mf[m + 4]!,
+    b2 = mf[m + 5]!;
   const s = mf[m + 6]!;
   const pat = cs.pattern[p]!;
   const ax = cs.patternAxis[p] as Axis;
@@ -583,7 +797,9 @@ function surfaceColor(cs: CompiledScene, p: number, x: number, y: number, z: num
       mix = (Math.floor(x / s) + Math.floor(y / s) + Math.floor(z / s)) & 1;
       break;
     case 3: // noise
-      mix = 0.65 * valueNoise(x / s, y / s, z / s) + 0.35 * valueNoise((2.7 * x) / s + 17, (2.7 * y) / s, (2.7 * z) / s);
+      mix =
+        0.65 * valueNoise(x / s, y / s, z / s) +
+        0.35 * valueNoise((2.7 * x) / s + 17, (2.7 * y) / s, (2.7 * z) / s);
       break;
     case 4: {
       // wood planks: grain along `ax`, planks across it
@@ -603,7 +819,9 @@ function surfaceColor(cs: CompiledScene, p: number, x: number, y: number, z: num
     }
     case 5: {
       // screen: gradient with blocky "windows" of content
-      const bx = Math.floor(x / s), by = Math.floor(y / s), bz = Math.floor(z / s);
+      const bx = Math.floor(x / s),
+        by = Math.floor(y / s),
+        bz = Math.floor(z / s);
       const hsh = hash3(bx, by, bz);
       mix = hsh < 0.35 ? 1 : 0.15 * fract(y / (s * 4));
       tone = hsh > 0.85 ? 1.15 : 1;
@@ -617,17 +835,22 @@ function surfaceColor(cs: CompiledScene, p: number, x: number, y: number, z: num
         mix = 1;
         tone = 0.8 + 0.3 * valueNoise(x * 12, y * 12, z * 12);
       } else if (cl > 0.6) {
-        out[0] = 1; out[1] = 1; out[2] = 1;
+        out[0] = 1;
+        out[1] = 1;
+        out[2] = 1;
         return;
       }
       break;
     }
     case 7: // fabric: fine weave plus slow variation
-      mix = 0.5 * ((Math.floor(x / s) + Math.floor(y / s) + Math.floor(z / s)) & 1) + 0.5 * valueNoise(x * 6, y * 6, z * 6);
+      mix =
+        0.5 * ((Math.floor(x / s) + Math.floor(y / s) + Math.floor(z / s)) & 1) +
+        0.5 * valueNoise(x * 6, y * 6, z * 6);
       break;
     case 8: {
       // floor tiles with grout
-      const fx = fract(x / s), fz = fract(z / s);
+      const fx = fract(x / s),
+        fz = fract(z / s);
       tone = 0.92 + 0.12 * hash3(Math.floor(x / s), 5, Math.floor(z / s));
       mix = fx < 0.025 || fz < 0.025 ? 1 : 0.15 * valueNoise(x * 8, y * 8, z * 8);
       break;
@@ -652,9 +875,19 @@ const shadowCache = new WeakMap<CompiledScene, Float32Array[]>();
 function cubeDir(f: number, u: number, v: number, out: Float64Array): void {
   const s = f & 1 ? -1 : 1;
   const a = f >> 1;
-  if (a === 0) { out[0] = s; out[1] = v; out[2] = u; }
-  else if (a === 1) { out[0] = u; out[1] = s; out[2] = v; }
-  else { out[0] = u; out[1] = v; out[2] = s; }
+  if (a === 0) {
+    out[0] = s;
+    out[1] = v;
+    out[2] = u;
+  } else if (a === 1) {
+    out[0] = u;
+    out[1] = s;
+    out[2] = v;
+  } else {
+    out[0] = u;
+    out[1] = v;
+    out[2] = s;
+  }
 }
 
 export function shadowMaps(cs: CompiledScene): Float32Array[] {
@@ -665,7 +898,9 @@ export function shadowMaps(cs: CompiledScene): Float32Array[] {
   const maps: Float32Array[] = [];
   const nLights = cs.lights.length / 4;
   for (let l = 0; l < nLights; l++) {
-    const ox = cs.lights[l * 4]!, oy = cs.lights[l * 4 + 1]!, oz = cs.lights[l * 4 + 2]!;
+    const ox = cs.lights[l * 4]!,
+      oy = cs.lights[l * 4 + 1]!,
+      oz = cs.lights[l * 4 + 2]!;
     const map = new Float32Array(6 * SHADOW_RES * SHADOW_RES);
     for (let f = 0; f < 6; f++) {
       for (let j = 0; j < SHADOW_RES; j++) {
@@ -685,18 +920,36 @@ export function shadowMaps(cs: CompiledScene): Float32Array[] {
 
 /** Fraction (0..1) of light reaching a point at offset (dx, dy, dz) and distance `dist` from the light. */
 function shadowVisibility(map: Float32Array, dx: number, dy: number, dz: number, dist: number): number {
-  const ax = Math.abs(dx), ay = Math.abs(dy), az = Math.abs(dz);
+  const ax = Math.abs(dx),
+    ay = Math.abs(dy),
+    az = Math.abs(dz);
   let f: number, u: number, v: number, m: number;
-  if (ax >= ay && ax >= az) { f = dx >= 0 ? 0 : 1; m = ax; u = dz; v = dy; }
-  else if (ay >= az) { f = dy >= 0 ? 2 : 3; m = ay; u = dx; v = dz; }
-  else { f = dz >= 0 ? 4 : 5; m = az; u = dx; v = dy; }
+  if (ax >= ay && ax >= az) {
+    f = dx >= 0 ? 0 : 1;
+    m = ax;
+    u = dz;
+    v = dy;
+  } else if (ay >= az) {
+    f = dy >= 0 ? 2 : 3;
+    m = ay;
+    u = dx;
+    v = dz;
+  } else {
+    f = dz >= 0 ? 4 : 5;
+    m = az;
+    u = dx;
+    v = dy;
+  }
   const fx = ((u / m + 1) / 2) * SHADOW_RES - 0.5;
   const fy = ((v / m + 1) / 2) * SHADOW_RES - 0.5;
-  let i0 = Math.floor(fx), j0 = Math.floor(fy);
-  const wx = fx - i0, wy = fy - j0;
+  let i0 = Math.floor(fx),
+    j0 = Math.floor(fy);
+  const wx = fx - i0,
+    wy = fy - j0;
   if (i0 < 0) i0 = 0;
   if (j0 < 0) j0 = 0;
-  const i1 = i0 + 1 < SHADOW_RES ? i0 + 1 : i0, j1 = j0 + 1 < SHADOW_RES ? j0 + 1 : j0;
+  const i1 = i0 + 1 < SHADOW_RES ? i0 + 1 : i0,
+    j1 = j0 + 1 < SHADOW_RES ? j0 + 1 : j0;
   if (i0 >= SHADOW_RES) i0 = SHADOW_RES - 1;
   if (j0 >= SHADOW_RES) j0 = SHADOW_RES - 1;
   const base = f * SHADOW_RES;
@@ -724,10 +977,17 @@ function poseParts(world_from_camera: Float64Array | readonly number[]): number[
 }
 
 /** Render packed RGB (3 bytes per pixel, row-major) for a camera. */
-export function renderRgb(cs: CompiledScene, world_from_camera: Float64Array | readonly number[], K: CameraIntrinsics, opts: RgbRenderOptions = {}): Uint8Array {
+export function renderRgb(
+  cs: CompiledScene,
+  world_from_camera: Float64Array | readonly number[],
+  K: CameraIntrinsics,
+  opts: RgbRenderOptions = {},
+): Uint8Array {
   const { width: W, height: H } = K;
   const m = poseParts(world_from_camera);
-  const ox = m[3]!, oy = m[7]!, oz = m[11]!;
+  const ox = m[3]!,
+    oy = m[7]!,
+    oz = m[11]!;
   const tracer = makeTracer(cs);
   const nrm = new Float64Array(3);
   const col = new Float64Array(4);
@@ -744,18 +1004,32 @@ export function renderRgb(cs: CompiledScene, world_from_camera: Float64Array | r
   const shadow = shadowMaps(cs);
   const shadeRay = (u: number, v: number): number => {
     const p = tracer.castPixel(u, v);
-    const dx = rayDir[0]!, dy = rayDir[1]!, dz = rayDir[2]!;
+    const dx = rayDir[0]!,
+      dy = rayDir[1]!,
+      dz = rayDir[2]!;
     if (p < 0) {
-      col[0] = 0.05; col[1] = 0.05; col[2] = 0.06;
+      col[0] = 0.05;
+      col[1] = 0.05;
+      col[2] = 0.06;
       return -1;
     }
     const t = hitBuf[0]!;
-    const px = ox + t * dx, py = oy + t * dy, pz = oz + t * dz;
+    const px = ox + t * dx,
+      py = oy + t * dy,
+      pz = oz + t * dz;
     tracer.normal(p, px, py, pz, nrm);
-    let nx = nrm[0]!, ny = nrm[1]!, nz = nrm[2]!;
+    let nx = nrm[0]!,
+      ny = nrm[1]!,
+      nz = nrm[2]!;
     const dl = Math.sqrt(dx * dx + dy * dy + dz * dz);
-    const vx = -dx / dl, vy = -dy / dl, vz = -dz / dl;
-    if (nx * vx + ny * vy + nz * vz < 0) { nx = -nx; ny = -ny; nz = -nz; }
+    const vx = -dx / dl,
+      vy = -dy / dl,
+      vz = -dz / dl;
+    if (nx * vx + ny * vy + nz * vz < 0) {
+      nx = -nx;
+      ny = -ny;
+      nz = -nz;
+    }
     surfaceColor(cs, p, px, py, pz, col);
     const mo = p * 9;
     const gloss = matf[mo + 7]!;
@@ -766,23 +1040,43 @@ export function renderRgb(cs: CompiledScene, world_from_camera: Float64Array | r
     let spec = 0;
     for (let l = 0; l < nLights; l++) {
       const lr = l * 4;
-      if (px < lightRooms[lr]! || px > lightRooms[lr + 1]! || pz < lightRooms[lr + 2]! || pz > lightRooms[lr + 3]!) continue;
-      let lx = lights[lr]! - px, ly = lights[lr + 1]! - py, lz = lights[lr + 2]! - pz;
+      if (
+        px < lightRooms[lr]! ||
+        px > lightRooms[lr + 1]! ||
+        pz < lightRooms[lr + 2]! ||
+        pz > lightRooms[lr + 3]!
+      )
+        continue;
+      let lx = lights[lr]! - px,
+        ly = lights[lr + 1]! - py,
+        lz = lights[lr + 2]! - pz;
       const d2 = lx * lx + ly * ly + lz * lz;
       const d = Math.sqrt(d2);
-      lx /= d; ly /= d; lz /= d;
+      lx /= d;
+      ly /= d;
+      lz /= d;
       const ndl = nx * lx + ny * ly + nz * lz;
       if (ndl <= 0) continue;
       // shadow from the light's precomputed cube map of occluder distances
-      const vis = 0.35 + 0.65 * shadowVisibility(shadow[l]!, px - lights[lr]!, py - lights[lr + 1]!, pz - lights[lr + 2]!, d);
+      const vis =
+        0.35 +
+        0.65 * shadowVisibility(shadow[l]!, px - lights[lr]!, py - lights[lr + 1]!, pz - lights[lr + 2]!, d);
       const inten = lights[lr + 3]! * (1.35 / (1 + 0.12 * d2));
       light += inten * ndl * vis * 0.75;
       if (gloss > 0 && vis > 0.5) {
-        let hx = lx + vx, hy = ly + vy, hz = lz + vz;
+        let hx = lx + vx,
+          hy = ly + vy,
+          hz = lz + vz;
         const hl = Math.sqrt(hx * hx + hy * hy + hz * hz) || 1;
-        hx /= hl; hy /= hl; hz /= hl;
+        hx /= hl;
+        hy /= hl;
+        hz /= hl;
         const ndh = Math.max(0, nx * hx + ny * hy + nz * hz);
-        const s2 = ndh * ndh, s4 = s2 * s2, s8 = s4 * s4, s16 = s8 * s8, s32 = s16 * s16;
+        const s2 = ndh * ndh,
+          s4 = s2 * s2,
+          s8 = s4 * s4,
+          s16 = s8 * s8,
+          s32 = s16 * s16;
         spec += gloss * 0.45 * s32 * inten;
       }
     }
@@ -807,12 +1101,20 @@ export function renderRgb(cs: CompiledScene, world_from_camera: Float64Array | r
       for (let i = 0; i < W; i++) {
         const idx = j * W + i;
         const pr = primAt[idx]!;
-        const edge = (i + 1 < W && primAt[idx + 1] !== pr) || (i > 0 && primAt[idx - 1] !== pr) || (j + 1 < H && primAt[idx + W] !== pr) || (j > 0 && primAt[idx - W] !== pr);
+        const edge =
+          (i + 1 < W && primAt[idx + 1] !== pr) ||
+          (i > 0 && primAt[idx - 1] !== pr) ||
+          (j + 1 < H && primAt[idx + W] !== pr) ||
+          (j > 0 && primAt[idx - W] !== pr);
         if (!edge) continue;
-        let sr = 0, sg = 0, sb = 0;
+        let sr = 0,
+          sg = 0,
+          sb = 0;
         for (let s = 0; s < 4; s++) {
-          shadeRay(i + ((s & 1) ? 0.25 : -0.25), j + ((s & 2) ? 0.25 : -0.25));
-          sr += col[0]!; sg += col[1]!; sb += col[2]!;
+          shadeRay(i + (s & 1 ? 0.25 : -0.25), j + (s & 2 ? 0.25 : -0.25));
+          sr += col[0]!;
+          sg += col[1]!;
+          sb += col[2]!;
         }
         lin[idx * 3] = sr / 4;
         lin[idx * 3 + 1] = sg / 4;
@@ -823,7 +1125,8 @@ export function renderRgb(cs: CompiledScene, world_from_camera: Float64Array | r
   // tone map, vignette, sensor noise
   const out = new Uint8Array(W * H * 3);
   const rng = new Rng((opts.noiseSeed ?? 0) >>> 0);
-  const hw = W / 2, hh = H / 2;
+  const hw = W / 2,
+    hh = H / 2;
   const inv = 1 / (hw * hw + hh * hh);
   for (let j = 0; j < H; j++) {
     for (let i = 0; i < W; i++) {
@@ -852,10 +1155,16 @@ export interface TruthDepth {
 }
 
 /** Ground-truth depth, instance ids and incidence at the given (depth) intrinsics. */
-export function renderTruth(cs: CompiledScene, world_from_camera: Float64Array | readonly number[], K: CameraIntrinsics): TruthDepth {
+export function renderTruth(
+  cs: CompiledScene,
+  world_from_camera: Float64Array | readonly number[],
+  K: CameraIntrinsics,
+): TruthDepth {
   const { width: W, height: H } = K;
   const m = poseParts(world_from_camera);
-  const ox = m[3]!, oy = m[7]!, oz = m[11]!;
+  const ox = m[3]!,
+    oy = m[7]!,
+    oz = m[11]!;
   const tracer = makeTracer(cs);
   tracer.beginView(m, K);
   const rayDir = tracer.rayDir;
@@ -866,14 +1175,17 @@ export function renderTruth(cs: CompiledScene, world_from_camera: Float64Array |
   for (let j = 0; j < H; j++) {
     for (let i = 0; i < W; i++) {
       const p = tracer.castPixel(i, j);
-      const dx = rayDir[0]!, dy = rayDir[1]!, dz = rayDir[2]!;
+      const dx = rayDir[0]!,
+        dy = rayDir[1]!,
+        dz = rayDir[2]!;
       const idx = j * W + i;
       if (p < 0) continue;
       const t = tracer.hit[0]!;
       depth[idx] = t;
       ids[idx] = cs.instance[p]!;
       tracer.normal(p, ox + t * dx, oy + t * dy, oz + t * dz, nrm);
-      cosI[idx] = Math.abs(nrm[0]! * dx + nrm[1]! * dy + nrm[2]! * dz) / Math.sqrt(dx * dx + dy * dy + dz * dz);
+      cosI[idx] =
+        Math.abs(nrm[0]! * dx + nrm[1]! * dy + nrm[2]! * dz) / Math.sqrt(dx * dx + dy * dy + dz * dz);
     }
   }
   return { depth_m: depth, ids, cosIncidence: cosI };
@@ -901,7 +1213,13 @@ export interface LidarFrame {
  * quantisation, random dropouts, dropouts and "flying pixels" at depth edges, nothing beyond the range,
  * and a confidence map (2 smooth, 1 moderate gradient / far / grazing, 0 strong edge / dropout).
  */
-export function simulateLidar(truth: TruthDepth, width: number, height: number, rng: Rng, opts: LidarOptions = {}): LidarFrame {
+export function simulateLidar(
+  truth: TruthDepth,
+  width: number,
+  height: number,
+  rng: Rng,
+  opts: LidarOptions = {},
+): LidarFrame {
   const sigmaRel = opts.relativeSigma ?? 0.006;
   const dropout = opts.dropout ?? 0.02;
   const maxRange = opts.maxRange_m ?? 5;
@@ -924,10 +1242,19 @@ export function simulateLidar(truth: TruthDepth, width: number, height: number, 
       let far = d;
       for (let nb = 0; nb < 4; nb++) {
         let k: number;
-        if (nb === 0) { if (i === 0) continue; k = idx - 1; }
-        else if (nb === 1) { if (i + 1 >= width) continue; k = idx + 1; }
-        else if (nb === 2) { if (j === 0) continue; k = idx - width; }
-        else { if (j + 1 >= height) continue; k = idx + width; }
+        if (nb === 0) {
+          if (i === 0) continue;
+          k = idx - 1;
+        } else if (nb === 1) {
+          if (i + 1 >= width) continue;
+          k = idx + 1;
+        } else if (nb === 2) {
+          if (j === 0) continue;
+          k = idx - width;
+        } else {
+          if (j + 1 >= height) continue;
+          k = idx + width;
+        }
         const o = z[k]!;
         if (o <= 0) {
           if (grad < 1) grad = 1;

@@ -15,7 +15,8 @@ import { Rng, seedFrom } from './rng';
 export type Vec3 = [number, number, number];
 export type Axis = 0 | 1 | 2;
 export type PrimKind = 'box' | 'cylinder' | 'ellipsoid';
-export type Pattern = 'solid' | 'stripes' | 'checker' | 'noise' | 'wood' | 'screen' | 'sky' | 'fabric' | 'tiles';
+export type Pattern =
+  'solid' | 'stripes' | 'checker' | 'noise' | 'wood' | 'screen' | 'sky' | 'fabric' | 'tiles';
 
 export const FLOOR_Y = -1.35;
 export const CEILING_HEIGHT_M = 2.6;
@@ -24,9 +25,31 @@ export const SCENE_GENERATOR_VERSION = 1;
 
 /** Every class the generator can produce (a given seed may leave out a few optional ones). */
 export const SYNTHETIC_CLASSES = [
-  'bed', 'bookshelf', 'bottle', 'cabinet', 'chair', 'clock', 'desk', 'door', 'fridge', 'keyboard', 'lamp',
-  'laptop', 'microwave', 'monitor', 'mug', 'oven', 'picture', 'plant', 'rug', 'sink', 'sofa', 'table',
-  'trash can', 'tv', 'window',
+  'bed',
+  'bookshelf',
+  'bottle',
+  'cabinet',
+  'chair',
+  'clock',
+  'desk',
+  'door',
+  'fridge',
+  'keyboard',
+  'lamp',
+  'laptop',
+  'microwave',
+  'monitor',
+  'mug',
+  'oven',
+  'picture',
+  'plant',
+  'rug',
+  'sink',
+  'sofa',
+  'table',
+  'trash can',
+  'tv',
+  'window',
 ] as const;
 
 export interface Material {
@@ -306,14 +329,15 @@ function counterMaterials(r: Rng): { base: Material; top: Material; front: Mater
     hsv(r.range(25, 40), 0.5, 0.6),
     [0.3, 0.3, 0.33],
   ]);
-  const topC = r.pick<Vec3>([
-    [0.86, 0.85, 0.82],
-    [0.25, 0.25, 0.27],
-    hsv(r.range(25, 40), 0.5, 0.62),
-  ]);
+  const topC = r.pick<Vec3>([[0.86, 0.85, 0.82], [0.25, 0.25, 0.27], hsv(r.range(25, 40), 0.5, 0.62)]);
   return {
     base: mat(c),
-    front: mat(c, { pattern: 'stripes', patternAxis: 0, scale: r.range(0.4, 0.6), color2: scaleColor(c, 0.72) }),
+    front: mat(c, {
+      pattern: 'stripes',
+      patternAxis: 0,
+      scale: r.range(0.4, 0.6),
+      color2: scaleColor(c, 0.72),
+    }),
     top: mat(topC, { pattern: 'noise', scale: 0.05, color2: scaleColor(topC, 0.82), gloss: 0.35 }),
     knob: mat([0.6, 0.6, 0.62], { gloss: 0.7 }),
   };
@@ -332,13 +356,24 @@ function buildCabinetUnit(w: number, m: ReturnType<typeof counterMaterials>): Su
     const x = -w / 2 + ((i + 0.5) * w) / doors;
     p.box(x - 0.05, h - 0.17, d / 2, x + 0.05, h - 0.15, d / 2 + 0.02, m.knob);
   }
-  return { className: 'cabinet', parts: p.list, supports: [{ rect: { minX: -w / 2 + 0.03, maxX: w / 2 - 0.03, minZ: -d / 2 + 0.03, maxZ: d / 2 - 0.02 }, y: h }] };
+  return {
+    className: 'cabinet',
+    parts: p.list,
+    supports: [
+      { rect: { minX: -w / 2 + 0.03, maxX: w / 2 - 0.03, minZ: -d / 2 + 0.03, maxZ: d / 2 - 0.02 }, y: h },
+    ],
+  };
 }
 
 function buildSink(r: Rng, y: number): Sub {
   const w = r.range(0.5, 0.7);
   const d = r.range(0.38, 0.45);
-  const steel = mat([0.74, 0.75, 0.78], { gloss: 0.9, pattern: 'noise', scale: 0.03, color2: [0.66, 0.67, 0.7] });
+  const steel = mat([0.74, 0.75, 0.78], {
+    gloss: 0.9,
+    pattern: 'noise',
+    scale: 0.03,
+    color2: [0.66, 0.67, 0.7],
+  });
   const inner = mat([0.42, 0.43, 0.46], { gloss: 0.6 });
   const p = new Parts()
     .box(-w / 2, y, -d / 2 + 0.02, w / 2, y + 0.015, d / 2 + 0.02, steel)
@@ -359,7 +394,13 @@ function buildOven(r: Rng): Sub {
     [0.18, 0.18, 0.2],
   ]);
   const m = mat(body, { gloss: 0.5 });
-  const glass = mat([0.05, 0.05, 0.06], { gloss: 1, emissive: 0.05, color2: [0.25, 0.12, 0.05], pattern: 'noise', scale: 0.2 });
+  const glass = mat([0.05, 0.05, 0.06], {
+    gloss: 1,
+    emissive: 0.05,
+    color2: [0.25, 0.12, 0.05],
+    pattern: 'noise',
+    scale: 0.2,
+  });
   const top = mat([0.06, 0.06, 0.07], { gloss: 0.9 });
   const burner = mat([0.3, 0.3, 0.32], { pattern: 'checker', scale: 0.03, color2: [0.15, 0.15, 0.16] });
   const knob = mat([0.75, 0.75, 0.78], { gloss: 0.6 });
@@ -393,8 +434,24 @@ function buildMicrowave(r: Rng): Sub {
   ]);
   const p = new Parts()
     .box(-w / 2, 0.01, -d / 2, w / 2, h, d / 2, mat(body, { gloss: 0.4 }))
-    .box(-w / 2 + 0.03, 0.04, d / 2, w / 2 - 0.13, h - 0.04, d / 2 + 0.006, mat([0.04, 0.04, 0.05], { gloss: 1, pattern: 'checker', scale: 0.012, color2: [0.12, 0.12, 0.13] }))
-    .box(w / 2 - 0.11, 0.04, d / 2, w / 2 - 0.03, h - 0.04, d / 2 + 0.006, mat([0.25, 0.25, 0.27], { pattern: 'stripes', patternAxis: 1, scale: 0.03, color2: [0.5, 0.5, 0.52] }))
+    .box(
+      -w / 2 + 0.03,
+      0.04,
+      d / 2,
+      w / 2 - 0.13,
+      h - 0.04,
+      d / 2 + 0.006,
+      mat([0.04, 0.04, 0.05], { gloss: 1, pattern: 'checker', scale: 0.012, color2: [0.12, 0.12, 0.13] }),
+    )
+    .box(
+      w / 2 - 0.11,
+      0.04,
+      d / 2,
+      w / 2 - 0.03,
+      h - 0.04,
+      d / 2 + 0.006,
+      mat([0.25, 0.25, 0.27], { pattern: 'stripes', patternAxis: 1, scale: 0.03, color2: [0.5, 0.5, 0.52] }),
+    )
     .box(-w / 2 + 0.03, 0, -d / 2 + 0.03, w / 2 - 0.03, 0.01, d / 2 - 0.03, mat([0.1, 0.1, 0.1]));
   return { className: 'microwave', parts: p.list };
 }
@@ -408,7 +465,13 @@ function buildTable(r: Rng, w: number, d: number, className = 'table'): Sub {
   const wc = woodColor(r);
   const top = r.chance(0.7)
     ? mat(wc, { pattern: 'wood', patternAxis: 0, scale: 0.12, color2: scaleColor(wc, 0.75), gloss: 0.2 })
-    : mat(r.pick<Vec3>([[0.92, 0.92, 0.9], [0.2, 0.2, 0.22]]), { gloss: 0.3 });
+    : mat(
+        r.pick<Vec3>([
+          [0.92, 0.92, 0.9],
+          [0.2, 0.2, 0.22],
+        ]),
+        { gloss: 0.3 },
+      );
   const legM = mat(r.chance(0.5) ? scaleColor(wc, 0.7) : [0.15, 0.15, 0.16]);
   const p = new Parts().box(-w / 2, h - 0.035, -d / 2, w / 2, h, d / 2, top);
   const round = r.chance(0.5);
@@ -421,7 +484,13 @@ function buildTable(r: Rng, w: number, d: number, className = 'table'): Sub {
     }
   }
   p.box(-w / 2 + 0.08, h - 0.11, -d / 2 + 0.08, w / 2 - 0.08, h - 0.035, d / 2 - 0.08, legM);
-  return { className, parts: p.list, supports: [{ rect: { minX: -w / 2 + 0.04, maxX: w / 2 - 0.04, minZ: -d / 2 + 0.04, maxZ: d / 2 - 0.04 }, y: h }] };
+  return {
+    className,
+    parts: p.list,
+    supports: [
+      { rect: { minX: -w / 2 + 0.04, maxX: w / 2 - 0.04, minZ: -d / 2 + 0.04, maxZ: d / 2 - 0.04 }, y: h },
+    ],
+  };
 }
 
 function buildChair(r: Rng, style: { seat: Material; frame: Material; office: boolean }): Sub {
@@ -442,7 +511,15 @@ function buildChair(r: Rng, style: { seat: Material; frame: Material; office: bo
         const z = sz * (d / 2 - 0.03);
         p.box(x - 0.02, 0, z - 0.02, x + 0.02, sh - 0.05, z + 0.02, style.frame);
       }
-      p.box(sx * (w / 2 - 0.03) - 0.02, sh, -d / 2 + 0.01, sx * (w / 2 - 0.03) + 0.02, sh + 0.45, -d / 2 + 0.05, style.frame);
+      p.box(
+        sx * (w / 2 - 0.03) - 0.02,
+        sh,
+        -d / 2 + 0.01,
+        sx * (w / 2 - 0.03) + 0.02,
+        sh + 0.45,
+        -d / 2 + 0.05,
+        style.frame,
+      );
     }
     p.box(-w / 2 + 0.01, sh + 0.2, -d / 2 + 0.01, w / 2 - 0.01, sh + 0.43, -d / 2 + 0.045, style.seat);
   }
@@ -461,10 +538,18 @@ function chairStyle(r: Rng, office: boolean): { seat: Material; frame: Material;
 
 function buildMug(r: Rng): Sub {
   const c = hsv(r.range(0, 360), r.range(0.5, 0.9), r.range(0.6, 0.95));
-  const m = mat(c, { gloss: 0.6, pattern: r.chance(0.4) ? 'stripes' : 'solid', patternAxis: 1, scale: 0.03, color2: [0.95, 0.95, 0.95] });
+  const m = mat(c, {
+    gloss: 0.6,
+    pattern: r.chance(0.4) ? 'stripes' : 'solid',
+    patternAxis: 1,
+    scale: 0.03,
+    color2: [0.95, 0.95, 0.95],
+  });
   const rad = r.range(0.037, 0.045);
   const h = r.range(0.09, 0.11);
-  const p = new Parts().cyl(1, 0, h / 2, 0, rad, h / 2, m).box(rad - 0.004, h * 0.25, -0.006, rad + 0.028, h * 0.8, 0.006, m);
+  const p = new Parts()
+    .cyl(1, 0, h / 2, 0, rad, h / 2, m)
+    .box(rad - 0.004, h * 0.25, -0.006, rad + 0.028, h * 0.8, 0.006, m);
   p.cyl(1, 0, h - 0.004, 0, rad - 0.006, 0.005, mat([0.25, 0.15, 0.08]));
   return { className: 'mug', parts: p.list };
 }
@@ -479,7 +564,20 @@ function buildBottle(r: Rng): Sub {
     .cyl(1, 0, h * 0.7 + 0.01, 0, rad * 0.7, h * 0.1 + 0.01, m)
     .cyl(1, 0, h * 0.88, 0, rad * 0.35, h * 0.1, m)
     .cyl(1, 0, h * 0.98 + 0.005, 0, rad * 0.4, 0.012, mat(hsv(r.range(0, 360), 0.8, 0.8)))
-    .cyl(1, 0, h * 0.35, 0, rad + 0.001, h * 0.14, mat([0.95, 0.93, 0.85], { pattern: 'stripes', patternAxis: 1, scale: 0.02, color2: hsv(r.range(0, 360), 0.7, 0.7) }));
+    .cyl(
+      1,
+      0,
+      h * 0.35,
+      0,
+      rad + 0.001,
+      h * 0.14,
+      mat([0.95, 0.93, 0.85], {
+        pattern: 'stripes',
+        patternAxis: 1,
+        scale: 0.02,
+        color2: hsv(r.range(0, 360), 0.7, 0.7),
+      }),
+    );
   return { className: 'bottle', parts: p.list };
 }
 
@@ -495,16 +593,42 @@ function buildLaptop(r: Rng): Sub {
   const screenH = d * 0.95;
   const p = new Parts()
     .box(-w / 2, 0, -d / 2, w / 2, 0.018, d / 2, m)
-    .box(-w / 2 + 0.02, 0.018, -d / 2 + 0.02, w / 2 - 0.02, 0.0195, d / 2 - 0.08, mat([0.08, 0.08, 0.09], { pattern: 'checker', scale: 0.018, color2: [0.18, 0.18, 0.2] }))
+    .box(
+      -w / 2 + 0.02,
+      0.018,
+      -d / 2 + 0.02,
+      w / 2 - 0.02,
+      0.0195,
+      d / 2 - 0.08,
+      mat([0.08, 0.08, 0.09], { pattern: 'checker', scale: 0.018, color2: [0.18, 0.18, 0.2] }),
+    )
     .box(-w / 2, 0.018, -d / 2 - 0.008, w / 2, 0.018 + screenH, -d / 2, m)
-    .box(-w / 2 + 0.012, 0.03, -d / 2, w / 2 - 0.012, 0.006 + screenH, -d / 2 + 0.002, mat(hsv(r.range(180, 260), 0.5, 0.9), { pattern: 'screen', scale: 0.05, emissive: 0.75, color2: hsv(r.range(0, 360), 0.6, 0.8) }));
+    .box(
+      -w / 2 + 0.012,
+      0.03,
+      -d / 2,
+      w / 2 - 0.012,
+      0.006 + screenH,
+      -d / 2 + 0.002,
+      mat(hsv(r.range(180, 260), 0.5, 0.9), {
+        pattern: 'screen',
+        scale: 0.05,
+        emissive: 0.75,
+        color2: hsv(r.range(0, 360), 0.6, 0.8),
+      }),
+    );
   return { className: 'laptop', parts: p.list };
 }
 
 function buildPlant(r: Rng, big: boolean): Sub {
   const potR = big ? r.range(0.16, 0.22) : r.range(0.08, 0.11);
   const potH = big ? r.range(0.3, 0.4) : r.range(0.12, 0.16);
-  const potC = r.pick<Vec3>([hsv(18, 0.65, 0.65), [0.92, 0.92, 0.9], [0.2, 0.2, 0.22], hsv(r.range(180, 220), 0.4, 0.6)]);
+  const potC = r.pick<Vec3>([
+    hsv(18, 0.65, 0.65),
+    [0.92, 0.92, 0.9],
+    [0.2, 0.2, 0.22],
+    hsv(r.range(180, 220), 0.4, 0.6),
+  ]);
   const leaf = hsv(r.range(95, 135), r.range(0.5, 0.75), r.range(0.35, 0.6));
   const lm = mat(leaf, { pattern: 'noise', scale: 0.04, color2: scaleColor(leaf, 0.55) });
   const p = new Parts().cyl(1, 0, potH / 2, 0, potR, potH / 2, mat(potC, { gloss: 0.3 }));
@@ -523,9 +647,22 @@ function buildPlant(r: Rng, big: boolean): Sub {
 function buildTrashCan(r: Rng): Sub {
   const rad = r.range(0.14, 0.19);
   const h = r.range(0.4, 0.6);
-  const c = r.pick<Vec3>([[0.7, 0.71, 0.73], [0.15, 0.15, 0.16], hsv(r.range(0, 360), 0.6, 0.7), [0.9, 0.9, 0.9]]);
+  const c = r.pick<Vec3>([
+    [0.7, 0.71, 0.73],
+    [0.15, 0.15, 0.16],
+    hsv(r.range(0, 360), 0.6, 0.7),
+    [0.9, 0.9, 0.9],
+  ]);
   const p = new Parts()
-    .cyl(1, 0, h / 2, 0, rad, h / 2, mat(c, { gloss: 0.6, pattern: 'stripes', patternAxis: 0, scale: 0.04, color2: scaleColor(c, 0.85) }))
+    .cyl(
+      1,
+      0,
+      h / 2,
+      0,
+      rad,
+      h / 2,
+      mat(c, { gloss: 0.6, pattern: 'stripes', patternAxis: 0, scale: 0.04, color2: scaleColor(c, 0.85) }),
+    )
     .cyl(1, 0, h + 0.015, 0, rad + 0.01, 0.015, mat(scaleColor(c, 0.6), { gloss: 0.5 }))
     .box(-0.04, h + 0.03, -0.01, 0.04, h + 0.05, 0.01, mat([0.1, 0.1, 0.1]));
   return { className: 'trash can', parts: p.list };
@@ -550,9 +687,35 @@ function buildSofa(r: Rng, w: number): Sub {
     p.box(x0 + 0.005, 0.42, -d / 2 + 0.2, x0 + cw - 0.005, 0.52, d / 2 - 0.01, fab);
   }
   const pc = hsv(r.range(0, 360), 0.6, 0.85);
-  p.ell(-w / 2 + arm + 0.22, 0.7, -d / 2 + 0.3, 0.2, 0.17, 0.07, mat(pc, { pattern: 'checker', scale: 0.06, color2: scaleColor(pc, 0.6) }));
-  p.ell(w / 2 - arm - 0.22, 0.7, -d / 2 + 0.3, 0.2, 0.17, 0.07, mat(pc, { pattern: 'checker', scale: 0.06, color2: scaleColor(pc, 0.6) }));
-  for (const sx of [-1, 1]) for (const sz of [-1, 1]) p.box(sx * (w / 2 - 0.06) - 0.03, 0, sz * (d / 2 - 0.06) - 0.03, sx * (w / 2 - 0.06) + 0.03, 0.08, sz * (d / 2 - 0.06) + 0.03, legs);
+  p.ell(
+    -w / 2 + arm + 0.22,
+    0.7,
+    -d / 2 + 0.3,
+    0.2,
+    0.17,
+    0.07,
+    mat(pc, { pattern: 'checker', scale: 0.06, color2: scaleColor(pc, 0.6) }),
+  );
+  p.ell(
+    w / 2 - arm - 0.22,
+    0.7,
+    -d / 2 + 0.3,
+    0.2,
+    0.17,
+    0.07,
+    mat(pc, { pattern: 'checker', scale: 0.06, color2: scaleColor(pc, 0.6) }),
+  );
+  for (const sx of [-1, 1])
+    for (const sz of [-1, 1])
+      p.box(
+        sx * (w / 2 - 0.06) - 0.03,
+        0,
+        sz * (d / 2 - 0.06) - 0.03,
+        sx * (w / 2 - 0.06) + 0.03,
+        0.08,
+        sz * (d / 2 - 0.06) + 0.03,
+        legs,
+      );
   return { className: 'sofa', parts: p.list };
 }
 
@@ -560,19 +723,45 @@ function buildTvStand(r: Rng, w: number): Sub {
   const d = 0.42;
   const h = r.range(0.45, 0.55);
   const wc = woodColor(r);
-  const m = r.chance(0.5) ? mat(wc, { pattern: 'wood', patternAxis: 0, scale: 0.1, color2: scaleColor(wc, 0.75) }) : mat(r.pick<Vec3>([[0.9, 0.9, 0.88], [0.15, 0.15, 0.16]]), { gloss: 0.3 });
-  const front = { ...m, pattern: 'stripes' as Pattern, patternAxis: 0 as Axis, scale: w / 3, color2: scaleColor(m.color, 0.7) };
+  const m = r.chance(0.5)
+    ? mat(wc, { pattern: 'wood', patternAxis: 0, scale: 0.1, color2: scaleColor(wc, 0.75) })
+    : mat(
+        r.pick<Vec3>([
+          [0.9, 0.9, 0.88],
+          [0.15, 0.15, 0.16],
+        ]),
+        { gloss: 0.3 },
+      );
+  const front = {
+    ...m,
+    pattern: 'stripes' as Pattern,
+    patternAxis: 0 as Axis,
+    scale: w / 3,
+    color2: scaleColor(m.color, 0.7),
+  };
   const p = new Parts()
     .box(-w / 2, 0.06, -d / 2, w / 2, h, d / 2 - 0.02, m)
     .box(-w / 2 + 0.01, 0.08, d / 2 - 0.02, w / 2 - 0.01, h - 0.02, d / 2, front)
     .box(-w / 2 + 0.05, 0, -d / 2 + 0.05, w / 2 - 0.05, 0.06, d / 2 - 0.05, mat([0.1, 0.1, 0.1]));
-  return { className: 'cabinet', parts: p.list, supports: [{ rect: { minX: -w / 2 + 0.03, maxX: w / 2 - 0.03, minZ: -d / 2 + 0.03, maxZ: d / 2 - 0.03 }, y: h }] };
+  return {
+    className: 'cabinet',
+    parts: p.list,
+    supports: [
+      { rect: { minX: -w / 2 + 0.03, maxX: w / 2 - 0.03, minZ: -d / 2 + 0.03, maxZ: d / 2 - 0.03 }, y: h },
+    ],
+  };
 }
 
 function buildTv(r: Rng, y: number, w: number): Sub {
   const h = w * 0.58;
   const bezel = mat([0.05, 0.05, 0.06], { gloss: 0.8 });
-  const screen = mat(hsv(r.range(0, 360), 0.6, 0.8), { pattern: 'screen', scale: w / 4, emissive: 0.85, color2: hsv(r.range(0, 360), 0.7, 0.7), gloss: 0.5 });
+  const screen = mat(hsv(r.range(0, 360), 0.6, 0.8), {
+    pattern: 'screen',
+    scale: w / 4,
+    emissive: 0.85,
+    color2: hsv(r.range(0, 360), 0.7, 0.7),
+    gloss: 0.5,
+  });
   const p = new Parts()
     .box(-0.15, y, -0.12, 0.15, y + 0.02, 0.08, bezel)
     .box(-0.03, y + 0.02, -0.06, 0.03, y + 0.12, -0.02, bezel)
@@ -585,7 +774,12 @@ function buildBookshelf(r: Rng): Sub {
   const w = r.range(0.75, 1.0);
   const d = r.range(0.28, 0.35);
   const h = r.range(1.6, 2.0);
-  const wc = r.chance(0.6) ? woodColor(r) : r.pick<Vec3>([[0.92, 0.92, 0.9], [0.15, 0.15, 0.16]]);
+  const wc = r.chance(0.6)
+    ? woodColor(r)
+    : r.pick<Vec3>([
+        [0.92, 0.92, 0.9],
+        [0.15, 0.15, 0.16],
+      ]);
   const m = mat(wc, { pattern: 'wood', patternAxis: 1, scale: 0.1, color2: scaleColor(wc, 0.8) });
   const p = new Parts()
     .box(-w / 2, 0, -d / 2, -w / 2 + 0.025, h, d / 2, m)
@@ -609,8 +803,20 @@ function buildBookshelf(r: Rng): Sub {
       if (x + bw > end) break;
       const bh = Math.min(gap - 0.05, r.range(0.18, 0.3));
       const bd = r.range(0.15, d - 0.04);
-      const bc = hsv(r.pick([0, 30, 50, 120, 210, 260, 330]) + r.range(-15, 15), r.range(0.3, 0.85), r.range(0.3, 0.85));
-      p.box(x, y0, -d / 2 + 0.015, x + bw, y0 + bh, -d / 2 + 0.015 + bd, mat(bc, { pattern: 'stripes', patternAxis: 1, scale: bh / 1.5, color2: scaleColor(bc, 0.6) }));
+      const bc = hsv(
+        r.pick([0, 30, 50, 120, 210, 260, 330]) + r.range(-15, 15),
+        r.range(0.3, 0.85),
+        r.range(0.3, 0.85),
+      );
+      p.box(
+        x,
+        y0,
+        -d / 2 + 0.015,
+        x + bw,
+        y0 + bh,
+        -d / 2 + 0.015 + bd,
+        mat(bc, { pattern: 'stripes', patternAxis: 1, scale: bh / 1.5, color2: scaleColor(bc, 0.6) }),
+      );
       x += bw + 0.002;
     }
   }
@@ -619,12 +825,27 @@ function buildBookshelf(r: Rng): Sub {
 
 function buildLamp(r: Rng): Sub {
   const h = r.range(1.45, 1.75);
-  const metal = mat(r.pick<Vec3>([[0.15, 0.15, 0.16], [0.75, 0.7, 0.55], [0.8, 0.8, 0.82]]), { gloss: 0.8 });
+  const metal = mat(
+    r.pick<Vec3>([
+      [0.15, 0.15, 0.16],
+      [0.75, 0.7, 0.55],
+      [0.8, 0.8, 0.82],
+    ]),
+    { gloss: 0.8 },
+  );
   const shadeC = hsv(r.range(30, 50), r.range(0.15, 0.4), 0.95);
   const p = new Parts()
     .cyl(1, 0, 0.015, 0, 0.16, 0.015, metal)
     .cyl(1, 0, h / 2, 0, 0.015, h / 2 - 0.02, metal)
-    .cyl(1, 0, h - 0.05, 0, r.range(0.17, 0.22), 0.14, mat(shadeC, { emissive: 0.55, pattern: 'fabric', scale: 0.01, color2: scaleColor(shadeC, 0.9) }));
+    .cyl(
+      1,
+      0,
+      h - 0.05,
+      0,
+      r.range(0.17, 0.22),
+      0.14,
+      mat(shadeC, { emissive: 0.55, pattern: 'fabric', scale: 0.01, color2: scaleColor(shadeC, 0.9) }),
+    );
   return { className: 'lamp', parts: p.list };
 }
 
@@ -632,7 +853,15 @@ function buildRug(r: Rng, w: number, d: number): Sub {
   const c = hsv(r.range(0, 360), r.range(0.3, 0.7), r.range(0.35, 0.75));
   const c2 = hsv(r.range(0, 360), r.range(0.2, 0.5), r.range(0.6, 0.9));
   const pattern = r.pick<Pattern>(['stripes', 'checker', 'noise']);
-  const p = new Parts().box(-w / 2, 0, -d / 2, w / 2, 0.012, d / 2, mat(c, { pattern, patternAxis: 0, scale: r.range(0.15, 0.35), color2: c2 }));
+  const p = new Parts().box(
+    -w / 2,
+    0,
+    -d / 2,
+    w / 2,
+    0.012,
+    d / 2,
+    mat(c, { pattern, patternAxis: 0, scale: r.range(0.15, 0.35), color2: c2 }),
+  );
   return { className: 'rug', parts: p.list };
 }
 
@@ -643,7 +872,12 @@ function buildBed(r: Rng): Sub {
   const frame = mat(wc, { pattern: 'wood', patternAxis: 2, scale: 0.1, color2: scaleColor(wc, 0.8) });
   const sheet = mat([0.93, 0.93, 0.9], { pattern: 'fabric', scale: 0.01, color2: [0.85, 0.85, 0.83] });
   const bc = hsv(r.range(0, 360), r.range(0.3, 0.7), r.range(0.45, 0.8));
-  const blanket = mat(bc, { pattern: r.pick<Pattern>(['stripes', 'checker', 'fabric']), patternAxis: 0, scale: r.range(0.08, 0.2), color2: scaleColor(bc, 0.65) });
+  const blanket = mat(bc, {
+    pattern: r.pick<Pattern>(['stripes', 'checker', 'fabric']),
+    patternAxis: 0,
+    scale: r.range(0.08, 0.2),
+    color2: scaleColor(bc, 0.65),
+  });
   const z0 = -len / 2;
   const p = new Parts()
     .box(-w / 2, 0.05, z0, w / 2, 0.3, len / 2, frame)
@@ -651,14 +885,28 @@ function buildBed(r: Rng): Sub {
     .box(-w / 2 + 0.03, 0.3, z0 + 0.06, w / 2 - 0.03, 0.52, len / 2 - 0.02, sheet)
     .box(-w / 2 + 0.01, 0.3, z0 + 0.7, w / 2 - 0.01, 0.55, len / 2, blanket);
   const pw = (w - 0.2) / 2;
-  for (const sx of [-1, 1]) p.ell(sx * (pw / 2 + 0.04), 0.58, z0 + 0.3, pw / 2, 0.07, 0.17, mat([0.97, 0.97, 0.95], { pattern: 'fabric', scale: 0.01 }));
+  for (const sx of [-1, 1])
+    p.ell(
+      sx * (pw / 2 + 0.04),
+      0.58,
+      z0 + 0.3,
+      pw / 2,
+      0.07,
+      0.17,
+      mat([0.97, 0.97, 0.95], { pattern: 'fabric', scale: 0.01 }),
+    );
   return { className: 'bed', parts: p.list };
 }
 
 function buildDesk(r: Rng, w: number): Sub {
   const d = r.range(0.6, 0.7);
   const h = 0.74;
-  const c = r.chance(0.5) ? woodColor(r) : r.pick<Vec3>([[0.93, 0.93, 0.92], [0.2, 0.2, 0.22]]);
+  const c = r.chance(0.5)
+    ? woodColor(r)
+    : r.pick<Vec3>([
+        [0.93, 0.93, 0.92],
+        [0.2, 0.2, 0.22],
+      ]);
   const m = mat(c, { pattern: 'wood', patternAxis: 0, scale: 0.15, color2: scaleColor(c, 0.85), gloss: 0.2 });
   const side = mat(scaleColor(c, 0.8));
   const p = new Parts()
@@ -666,8 +914,28 @@ function buildDesk(r: Rng, w: number): Sub {
     .box(-w / 2, 0, -d / 2 + 0.02, -w / 2 + 0.03, h - 0.03, d / 2 - 0.02, side)
     .box(w / 2 - 0.03, 0, -d / 2 + 0.02, w / 2, h - 0.03, d / 2 - 0.02, side)
     .box(-w / 2 + 0.03, h - 0.4, -d / 2 + 0.02, w / 2 - 0.03, h - 0.03, -d / 2 + 0.04, side);
-  if (r.chance(0.6)) p.box(w / 2 - 0.45, 0.02, -d / 2 + 0.05, w / 2 - 0.03, h - 0.03, d / 2 - 0.05, mat(scaleColor(c, 0.9), { pattern: 'stripes', patternAxis: 1, scale: 0.22, color2: scaleColor(c, 0.6) }));
-  return { className: 'desk', parts: p.list, supports: [{ rect: { minX: -w / 2 + 0.03, maxX: w / 2 - 0.03, minZ: -d / 2 + 0.03, maxZ: d / 2 - 0.03 }, y: h }] };
+  if (r.chance(0.6))
+    p.box(
+      w / 2 - 0.45,
+      0.02,
+      -d / 2 + 0.05,
+      w / 2 - 0.03,
+      h - 0.03,
+      d / 2 - 0.05,
+      mat(scaleColor(c, 0.9), {
+        pattern: 'stripes',
+        patternAxis: 1,
+        scale: 0.22,
+        color2: scaleColor(c, 0.6),
+      }),
+    );
+  return {
+    className: 'desk',
+    parts: p.list,
+    supports: [
+      { rect: { minX: -w / 2 + 0.03, maxX: w / 2 - 0.03, minZ: -d / 2 + 0.03, maxZ: d / 2 - 0.03 }, y: h },
+    ],
+  };
 }
 
 function buildMonitor(r: Rng, y: number, z: number): Sub {
@@ -678,15 +946,39 @@ function buildMonitor(r: Rng, y: number, z: number): Sub {
     .box(-0.11, y, z - 0.08, 0.11, y + 0.015, z + 0.08, black)
     .box(-0.025, y + 0.015, z - 0.05, 0.025, y + 0.15, z - 0.03, black)
     .box(-w / 2, y + 0.11, z - 0.03, w / 2, y + 0.11 + h, z, black)
-    .box(-w / 2 + 0.01, y + 0.12, z, w / 2 - 0.01, y + 0.1 + h, z + 0.002, mat(hsv(r.range(180, 240), 0.4, 0.9), { pattern: 'screen', scale: 0.08, emissive: 0.8, color2: [0.95, 0.95, 0.95] }));
+    .box(
+      -w / 2 + 0.01,
+      y + 0.12,
+      z,
+      w / 2 - 0.01,
+      y + 0.1 + h,
+      z + 0.002,
+      mat(hsv(r.range(180, 240), 0.4, 0.9), {
+        pattern: 'screen',
+        scale: 0.08,
+        emissive: 0.8,
+        color2: [0.95, 0.95, 0.95],
+      }),
+    );
   return { className: 'monitor', parts: p.list };
 }
 
 function buildKeyboard(r: Rng, y: number, z: number): Sub {
-  const c = r.pick<Vec3>([[0.12, 0.12, 0.13], [0.9, 0.9, 0.9]]);
+  const c = r.pick<Vec3>([
+    [0.12, 0.12, 0.13],
+    [0.9, 0.9, 0.9],
+  ]);
   const p = new Parts()
     .box(-0.22, y, z - 0.07, 0.22, y + 0.018, z + 0.07, mat(c))
-    .box(-0.21, y + 0.018, z - 0.06, 0.21, y + 0.022, z + 0.06, mat(scaleColor(c, 1.3), { pattern: 'checker', scale: 0.019, color2: scaleColor(c, 0.5) }));
+    .box(
+      -0.21,
+      y + 0.018,
+      z - 0.06,
+      0.21,
+      y + 0.022,
+      z + 0.06,
+      mat(scaleColor(c, 1.3), { pattern: 'checker', scale: 0.019, color2: scaleColor(c, 0.5) }),
+    );
   return { className: 'keyboard', parts: p.list };
 }
 
@@ -719,7 +1011,12 @@ interface Support {
 }
 
 function overlaps(a: Rect2, b: Rect2, margin: number): boolean {
-  return a.minX < b.maxX + margin && b.minX < a.maxX + margin && a.minZ < b.maxZ + margin && b.minZ < a.maxZ + margin;
+  return (
+    a.minX < b.maxX + margin &&
+    b.minX < a.maxX + margin &&
+    a.minZ < b.maxZ + margin &&
+    b.minZ < a.maxZ + margin
+  );
 }
 
 function wallK(side: Side): number {
@@ -748,7 +1045,8 @@ class Layout {
   ) {}
 
   addStructure(parts: Part[]): void {
-    for (const p of parts) this.prims.push({ kind: p.kind, center: p.c, half: p.h, axis: p.axis, instanceId: 0, material: p.mat });
+    for (const p of parts)
+      this.prims.push({ kind: p.kind, center: p.c, half: p.h, axis: p.axis, instanceId: 0, material: p.mat });
   }
 
   /** Add already-placed subs as instances; returns their ids. */
@@ -759,7 +1057,14 @@ class Layout {
       const idx: number[] = [];
       for (const p of s.parts) {
         idx.push(this.prims.length);
-        this.prims.push({ kind: p.kind, center: p.c, half: p.h, axis: p.axis, instanceId: id, material: p.mat });
+        this.prims.push({
+          kind: p.kind,
+          center: p.c,
+          half: p.h,
+          axis: p.axis,
+          instanceId: id,
+          material: p.mat,
+        });
       }
       this.instances.push({ id, className: s.className, room, primitives: idx });
       for (const sp of s.supports ?? []) this.supports.push({ rect: sp.rect, y: sp.y, room, k, taken: [] });
@@ -781,12 +1086,22 @@ class Layout {
   placed(subs: Sub[], k: number, x: number, z: number, y: number): { subs: Sub[]; fp: Rect2; top: number } {
     const moved = subs.map((s) => moveSub(s, k, x, y, z));
     const b = itemBounds(moved);
-    return { subs: moved, fp: { minX: b.min[0], maxX: b.max[0], minZ: b.min[2], maxZ: b.max[2] }, top: b.max[1] };
+    return {
+      subs: moved,
+      fp: { minX: b.min[0], maxX: b.max[0], minZ: b.min[2], maxZ: b.max[2] },
+      top: b.max[1],
+    };
   }
 
   fits(fp: Rect2, room: number, margin: number, ignoreLow = false): boolean {
     const r = this.rooms[room]!;
-    if (fp.minX < r.minX + 0.005 || fp.maxX > r.maxX - 0.005 || fp.minZ < r.minZ + 0.005 || fp.maxZ > r.maxZ - 0.005) return false;
+    if (
+      fp.minX < r.minX + 0.005 ||
+      fp.maxX > r.maxX - 0.005 ||
+      fp.minZ < r.minZ + 0.005 ||
+      fp.maxZ > r.maxZ - 0.005
+    )
+      return false;
     for (const f of this.footprints) if ((!ignoreLow || !f.low) && overlaps(fp, f, margin)) return false;
     for (const z of this.reserved) if (overlaps(fp, z, 0)) return false;
     return true;
@@ -811,8 +1126,11 @@ class Layout {
     let total = 0;
     for (let iz = 0; iz < nz; iz++) {
       for (let ix = 0; ix < nx; ix++) {
-        const x = r.minX + inset + ix * cell, z = r.minZ + inset + iz * cell;
-        const blocked = obs.some((o) => x > o.minX - dil && x < o.maxX + dil && z > o.minZ - dil && z < o.maxZ + dil);
+        const x = r.minX + inset + ix * cell,
+          z = r.minZ + inset + iz * cell;
+        const blocked = obs.some(
+          (o) => x > o.minX - dil && x < o.maxX + dil && z > o.minZ - dil && z < o.maxZ + dil,
+        );
         if (!blocked) {
           free[iz * nx + ix] = 1;
           total++;
@@ -831,8 +1149,14 @@ class Layout {
     let seen = 1;
     while (stack.length > 0) {
       const c = stack.pop()!;
-      const cx = c % nx, cz = (c - cx) / nx;
-      const nbrs = [cx > 0 ? c - 1 : -1, cx < nx - 1 ? c + 1 : -1, cz > 0 ? c - nx : -1, cz < nz - 1 ? c + nx : -1];
+      const cx = c % nx,
+        cz = (c - cx) / nx;
+      const nbrs = [
+        cx > 0 ? c - 1 : -1,
+        cx < nx - 1 ? c + 1 : -1,
+        cz > 0 ? c - nx : -1,
+        cz < nz - 1 ? c + nx : -1,
+      ];
       for (const n of nbrs) {
         if (n >= 0 && free[n] === 1) {
           free[n] = 2;
@@ -860,7 +1184,13 @@ class Layout {
   }
 
   /** Try to place `item` against wall `w` with its centre at tangent parameter `t`; commits on success. */
-  tryWall(item: Item, room: number, w: Wall, t: number, opts: { margin?: number; low?: boolean; target?: boolean }): { ids: number[]; wall: Wall; fp: Rect2 } | null {
+  tryWall(
+    item: Item,
+    room: number,
+    w: Wall,
+    t: number,
+    opts: { margin?: number; low?: boolean; target?: boolean },
+  ): { ids: number[]; wall: Wall; fp: Rect2 } | null {
     const b = itemBounds(item.subs);
     const back = -b.min[2] + 0.01;
     const f = this.wallFrame(w);
@@ -882,7 +1212,11 @@ class Layout {
    * Place an item with its back against a wall of `room`: tries the walls in `walls` order (default: all,
    * shuffled) at random positions. Returns the committed ids or null when nothing fits.
    */
-  placeAgainstWall(item: Item, room: number, opts: { walls?: Wall[]; margin?: number; low?: boolean; target?: boolean } = {}): { ids: number[]; wall: Wall; fp: Rect2 } | null {
+  placeAgainstWall(
+    item: Item,
+    room: number,
+    opts: { walls?: Wall[]; margin?: number; low?: boolean; target?: boolean } = {},
+  ): { ids: number[]; wall: Wall; fp: Rect2 } | null {
     const walls = opts.walls ?? this.rng.shuffled(this.walls(room));
     for (const w of walls) {
       const f = this.wallFrame(w);
@@ -895,12 +1229,23 @@ class Layout {
   }
 
   /** Like placeAgainstWall but falls back to the other room. */
-  placeAnyRoom(item: Item, room: number, opts: { margin?: number } = {}): { ids: number[]; wall: Wall; fp: Rect2 } | null {
+  placeAnyRoom(
+    item: Item,
+    room: number,
+    opts: { margin?: number } = {},
+  ): { ids: number[]; wall: Wall; fp: Rect2 } | null {
     return this.placeAgainstWall(item, room, opts) ?? this.placeAgainstWall(item, 1 - room, opts);
   }
 
   /** Place an item free-standing in the room (random yaw step). */
-  placeFree(item: Item, room: number, margin: number, k?: number, low = false, target = true): { ids: number[]; fp: Rect2 } | null {
+  placeFree(
+    item: Item,
+    room: number,
+    margin: number,
+    k?: number,
+    low = false,
+    target = true,
+  ): { ids: number[]; fp: Rect2 } | null {
     const r = this.rooms[room]!;
     for (const m of [margin, margin * 0.75, margin * 0.5]) {
       for (let attempt = 0; attempt < 120; attempt++) {
@@ -910,7 +1255,14 @@ class Layout {
         const pl = this.placed(item.subs, kk, x, z, this.floorY);
         if (!this.fits(pl.fp, room, m, low)) continue;
         // keep a walkway to the walls too
-        if (!low && (pl.fp.minX - r.minX < m || r.maxX - pl.fp.maxX < m || pl.fp.minZ - r.minZ < m || r.maxZ - pl.fp.maxZ < m)) continue;
+        if (
+          !low &&
+          (pl.fp.minX - r.minX < m ||
+            r.maxX - pl.fp.maxX < m ||
+            pl.fp.minZ - r.minZ < m ||
+            r.maxZ - pl.fp.maxZ < m)
+        )
+          continue;
         if (!low && !this.keepsWalkable(room, pl.fp)) continue;
         const ids = this.commit(pl.subs, room, kk);
         this.footprints.push({ ...pl.fp, top: pl.top, low });
@@ -1026,7 +1378,9 @@ function kitchenRun(r: Rng): { item: Item; sinkX: number; counterY: number; cabX
     { sub: oven, w: 0.6, tag: 'O' },
     { sub: cabB, w: wB, tag: 'B' },
   ]);
-  const seq = r.chance(0.5) ? [{ sub: fridge, w: fw, tag: 'F' }, ...middle] : [...middle, { sub: fridge, w: fw, tag: 'F' }];
+  const seq = r.chance(0.5)
+    ? [{ sub: fridge, w: fw, tag: 'F' }, ...middle]
+    : [...middle, { sub: fridge, w: fw, tag: 'F' }];
   const total = seq.reduce((s, u) => s + u.w + 0.005, 0);
   let x = -total / 2;
   const subs: Sub[] = [];
@@ -1082,14 +1436,22 @@ function deskGroup(r: Rng): Item {
   const keyboard = moveSub(buildKeyboard(r, y + 0.001, 0), 0, r.range(-0.1, 0.1), 0, db.max[2] - 0.15);
   const chair = moveSub(buildChair(r, chairStyle(r, true)), 2, r.range(-0.15, 0.15), 0, db.max[2] + 0.28);
   // the monitor and keyboard take part of the desk top
-  desk.supports = [{ rect: { minX: db.min[0] + 0.03, maxX: -0.38, minZ: db.min[2] + 0.05, maxZ: db.max[2] - 0.05 }, y }, { rect: { minX: 0.38, maxX: db.max[0] - 0.03, minZ: db.min[2] + 0.05, maxZ: db.max[2] - 0.05 }, y }];
+  desk.supports = [
+    { rect: { minX: db.min[0] + 0.03, maxX: -0.38, minZ: db.min[2] + 0.05, maxZ: db.max[2] - 0.05 }, y },
+    { rect: { minX: 0.38, maxX: db.max[0] - 0.03, minZ: db.min[2] + 0.05, maxZ: db.max[2] - 0.05 }, y },
+  ];
   return { name: 'desk', subs: [desk, monitor, keyboard, chair] };
 }
 
 function buildDoor(r: Rng): Sub {
   const w = 0.9;
   const h = 2.05;
-  const c = r.pick<Vec3>([[0.93, 0.93, 0.9], woodColor(r), [0.45, 0.47, 0.5], hsv(r.range(190, 230), 0.35, 0.5)]);
+  const c = r.pick<Vec3>([
+    [0.93, 0.93, 0.9],
+    woodColor(r),
+    [0.45, 0.47, 0.5],
+    hsv(r.range(190, 230), 0.35, 0.5),
+  ]);
   const panel = mat(c, { pattern: 'noise', scale: 0.2, color2: scaleColor(c, 0.9), gloss: 0.2 });
   const trim = mat(scaleColor(c, 0.85));
   const metal = mat([0.78, 0.76, 0.7], { gloss: 0.9 });
@@ -1108,7 +1470,12 @@ function buildDoor(r: Rng): Sub {
 function buildWindow(r: Rng, w: number, h: number): Sub {
   const frameC = r.pick<Vec3>([[0.95, 0.95, 0.95], [0.2, 0.2, 0.22], woodColor(r)]);
   const fm = mat(frameC, { gloss: 0.3 });
-  const sky = mat(hsv(r.range(195, 215), r.range(0.25, 0.5), 1), { pattern: 'sky', scale: h, emissive: 0.9, color2: hsv(r.range(90, 130), 0.4, 0.6) });
+  const sky = mat(hsv(r.range(195, 215), r.range(0.25, 0.5), 1), {
+    pattern: 'sky',
+    scale: h,
+    emissive: 0.9,
+    color2: hsv(r.range(90, 130), 0.4, 0.6),
+  });
   const p = new Parts()
     .box(-w / 2, 0, 0, w / 2, h, 0.01, sky)
     .box(-w / 2 - 0.05, -0.05, 0, w / 2 + 0.05, 0, 0.06, fm)
@@ -1122,14 +1489,28 @@ function buildWindow(r: Rng, w: number, h: number): Sub {
 
 function buildPicture(r: Rng, w: number, h: number): Sub {
   const frame = mat(r.pick<Vec3>([[0.1, 0.1, 0.1], [0.9, 0.88, 0.85], woodColor(r)]), { gloss: 0.4 });
-  const art = mat(hsv(r.range(0, 360), r.range(0.5, 0.9), r.range(0.5, 0.9)), { pattern: r.pick<Pattern>(['noise', 'checker', 'stripes', 'screen']), patternAxis: 1, scale: r.range(0.06, 0.2), color2: hsv(r.range(0, 360), r.range(0.4, 0.9), r.range(0.3, 0.9)) });
-  const p = new Parts().box(-w / 2, 0, 0, w / 2, h, 0.03, frame).box(-w / 2 + 0.04, 0.04, 0.03, w / 2 - 0.04, h - 0.04, 0.032, art);
+  const art = mat(hsv(r.range(0, 360), r.range(0.5, 0.9), r.range(0.5, 0.9)), {
+    pattern: r.pick<Pattern>(['noise', 'checker', 'stripes', 'screen']),
+    patternAxis: 1,
+    scale: r.range(0.06, 0.2),
+    color2: hsv(r.range(0, 360), r.range(0.4, 0.9), r.range(0.3, 0.9)),
+  });
+  const p = new Parts()
+    .box(-w / 2, 0, 0, w / 2, h, 0.03, frame)
+    .box(-w / 2 + 0.04, 0.04, 0.03, w / 2 - 0.04, h - 0.04, 0.032, art);
   return { className: 'picture', parts: p.list };
 }
 
 function buildClock(r: Rng): Sub {
   const rad = r.range(0.13, 0.18);
-  const rim = mat(r.pick<Vec3>([[0.1, 0.1, 0.1], [0.75, 0.2, 0.15], [0.8, 0.8, 0.82]]), { gloss: 0.6 });
+  const rim = mat(
+    r.pick<Vec3>([
+      [0.1, 0.1, 0.1],
+      [0.75, 0.2, 0.15],
+      [0.8, 0.8, 0.82],
+    ]),
+    { gloss: 0.6 },
+  );
   const hand = mat([0.05, 0.05, 0.05]);
   const p = new Parts()
     .cyl(2, 0, rad, 0.02, rad, 0.02, rim)
@@ -1142,12 +1523,24 @@ function buildClock(r: Rng): Sub {
 function buildStructure(L: Layout, r: Rng, wallT: number, ceilingY: number, doorway: Rect2): void {
   const [A, B] = [L.rooms[0]!, L.rooms[1]!];
   const fy = L.floorY;
-  const wallCs = [hsv(r.range(30, 60), r.range(0.05, 0.2), r.range(0.85, 0.95)), hsv(r.range(0, 360), r.range(0.08, 0.3), r.range(0.75, 0.93))];
+  const wallCs = [
+    hsv(r.range(30, 60), r.range(0.05, 0.2), r.range(0.85, 0.95)),
+    hsv(r.range(0, 360), r.range(0.08, 0.3), r.range(0.75, 0.93)),
+  ];
   const wallM = wallCs.map((c) => mat(c, { pattern: 'noise', scale: 0.3, color2: scaleColor(c, 0.95) }));
   const tileC = r.pick<Vec3>([[0.85, 0.85, 0.82], [0.6, 0.62, 0.65], hsv(r.range(20, 40), 0.25, 0.75)]);
-  const floorA = mat(tileC, { pattern: 'tiles', scale: r.pick([0.3, 0.4, 0.6]), color2: scaleColor(tileC, 0.7) });
+  const floorA = mat(tileC, {
+    pattern: 'tiles',
+    scale: r.pick([0.3, 0.4, 0.6]),
+    color2: scaleColor(tileC, 0.7),
+  });
   const woodC = woodColor(r);
-  const floorB = mat(woodC, { pattern: 'wood', patternAxis: r.chance(0.5) ? 0 : 2, scale: 0.18, color2: scaleColor(woodC, 0.72) });
+  const floorB = mat(woodC, {
+    pattern: 'wood',
+    patternAxis: r.chance(0.5) ? 0 : 2,
+    scale: 0.18,
+    color2: scaleColor(woodC, 0.72),
+  });
   const skirt = mat([0.95, 0.95, 0.94]);
   const ceil = mat([0.96, 0.96, 0.95]);
   const y0 = fy - 0.1;
@@ -1199,7 +1592,8 @@ function buildStructure(L: Layout, r: Rng, wallT: number, ceilingY: number, door
 
 /** Generate the apartment for `seed` (any finite number; the same seed always gives the same scene). */
 export function generateScene(seed: number): Scene {
-  if (!Number.isFinite(seed)) throw new RangeError(`generateScene: seed must be a finite number, got ${seed}`);
+  if (!Number.isFinite(seed))
+    throw new RangeError(`generateScene: seed must be a finite number, got ${seed}`);
   const r = new Rng(seedFrom(seed, 0x5ce4e));
   const wallT = 0.12;
   const WA = r.range(4.4, 5.2);
@@ -1222,7 +1616,12 @@ export function generateScene(seed: number): Scene {
     const f = L.wallFrame(w);
     L.useWall(w, dz0 - f.z0 - 0.1, dz0 + dw - f.z0 + 0.1, floorY, ceilingY);
   }
-  L.reserved.push({ minX: doorway.minX - 1.0, maxX: doorway.maxX + 1.0, minZ: dz0 - 0.15, maxZ: dz0 + dw + 0.15 });
+  L.reserved.push({
+    minX: doorway.minX - 1.0,
+    maxX: doorway.maxX + 1.0,
+    minZ: dz0 - 0.15,
+    maxZ: dz0 + dw + 0.15,
+  });
 
   // entrance door on an exterior wall of either room
   const doorRoom = r.int(0, 1);
@@ -1278,13 +1677,20 @@ export function generateScene(seed: number): Scene {
   const tvW = r.range(1.2, 1.6);
   const stand = buildTvStand(r, tvW);
   const standH = itemBounds([stand]).max[1];
-  const tvItem: Item = { name: 'tv', subs: [stand, buildTv(r, standH + 0.001, r.range(0.9, Math.min(1.3, tvW)))] };
+  const tvItem: Item = {
+    name: 'tv',
+    subs: [stand, buildTv(r, standH + 0.001, r.range(0.9, Math.min(1.3, tvW)))],
+  };
   const livingWalls = r.shuffled(L.walls(1).filter((w) => w.side !== 'W'));
   const tvPlaced = L.placeAgainstWall(tvItem, 1, { walls: livingWalls });
   const opposite = (s: Side): Side => (s === 'N' ? 'S' : s === 'S' ? 'N' : s === 'W' ? 'E' : 'W');
   const sofaW = r.range(1.7, 2.2);
-  const sofaWalls = tvPlaced ? [L.walls(1).find((w) => w.side === opposite(tvPlaced.wall.side))!, ...r.shuffled(L.walls(1))] : undefined;
-  const sofaPlaced = L.placeAgainstWall({ name: 'sofa', subs: [buildSofa(r, sofaW)] }, 1, { walls: sofaWalls });
+  const sofaWalls = tvPlaced
+    ? [L.walls(1).find((w) => w.side === opposite(tvPlaced.wall.side))!, ...r.shuffled(L.walls(1))]
+    : undefined;
+  const sofaPlaced = L.placeAgainstWall({ name: 'sofa', subs: [buildSofa(r, sofaW)] }, 1, {
+    walls: sofaWalls,
+  });
   if (sofaPlaced) {
     // rug in front of the sofa
     const w = sofaPlaced.wall;
@@ -1304,7 +1710,10 @@ export function generateScene(seed: number): Scene {
     const along = f.tx !== 0 ? [fp.minX - f.x0, fp.maxX - f.x0] : [fp.minZ - f.z0, fp.maxZ - f.z0];
     const lamp: Item = { name: 'lamp', subs: [buildLamp(r)] };
     const ends = r.chance(0.5) ? [along[0]! - 0.3, along[1]! + 0.3] : [along[1]! + 0.3, along[0]! - 0.3];
-    if (!L.tryWall(lamp, 1, w, ends[0]!, { margin: 0.02 }) && !L.tryWall(lamp, 1, w, ends[1]!, { margin: 0.02 })) {
+    if (
+      !L.tryWall(lamp, 1, w, ends[0]!, { margin: 0.02 }) &&
+      !L.tryWall(lamp, 1, w, ends[1]!, { margin: 0.02 })
+    ) {
       L.placeAnyRoom(lamp, 1, { margin: 0.03 });
     }
   } else {
@@ -1330,7 +1739,14 @@ export function generateScene(seed: number): Scene {
       const wh = r.range(1.1, 1.3);
       const sill = floorY + 0.9;
       const sub = moveSub(buildWindow(r, ww, wh), 0, 0, sill, 0);
-      L.placeOnWall(sub, room, r.shuffled(L.walls(room).filter((w) => w.exterior)), sill, sill + wh, 'window');
+      L.placeOnWall(
+        sub,
+        room,
+        r.shuffled(L.walls(room).filter((w) => w.exterior)),
+        sill,
+        sill + wh,
+        'window',
+      );
     }
   }
   const nPics = r.int(1, 2);
@@ -1339,7 +1755,14 @@ export function generateScene(seed: number): Scene {
     const pw = r.range(0.4, 0.8);
     const ph = r.range(0.3, 0.6);
     const y = floorY + r.range(1.35, 1.6);
-    L.placeOnWall(moveSub(buildPicture(r, pw, ph), 0, 0, y, 0), room, r.shuffled(L.walls(room)), y, y + ph, 'picture');
+    L.placeOnWall(
+      moveSub(buildPicture(r, pw, ph), 0, 0, y, 0),
+      room,
+      r.shuffled(L.walls(room)),
+      y,
+      y + ph,
+      'picture',
+    );
   }
   if (r.chance(0.8)) {
     const room = r.int(0, 1);
@@ -1358,7 +1781,11 @@ export function generateScene(seed: number): Scene {
   const mirror = r.chance(0.5);
   const sx = mirror ? -1 : 1;
   const mx = (x: number) => x * sx;
-  const mRect = <T extends Rect2>(q: T): T => ({ ...q, minX: Math.min(mx(q.minX), mx(q.maxX)), maxX: Math.max(mx(q.minX), mx(q.maxX)) });
+  const mRect = <T extends Rect2>(q: T): T => ({
+    ...q,
+    minX: Math.min(mx(q.minX), mx(q.maxX)),
+    maxX: Math.max(mx(q.minX), mx(q.maxX)),
+  });
   const prims = L.prims.map((p) => ({ ...p, center: [mx(p.center[0]), p.center[1], p.center[2]] as Vec3 }));
   const outRooms = rooms.map((q) => mRect(q));
   const classes = Array.from(new Set(L.instances.map((i) => i.className))).sort();
@@ -1376,7 +1803,10 @@ export function generateScene(seed: number): Scene {
       center: [mx(t.center[0]), t.center[1], t.center[2]] as Vec3,
       facing: t.facing ? ([t.facing[0] * sx, t.facing[1]] as [number, number]) : null,
     })),
-    lights: lights.map((l) => ({ ...l, position: [mx(l.position[0]), l.position[1], l.position[2]] as Vec3 })),
+    lights: lights.map((l) => ({
+      ...l,
+      position: [mx(l.position[0]), l.position[1], l.position[2]] as Vec3,
+    })),
   };
 }
 
@@ -1419,7 +1849,10 @@ export function describeInstance(scene: Scene, inst: SceneInstance): InstanceBox
     }
     vol += v;
   }
-  const centroid: Vec3 = vol > 0 ? [acc[0] / vol, acc[1] / vol, acc[2] / vol] : [(min[0] + max[0]) / 2, (min[1] + max[1]) / 2, (min[2] + max[2]) / 2];
+  const centroid: Vec3 =
+    vol > 0
+      ? [acc[0] / vol, acc[1] / vol, acc[2] / vol]
+      : [(min[0] + max[0]) / 2, (min[1] + max[1]) / 2, (min[2] + max[2]) / 2];
   return {
     id: inst.id,
     className: inst.className,

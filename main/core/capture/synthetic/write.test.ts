@@ -23,7 +23,9 @@ afterAll(async () => {
 });
 
 async function sha(file: string): Promise<string> {
-  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
 }
 
 function readZip(file: string): Promise<Map<string, Buffer>> {
@@ -51,7 +53,9 @@ function readZip(file: string): Promise<Map<string, Buffer>> {
 
 describe('writeSyntheticR3d', () => {
   it('is byte-identical for the same seed and different for another seed', async () => {
-    const a = path.join(dir, 'a.r3d'), b = path.join(dir, 'b.r3d'), c = path.join(dir, 'c.r3d');
+    const a = path.join(dir, 'a.r3d'),
+      b = path.join(dir, 'b.r3d'),
+      c = path.join(dir, 'c.r3d');
     const ra = await writeSyntheticR3d(a, { seed: 5, ...SMALL });
     await writeSyntheticR3d(b, { seed: 5, ...SMALL });
     await writeSyntheticR3d(c, { seed: 6, ...SMALL });
@@ -88,7 +92,9 @@ describe('writeSyntheticR3d', () => {
     }
     expect(meta['initPose']).toEqual([0, 0, 0, 1, 0, 0, 0]);
     expect((meta['frameTimestamps'] as number[]).length).toBe(6);
-    const instances = JSON.parse(zip.get('labels/instances.json')!.toString('utf8')) as { instances: Record<string, { class: string }> };
+    const instances = JSON.parse(zip.get('labels/instances.json')!.toString('utf8')) as {
+      instances: Record<string, { class: string }>;
+    };
     const ids = new Set(Object.keys(instances.instances).map(Number));
     expect(ids.size).toBe(generateScene(2).instances.length);
     for (let f = 0; f < 6; f++) {
@@ -123,7 +129,24 @@ describe('writeSyntheticR3d', () => {
 
   it('stores quaternions with qw >= 0 that rebuild the rotation', () => {
     const a = Math.PI * 0.9;
-    const m = new Float64Array([Math.cos(a), 0, Math.sin(a), 1, 0, 1, 0, 2, -Math.sin(a), 0, Math.cos(a), 3, 0, 0, 0, 1]);
+    const m = new Float64Array([
+      Math.cos(a),
+      0,
+      Math.sin(a),
+      1,
+      0,
+      1,
+      0,
+      2,
+      -Math.sin(a),
+      0,
+      Math.cos(a),
+      3,
+      0,
+      0,
+      0,
+      1,
+    ]);
     const q = rotationToQuaternion(m);
     expect(q[3]).toBeGreaterThanOrEqual(0);
     const back = poseToMatrix([...q, 1, 2, 3]);
@@ -135,7 +158,12 @@ describe('writeSyntheticR3d', () => {
     await expect(writeSyntheticR3d(file, { seed: 1, frames: 0 })).rejects.toBeInstanceOf(CaptureError);
     await expect(writeSyntheticR3d(file, { seed: 1, rgbWidth: 3.5 })).rejects.toThrow(/bad\.r3d: rgbWidth/);
     const ac = new AbortController();
-    const run = writeSyntheticR3d(file, { seed: 1, ...SMALL, onProgress: (d) => (d === 2 ? ac.abort() : undefined), signal: ac.signal });
+    const run = writeSyntheticR3d(file, {
+      seed: 1,
+      ...SMALL,
+      onProgress: (d) => (d === 2 ? ac.abort() : undefined),
+      signal: ac.signal,
+    });
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect((await fs.readdir(dir)).filter((n) => n.startsWith('.bad.r3d') || n === 'bad.r3d')).toEqual([]);
   });
@@ -146,7 +174,9 @@ describe('ensureCachedCapture', () => {
     const cache = path.join(dir, 'cache');
     const spec = { seed: 3, frames: 3, rgbWidth: 48, rgbHeight: 64, fileName: 'demo-test.r3d' };
     const file = await ensureCachedCapture(cache, spec);
-    const side = JSON.parse(await fs.readFile(path.join(cache, 'demo-test.json'), 'utf8')) as { sha256: string };
+    const side = JSON.parse(await fs.readFile(path.join(cache, 'demo-test.json'), 'utf8')) as {
+      sha256: string;
+    };
     expect(side.sha256).toBe(await sha(file));
     const t1 = (await fs.stat(file)).mtimeMs;
     await new Promise((r) => setTimeout(r, 20));

@@ -61,32 +61,71 @@ export interface SyntheticR3dResult {
 }
 
 /** The RGB and depth intrinsics the generator uses for these sizes. */
-export function syntheticIntrinsics(rgbWidth: number, rgbHeight: number, depthWidth: number, depthHeight: number): { rgb: CameraIntrinsics; depth: CameraIntrinsics } {
+export function syntheticIntrinsics(
+  rgbWidth: number,
+  rgbHeight: number,
+  depthWidth: number,
+  depthHeight: number,
+): { rgb: CameraIntrinsics; depth: CameraIntrinsics } {
   const f = FOCAL_PER_WIDTH * rgbWidth;
-  const rgb: CameraIntrinsics = { width: rgbWidth, height: rgbHeight, fx: f, fy: f, cx: (rgbWidth - 1) / 2, cy: (rgbHeight - 1) / 2 };
+  const rgb: CameraIntrinsics = {
+    width: rgbWidth,
+    height: rgbHeight,
+    fx: f,
+    fy: f,
+    cx: (rgbWidth - 1) / 2,
+    cy: (rgbHeight - 1) / 2,
+  };
   const sx = depthWidth / rgbWidth;
   const sy = depthHeight / rgbHeight;
-  const depth: CameraIntrinsics = { width: depthWidth, height: depthHeight, fx: rgb.fx * sx, fy: rgb.fy * sy, cx: rgb.cx * sx, cy: rgb.cy * sy };
+  const depth: CameraIntrinsics = {
+    width: depthWidth,
+    height: depthHeight,
+    fx: rgb.fx * sx,
+    fy: rgb.fy * sy,
+    cx: rgb.cx * sx,
+    cy: rgb.cy * sy,
+  };
   return { rgb, depth };
 }
 
 /** Rotation part of a row-major 4x4 -> unit quaternion [qx, qy, qz, qw] with qw >= 0. */
 export function rotationToQuaternion(m: ArrayLike<number>): [number, number, number, number] {
-  const m00 = m[0]!, m01 = m[1]!, m02 = m[2]!, m10 = m[4]!, m11 = m[5]!, m12 = m[6]!, m20 = m[8]!, m21 = m[9]!, m22 = m[10]!;
+  const m00 = m[0]!,
+    m01 = m[1]!,
+    m02 = m[2]!,
+    m10 = m[4]!,
+    m11 = m[5]!,
+    m12 = m[6]!,
+    m20 = m[8]!,
+    m21 = m[9]!,
+    m22 = m[10]!;
   const tr = m00 + m11 + m22;
   let qx: number, qy: number, qz: number, qw: number;
   if (tr > 0) {
     const s = Math.sqrt(tr + 1) * 2;
-    qw = 0.25 * s; qx = (m21 - m12) / s; qy = (m02 - m20) / s; qz = (m10 - m01) / s;
+    qw = 0.25 * s;
+    qx = (m21 - m12) / s;
+    qy = (m02 - m20) / s;
+    qz = (m10 - m01) / s;
   } else if (m00 > m11 && m00 > m22) {
     const s = Math.sqrt(1 + m00 - m11 - m22) * 2;
-    qw = (m21 - m12) / s; qx = 0.25 * s; qy = (m01 + m10) / s; qz = (m02 + m20) / s;
+    qw = (m21 - m12) / s;
+    qx = 0.25 * s;
+    qy = (m01 + m10) / s;
+    qz = (m02 + m20) / s;
   } else if (m11 > m22) {
     const s = Math.sqrt(1 + m11 - m00 - m22) * 2;
-    qw = (m02 - m20) / s; qx = (m01 + m10) / s; qy = 0.25 * s; qz = (m12 + m21) / s;
+    qw = (m02 - m20) / s;
+    qx = (m01 + m10) / s;
+    qy = 0.25 * s;
+    qz = (m12 + m21) / s;
   } else {
     const s = Math.sqrt(1 + m22 - m00 - m11) * 2;
-    qw = (m10 - m01) / s; qx = (m02 + m20) / s; qy = (m12 + m21) / s; qz = 0.25 * s;
+    qw = (m10 - m01) / s;
+    qx = (m02 + m20) / s;
+    qy = (m12 + m21) / s;
+    qz = 0.25 * s;
   }
   const l = Math.hypot(qx, qy, qz, qw);
   const sgn = qw < 0 ? -1 : 1;
@@ -97,15 +136,29 @@ export function rotationToQuaternion(m: ArrayLike<number>): [number, number, num
 export function poseToMatrix(p: readonly number[]): Float64Array {
   const [x, y, z, w, px, py, pz] = p as [number, number, number, number, number, number, number];
   const m = new Float64Array(16);
-  m[0] = 1 - 2 * (y * y + z * z); m[1] = 2 * (x * y - z * w); m[2] = 2 * (x * z + y * w); m[3] = px;
-  m[4] = 2 * (x * y + z * w); m[5] = 1 - 2 * (x * x + z * z); m[6] = 2 * (y * z - x * w); m[7] = py;
-  m[8] = 2 * (x * z - y * w); m[9] = 2 * (y * z + x * w); m[10] = 1 - 2 * (x * x + y * y); m[11] = pz;
+  m[0] = 1 - 2 * (y * y + z * z);
+  m[1] = 2 * (x * y - z * w);
+  m[2] = 2 * (x * z + y * w);
+  m[3] = px;
+  m[4] = 2 * (x * y + z * w);
+  m[5] = 1 - 2 * (x * x + z * z);
+  m[6] = 2 * (y * z - x * w);
+  m[7] = py;
+  m[8] = 2 * (x * z - y * w);
+  m[9] = 2 * (y * z + x * w);
+  m[10] = 1 - 2 * (x * x + y * y);
+  m[11] = pz;
   m[15] = 1;
   return m;
 }
 
 function checkInt(file: string, name: string, v: number, lo: number, hi: number): number {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new CaptureError('INVALID_INPUT', file, `${name} must be an integer in ${lo}..${hi}, got ${String(v)}`);
+  if (!Number.isInteger(v) || v < lo || v > hi)
+    throw new CaptureError(
+      'INVALID_INPUT',
+      file,
+      `${name} must be an integer in ${lo}..${hi}, got ${String(v)}`,
+    );
   return v;
 }
 
@@ -117,9 +170,13 @@ function float32Le(data: Float32Array): Uint8Array {
 }
 
 /** Render every frame and write the `.r3d` atomically (temp file in the same folder, fsync, rename). */
-export async function writeSyntheticR3d(outPath: string, opts: SyntheticR3dOptions): Promise<SyntheticR3dResult> {
+export async function writeSyntheticR3d(
+  outPath: string,
+  opts: SyntheticR3dOptions,
+): Promise<SyntheticR3dResult> {
   const file = path.resolve(outPath);
-  if (!Number.isFinite(opts.seed)) throw new CaptureError('INVALID_INPUT', file, `seed must be a finite number, got ${String(opts.seed)}`);
+  if (!Number.isFinite(opts.seed))
+    throw new CaptureError('INVALID_INPUT', file, `seed must be a finite number, got ${String(opts.seed)}`);
   const frames = checkInt(file, 'frames', opts.frames ?? DEMO_FRAMES, 1, 20_000);
   const w = checkInt(file, 'rgbWidth', opts.rgbWidth ?? 480, 8, 4096);
   const h = checkInt(file, 'rgbHeight', opts.rgbHeight ?? 640, 8, 4096);
@@ -165,7 +222,11 @@ export async function writeSyntheticR3d(outPath: string, opts: SyntheticR3dOptio
   written.catch(() => undefined);
   zip.outputStream.pipe(ws);
   const entry = (name: string, data: Uint8Array, compress: boolean): void => {
-    zip.addBuffer(Buffer.from(data.buffer, data.byteOffset, data.byteLength), name, { mtime: ZIP_MTIME, forceDosTimestamp: true, compress });
+    zip.addBuffer(Buffer.from(data.buffer, data.byteOffset, data.byteLength), name, {
+      mtime: ZIP_MTIME,
+      forceDosTimestamp: true,
+      compress,
+    });
   };
   try {
     entry('metadata', Buffer.from(JSON.stringify(metadata)), true);
@@ -174,7 +235,9 @@ export async function writeSyntheticR3d(outPath: string, opts: SyntheticR3dOptio
       const pose = poseToMatrix(poses[f]!);
       const rgb = renderRgb(cs, pose, K.rgb, { noiseSeed: seedFrom(opts.seed, f, 1) });
       // JPEG encoding runs on libuv's pool while this thread renders the depth
-      const jpeg = sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality, chromaSubsampling: '4:2:0' }).toBuffer();
+      const jpeg = sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+        .jpeg({ quality, chromaSubsampling: '4:2:0' })
+        .toBuffer();
       jpeg.catch(() => undefined);
       const truth = renderTruth(cs, pose, K.depth);
       const lidar = simulateLidar(truth, dw, dh, new Rng(seedFrom(opts.seed, f, 2)));
@@ -203,7 +266,11 @@ export async function writeSyntheticR3d(outPath: string, opts: SyntheticR3dOptio
     ws.destroy();
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     if (err instanceof CaptureError || (err instanceof Error && err.name === 'AbortError')) throw err;
-    throw new CaptureError('IO', file, `cannot write the synthetic capture: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CaptureError(
+      'IO',
+      file,
+      `cannot write the synthetic capture: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const st = await fs.stat(file);
   return { frames, bytes: st.size, classes: scene.classes.slice() };
@@ -243,7 +310,11 @@ export interface CachedCaptureSpec {
  * A synthetic capture generated into `cacheDir` on first use and reused after, as long as its sidecar JSON
  * names this generator version and the same spec, and the file's size and sha256 still match.
  */
-export async function ensureCachedCapture(cacheDir: string, spec: CachedCaptureSpec, opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<string> {
+export async function ensureCachedCapture(
+  cacheDir: string,
+  spec: CachedCaptureSpec,
+  opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
+): Promise<string> {
   const dir = path.resolve(cacheDir);
   const file = path.join(dir, spec.fileName);
   const sidecarPath = path.join(dir, spec.fileName.replace(/\.r3d$/i, '') + '.json');
@@ -274,7 +345,15 @@ export async function ensureCachedCapture(cacheDir: string, spec: CachedCaptureS
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
-  const sidecar: CacheSidecar = { generator: SYNTHETIC_GENERATOR_VERSION, seed: spec.seed, frames: r.frames, rgbWidth: spec.rgbWidth, rgbHeight: spec.rgbHeight, bytes: r.bytes, sha256: await sha256File(file) };
+  const sidecar: CacheSidecar = {
+    generator: SYNTHETIC_GENERATOR_VERSION,
+    seed: spec.seed,
+    frames: r.frames,
+    rgbWidth: spec.rgbWidth,
+    rgbHeight: spec.rgbHeight,
+    bytes: r.bytes,
+    sha256: await sha256File(file),
+  };
   await writeJsonAtomic(sidecarPath, sidecar);
   return file;
 }
@@ -283,12 +362,25 @@ export async function ensureCachedCapture(cacheDir: string, spec: CachedCaptureS
  * The bundled demo capture (seed 0, 200 frames, 480 x 640) in `cacheDir/demo-seed0-v1.r3d`, generated on first
  * use (about a minute of ray casting on two cores: run it inside a job) and reused after.
  */
-export function ensureDemoCapture(cacheDir: string, opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<string> {
-  return ensureCachedCapture(cacheDir, { seed: 0, frames: DEMO_FRAMES, rgbWidth: 480, rgbHeight: 640, fileName: DEMO_CAPTURE_FILE }, opts);
+export function ensureDemoCapture(
+  cacheDir: string,
+  opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
+): Promise<string> {
+  return ensureCachedCapture(
+    cacheDir,
+    { seed: 0, frames: DEMO_FRAMES, rgbWidth: 480, rgbHeight: 640, fileName: DEMO_CAPTURE_FILE },
+    opts,
+  );
 }
 
 /** CLI entry (`clip-fields demo-scene`): write the capture for `seed` to `out`. */
-export async function demoSceneMain(args: { seed: number; out: string; frames?: number; onProgress?: (done: number, total: number) => void; signal?: AbortSignal }): Promise<SyntheticR3dResult & { out: string }> {
+export async function demoSceneMain(args: {
+  seed: number;
+  out: string;
+  frames?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}): Promise<SyntheticR3dResult & { out: string }> {
   const out = path.resolve(args.out);
   const r = await writeSyntheticR3d(out, {
     seed: args.seed,

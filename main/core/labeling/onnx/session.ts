@@ -17,13 +17,21 @@ export interface LoadOptions {
 }
 
 /** Open a model installed in `modelDir` (files at their manifest paths), checking its signature. */
-export async function loadModel(spec: ModelSpec, modelDir: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+export async function loadModel(
+  spec: ModelSpec,
+  modelDir: string,
+  opts: LoadOptions = {},
+): Promise<LoadedModel> {
   const fileOf = (role: string) => {
     const f = spec.files.find((x) => x.role === role);
     return f ? path.join(modelDir, f.path) : null;
   };
   const model = fileOf('model');
   if (!model) throw new LabelingError('INVALID_INPUT', spec.id, 'manifest entry has no ONNX file');
-  const session = await openCheckedSession(model, { inputs: spec.inputs, outputs: spec.outputs }, { intraOpNumThreads: opts.threads ?? 2, interOpNumThreads: 1 });
+  const session = await openCheckedSession(
+    model,
+    { inputs: spec.inputs, outputs: spec.outputs },
+    { intraOpNumThreads: opts.threads ?? 2, interOpNumThreads: 1 },
+  );
   return { spec, session, file: fileOf };
 }

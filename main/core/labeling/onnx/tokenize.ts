@@ -23,7 +23,11 @@ export class TextTokenizer {
     readonly maxTokens: number,
   ) {}
 
-  static async load(tokenizerJson: string, tokenizerConfig: string | null, maxTokens: number): Promise<TextTokenizer> {
+  static async load(
+    tokenizerJson: string,
+    tokenizerConfig: string | null,
+    maxTokens: number,
+  ): Promise<TextTokenizer> {
     const read = async (f: string): Promise<Record<string, unknown>> => {
       let v: unknown;
       try {
@@ -31,7 +35,8 @@ export class TextTokenizer {
       } catch (err) {
         throw new LabelingError('INVALID_INPUT', f, `cannot read tokenizer JSON (${(err as Error).message})`);
       }
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new LabelingError('INVALID_INPUT', f, 'tokenizer JSON must be an object');
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw new LabelingError('INVALID_INPUT', f, 'tokenizer JSON must be an object');
       return v as Record<string, unknown>;
     };
     const json = await read(tokenizerJson);
@@ -40,11 +45,23 @@ export class TextTokenizer {
     try {
       tok = new Tokenizer(json, config);
     } catch (err) {
-      throw new LabelingError('INVALID_INPUT', tokenizerJson, `unsupported tokenizer (${(err as Error).message})`);
+      throw new LabelingError(
+        'INVALID_INPUT',
+        tokenizerJson,
+        `unsupported tokenizer (${(err as Error).message})`,
+      );
     }
-    const padToken = typeof config['pad_token'] === 'string' ? config['pad_token'] : typeof (json['padding'] as { pad_token?: unknown } | null)?.pad_token === 'string' ? (json['padding'] as { pad_token: string }).pad_token : null;
+    const padToken =
+      typeof config['pad_token'] === 'string'
+        ? config['pad_token']
+        : typeof (json['padding'] as { pad_token?: unknown } | null)?.pad_token === 'string'
+          ? (json['padding'] as { pad_token: string }).pad_token
+          : null;
     const padId = (padToken !== null ? tok.token_to_id(padToken) : undefined) ?? 0;
-    const cfgMax = typeof config['model_max_length'] === 'number' && config['model_max_length'] > 0 ? config['model_max_length'] : Infinity;
+    const cfgMax =
+      typeof config['model_max_length'] === 'number' && config['model_max_length'] > 0
+        ? config['model_max_length']
+        : Infinity;
     return new TextTokenizer(tok, padId, Math.min(maxTokens, cfgMax));
   }
 

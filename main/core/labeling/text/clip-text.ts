@@ -32,12 +32,19 @@ export class ClipTextEncoder implements TextEncoder {
     const out = new Float32Array(texts.length * this.dim);
     for (let s = 0; s < texts.length; s += 64) {
       const b = this.tok.encodeBatch(texts.slice(s, s + 64), this.seq);
-      const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', b.inputIds, [b.batch, b.seq]) };
-      if (this.model.session.inputNames.includes('attention_mask')) feeds['attention_mask'] = new ort.Tensor('int64', b.attentionMask, [b.batch, b.seq]);
+      const feeds: Record<string, ort.Tensor> = {
+        input_ids: new ort.Tensor('int64', b.inputIds, [b.batch, b.seq]),
+      };
+      if (this.model.session.inputNames.includes('attention_mask'))
+        feeds['attention_mask'] = new ort.Tensor('int64', b.attentionMask, [b.batch, b.seq]);
       const res = await this.model.session.run(feeds);
       const e = res['text_embeds'];
       if (!e || e.dims.length !== 2 || e.dims[0] !== b.batch || e.dims[1] !== this.dim) {
-        throw new LabelingError('INVALID_INPUT', this.name, `text_embeds has shape [${e?.dims.join(', ') ?? ''}], expected [${b.batch}, ${this.dim}]`);
+        throw new LabelingError(
+          'INVALID_INPUT',
+          this.name,
+          `text_embeds has shape [${e?.dims.join(', ') ?? ''}], expected [${b.batch}, ${this.dim}]`,
+        );
       }
       out.set(e.data as Float32Array, s * this.dim);
       for (const t of Object.values(res)) t.dispose();

@@ -34,7 +34,8 @@ export function lexicalEmbedInto(text: string, out: Float32Array, o: number): vo
     addFeature(out, o, `w:${w}`, WORD_WEIGHT);
     const marked = `<${w}>`;
     for (let n = 3; n <= 5; n++) {
-      for (let i = 0; i + n <= marked.length; i++) addFeature(out, o, `g:${marked.slice(i, i + n)}`, NGRAM_WEIGHT);
+      for (let i = 0; i + n <= marked.length; i++)
+        addFeature(out, o, `g:${marked.slice(i, i + n)}`, NGRAM_WEIGHT);
     }
   }
   let s = 0;

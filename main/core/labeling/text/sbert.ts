@@ -20,7 +20,11 @@ export class SentenceEncoder implements TextEncoder {
     this.dim = model.spec.embeddingDim;
   }
 
-  static async load(spec: ModelSpec, modelDir: string, opts: LoadOptions & { batchSize?: number } = {}): Promise<SentenceEncoder> {
+  static async load(
+    spec: ModelSpec,
+    modelDir: string,
+    opts: LoadOptions & { batchSize?: number } = {},
+  ): Promise<SentenceEncoder> {
     const model = await loadModel(spec, modelDir, opts);
     const tj = model.file('tokenizer');
     if (!tj) throw new LabelingError('INVALID_INPUT', spec.id, 'needs tokenizer.json');
@@ -37,11 +41,22 @@ export class SentenceEncoder implements TextEncoder {
         input_ids: new ort.Tensor('int64', b.inputIds, [b.batch, b.seq]),
         attention_mask: new ort.Tensor('int64', b.attentionMask, [b.batch, b.seq]),
       };
-      if (this.model.session.inputNames.includes('token_type_ids')) feeds['token_type_ids'] = new ort.Tensor('int64', b.tokenTypeIds, [b.batch, b.seq]);
+      if (this.model.session.inputNames.includes('token_type_ids'))
+        feeds['token_type_ids'] = new ort.Tensor('int64', b.tokenTypeIds, [b.batch, b.seq]);
       const res = await this.model.session.run(feeds);
       const h = res['last_hidden_state'];
-      if (!h || h.dims.length !== 3 || h.dims[0] !== b.batch || h.dims[1] !== b.seq || h.dims[2] !== this.dim) {
-        throw new LabelingError('INVALID_INPUT', this.name, `last_hidden_state has shape [${h?.dims.join(', ') ?? ''}], expected [${b.batch}, ${b.seq}, ${this.dim}]`);
+      if (
+        !h ||
+        h.dims.length !== 3 ||
+        h.dims[0] !== b.batch ||
+        h.dims[1] !== b.seq ||
+        h.dims[2] !== this.dim
+      ) {
+        throw new LabelingError(
+          'INVALID_INPUT',
+          this.name,
+          `last_hidden_state has shape [${h?.dims.join(', ') ?? ''}], expected [${b.batch}, ${b.seq}, ${this.dim}]`,
+        );
       }
       meanPoolInto(h.data as Float32Array, b.attentionMask, b.batch, b.seq, this.dim, out, s * this.dim);
       for (const t of Object.values(res)) t.dispose();
@@ -55,7 +70,15 @@ export class SentenceEncoder implements TextEncoder {
 }
 
 /** Mean of the hidden states over tokens with attention mask 1 (sentence-transformers' pooling). */
-export function meanPoolInto(h: Float32Array, mask: BigInt64Array, batch: number, seq: number, dim: number, out: Float32Array, offset: number): void {
+export function meanPoolInto(
+  h: Float32Array,
+  mask: BigInt64Array,
+  batch: number,
+  seq: number,
+  dim: number,
+  out: Float32Array,
+  offset: number,
+): void {
   for (let b = 0; b < batch; b++) {
     let count = 0;
     const o = offset + b * dim;

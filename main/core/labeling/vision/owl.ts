@@ -9,7 +9,15 @@
 import * as ort from 'onnxruntime-node';
 import type { RgbImage } from '../../capture/types';
 import type { ModelSpec } from '../../models/manifest';
-import { CLASS_SCORE_FLOOR, LabelingError, l2NormalizeRows, type Box, type DepthImage, type Detection, type Detector } from '../types';
+import {
+  CLASS_SCORE_FLOOR,
+  LabelingError,
+  l2NormalizeRows,
+  type Box,
+  type DepthImage,
+  type Detection,
+  type Detector,
+} from '../types';
 import { loadModel, type LoadOptions, type LoadedModel } from '../onnx/session';
 import { TextTokenizer } from '../onnx/tokenize';
 import { owlPreprocess } from './preprocess';
@@ -49,7 +57,11 @@ export class OwlDetector implements Detector {
     const model = await loadModel(spec, modelDir, opts);
     const tj = model.file('tokenizer');
     if (!tj) throw new LabelingError('INVALID_INPUT', spec.id, 'needs tokenizer.json');
-    return new OwlDetector(model, await TextTokenizer.load(tj, model.file('tokenizer_config'), spec.maxTokens ?? 16), opts);
+    return new OwlDetector(
+      model,
+      await TextTokenizer.load(tj, model.file('tokenizer_config'), spec.maxTokens ?? 16),
+      opts,
+    );
   }
 
   private tokens(vocab: readonly string[]) {
@@ -65,7 +77,8 @@ export class OwlDetector implements Detector {
   }
 
   async detect(rgb: RgbImage, _depth: DepthImage | null, vocab: readonly string[]): Promise<Detection[]> {
-    if (vocab.length === 0) throw new LabelingError('BAD_ARGS', 'vocab', 'the detector needs at least one label');
+    if (vocab.length === 0)
+      throw new LabelingError('BAD_ARGS', 'vocab', 'the detector needs at least one label');
     const S = this.model.spec.imageSize ?? 768;
     const { pixels, scaleX, scaleY } = await owlPreprocess(rgb, S, this.model.spec.resize ?? 'stretch');
     const t = this.tokens(vocab);
@@ -75,12 +88,25 @@ export class OwlDetector implements Detector {
       pixel_values: new ort.Tensor('float32', pixels, [1, 3, S, S]),
     });
     try {
-      const logits = res['logits'], boxes = res['pred_boxes'];
-      if (!logits || !boxes || logits.dims.length !== 3 || logits.dims[2] !== t.q || boxes.dims[1] !== logits.dims[1] || boxes.dims[2] !== 4) {
-        throw new LabelingError('INVALID_INPUT', this.name, `unexpected outputs logits [${logits?.dims.join(', ') ?? ''}], pred_boxes [${boxes?.dims.join(', ') ?? ''}]`);
+      const logits = res['logits'],
+        boxes = res['pred_boxes'];
+      if (
+        !logits ||
+        !boxes ||
+        logits.dims.length !== 3 ||
+        logits.dims[2] !== t.q ||
+        boxes.dims[1] !== logits.dims[1] ||
+        boxes.dims[2] !== 4
+      ) {
+        throw new LabelingError(
+          'INVALID_INPUT',
+          this.name,
+          `unexpected outputs logits [${logits?.dims.join(', ') ?? ''}], pred_boxes [${boxes?.dims.join(', ') ?? ''}]`,
+        );
       }
       const P = Number(logits.dims[1]);
-      const L = logits.data as Float32Array, B = boxes.data as Float32Array;
+      const L = logits.data as Float32Array,
+        B = boxes.data as Float32Array;
       const ce = res['class_embeds'];
       const ceDim = ce && ce.dims.length === 3 && Number(ce.dims[1]) === P ? Number(ce.dims[2]) : 0;
       const thr = this.opts.detectThreshold ?? 0.1;
@@ -89,7 +115,10 @@ export class OwlDetector implements Detector {
         let best = 0;
         for (let q = 0; q < t.q; q++) best = Math.max(best, sigmoid(L[p * t.q + q]!));
         if (best < thr) continue;
-        const cx = B[4 * p]!, cy = B[4 * p + 1]!, w = B[4 * p + 2]!, h = B[4 * p + 3]!;
+        const cx = B[4 * p]!,
+          cy = B[4 * p + 1]!,
+          w = B[4 * p + 2]!,
+          h = B[4 * p + 3]!;
         const box: Box = [
           Math.max(0, (cx - w / 2) * scaleX),
           Math.max(0, (cy - h / 2) * scaleY),
@@ -112,7 +141,11 @@ export class OwlDetector implements Detector {
           .filter((s) => s.score >= CLASS_SCORE_FLOOR)
           .sort((a, b) => b.score - a.score);
         const d: Detection = { box: c.box, classScores };
-        if (ceDim > 0) d.embedding = l2NormalizeRows((ce!.data as Float32Array).slice(c.p * ceDim, (c.p + 1) * ceDim), ceDim);
+        if (ceDim > 0)
+          d.embedding = l2NormalizeRows(
+            (ce!.data as Float32Array).slice(c.p * ceDim, (c.p + 1) * ceDim),
+            ceDim,
+          );
         return d;
       });
     } finally {

@@ -12,7 +12,11 @@ export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
 export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 
 /** Clip a box to the image and round it to whole pixels (at least 1x1). */
-export function pixelBox(box: Box, w: number, h: number): { left: number; top: number; width: number; height: number } {
+export function pixelBox(
+  box: Box,
+  w: number,
+  h: number,
+): { left: number; top: number; width: number; height: number } {
   const x0 = Math.max(0, Math.min(w - 1, Math.floor(box[0])));
   const y0 = Math.max(0, Math.min(h - 1, Math.floor(box[1])));
   const x1 = Math.max(x0 + 1, Math.min(w, Math.ceil(box[2])));
@@ -21,10 +25,17 @@ export function pixelBox(box: Box, w: number, h: number): { left: number; top: n
 }
 
 /** Packed RGB bytes -> normalised CHW floats written at `out[offset..]`. */
-export function normalizeInto(rgb: Uint8Array, w: number, h: number, out: Float32Array, offset: number): void {
+export function normalizeInto(
+  rgb: Uint8Array,
+  w: number,
+  h: number,
+  out: Float32Array,
+  offset: number,
+): void {
   const plane = w * h;
   for (let p = 0; p < plane; p++) {
-    for (let c = 0; c < 3; c++) out[offset + c * plane + p] = (rgb[3 * p + c]! / 255 - CLIP_MEAN[c]!) / CLIP_STD[c]!;
+    for (let c = 0; c < 3; c++)
+      out[offset + c * plane + p] = (rgb[3 * p + c]! / 255 - CLIP_MEAN[c]!) / CLIP_STD[c]!;
   }
 }
 
@@ -33,13 +44,23 @@ function rawInput(img: RgbImage) {
 }
 
 /** CLIP-preprocess the region `box` of `img` into `out` (3 x size x size floats at `offset`). */
-export async function clipPreprocessCrop(img: RgbImage, box: Box | null, size: number, out: Float32Array, offset: number): Promise<void> {
-  const r = box ? pixelBox(box, img.width, img.height) : { left: 0, top: 0, width: img.width, height: img.height };
-  const short = Math.min(r.width, r.height), long = Math.max(r.width, r.height);
+export async function clipPreprocessCrop(
+  img: RgbImage,
+  box: Box | null,
+  size: number,
+  out: Float32Array,
+  offset: number,
+): Promise<void> {
+  const r = box
+    ? pixelBox(box, img.width, img.height)
+    : { left: 0, top: 0, width: img.width, height: img.height };
+  const short = Math.min(r.width, r.height),
+    long = Math.max(r.width, r.height);
   const longSide = Math.max(size, Math.floor((size * long) / short));
   const rw = r.width <= r.height ? size : longSide;
   const rh = r.width <= r.height ? longSide : size;
-  const left = Math.floor((rw - size) / 2), top = Math.floor((rh - size) / 2);
+  const left = Math.floor((rw - size) / 2),
+    top = Math.floor((rh - size) / 2);
   const buf = await rawInput(img)
     .extract(r)
     .resize(rw, rh, { kernel: 'cubic', fit: 'fill' })
@@ -50,13 +71,22 @@ export async function clipPreprocessCrop(img: RgbImage, box: Box | null, size: n
 }
 
 /** OWL-ViT: stretch to size x size. OWLv2: pad to a square with grey (0.5) at the bottom/right, then resize. */
-export async function owlPreprocess(img: RgbImage, size: number, mode: 'stretch' | 'pad-square'): Promise<{ pixels: Float32Array; scaleX: number; scaleY: number }> {
+export async function owlPreprocess(
+  img: RgbImage,
+  size: number,
+  mode: 'stretch' | 'pad-square',
+): Promise<{ pixels: Float32Array; scaleX: number; scaleY: number }> {
   const out = new Float32Array(3 * size * size);
   let pipeline = rawInput(img);
-  let sx = img.width, sy = img.height;
+  let sx = img.width,
+    sy = img.height;
   if (mode === 'pad-square') {
     const side = Math.max(img.width, img.height);
-    pipeline = pipeline.extend({ right: side - img.width, bottom: side - img.height, background: { r: 128, g: 128, b: 128 } });
+    pipeline = pipeline.extend({
+      right: side - img.width,
+      bottom: side - img.height,
+      background: { r: 128, g: 128, b: 128 },
+    });
     sx = sy = side;
   }
   const buf = await sharp(await pipeline.raw().toBuffer(), { raw: { width: sx, height: sy, channels: 3 } })

@@ -10,7 +10,8 @@ async function main(): Promise<void> {
   if (!file || !tag || tag.length !== 1) throw new Error('usage: atomic-hammer <file> <tag> <count> <bytes>');
   const count = Number(countStr);
   const payload = tag.repeat(Number(bytesStr));
-  for (let seq = 0; seq < count; seq++) await writeFileAtomic(file, JSON.stringify({ writer: tag, seq, payload }));
+  for (let seq = 0; seq < count; seq++)
+    await writeFileAtomic(file, JSON.stringify({ writer: tag, seq, payload }));
   process.send?.({ done: count });
 }
 

@@ -19,7 +19,12 @@
 const fs = require('node:fs');
 
 function makeError(code, syscall, file) {
-  const messages = { ENOSPC: 'no space left on device', EIO: 'i/o error', EROFS: 'read-only file system', ENOENT: 'no such file or directory' };
+  const messages = {
+    ENOSPC: 'no space left on device',
+    EIO: 'i/o error',
+    EROFS: 'read-only file system',
+    ENOENT: 'no such file or directory',
+  };
   const errnos = { ENOSPC: -28, EIO: -5, EROFS: -30, ENOENT: -2 };
   const err = new Error(`${code}: ${messages[code] || 'injected fault'}, ${syscall} '${file}'`);
   err.code = code;
@@ -79,11 +84,13 @@ function install(opts) {
     return isWriteFlags(flags) && matches(file) ? wrapHandle(h, file) : h;
   };
   p.writeFile = async function (file, ...rest) {
-    if (typeof file === 'string' || Buffer.isBuffer(file) || file instanceof URL) await beforeWrite(file, 'write');
+    if (typeof file === 'string' || Buffer.isBuffer(file) || file instanceof URL)
+      await beforeWrite(file, 'write');
     return orig.writeFile.call(p, file, ...rest);
   };
   p.appendFile = async function (file, ...rest) {
-    if (typeof file === 'string' || Buffer.isBuffer(file) || file instanceof URL) await beforeWrite(file, 'write');
+    if (typeof file === 'string' || Buffer.isBuffer(file) || file instanceof URL)
+      await beforeWrite(file, 'write');
     return orig.appendFile.call(p, file, ...rest);
   };
   p.rename = async function (from, to) {
@@ -107,7 +114,15 @@ function fromEnv(env) {
   const killOnRename = env.CFS_FAULT_KILL_ON_RENAME || null;
   const delayMs = num(env.CFS_FAULT_DELAY_MS);
   if (!code && !killOnRename && !delayMs) return null;
-  return { code, nth: num(env.CFS_FAULT_NTH), times: num(env.CFS_FAULT_TIMES), match: env.CFS_FAULT_MATCH || '', delayMs, killOnRename, killSkip: num(env.CFS_FAULT_KILL_SKIP) };
+  return {
+    code,
+    nth: num(env.CFS_FAULT_NTH),
+    times: num(env.CFS_FAULT_TIMES),
+    match: env.CFS_FAULT_MATCH || '',
+    delayMs,
+    killOnRename,
+    killSkip: num(env.CFS_FAULT_KILL_SKIP),
+  };
 }
 
 module.exports = { install, makeError, fromEnv };

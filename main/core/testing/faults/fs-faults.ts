@@ -69,7 +69,10 @@ export interface SpawnedWorker {
  * A SpawnWorker that records every worker it starts (pid, entry, exit) so tests can kill them, and that
  * applies `faults()` (evaluated at each spawn; null = none) to job workers only.
  */
-export function recordingSpawn(faults: () => FsFaultOptions | null = () => null): { spawn: SpawnWorker; workers: SpawnedWorker[] } {
+export function recordingSpawn(faults: () => FsFaultOptions | null = () => null): {
+  spawn: SpawnWorker;
+  workers: SpawnedWorker[];
+} {
   const workers: SpawnedWorker[] = [];
   const plain = forkWorker();
   const spawn: SpawnWorker = (env, entry = 'job-worker') => {

@@ -15,7 +15,12 @@ export async function tempBase(prefix: string): Promise<string> {
 }
 
 export function newStudio(base: string, spawnWorker?: SpawnWorker, name = 'ud'): StudioCore {
-  return new StudioCore({ host: 'web', userDataDir: path.join(base, name), resourcesDir: base, ...(spawnWorker ? { spawnWorker } : {}) });
+  return new StudioCore({
+    host: 'web',
+    userDataDir: path.join(base, name),
+    resourcesDir: base,
+    ...(spawnWorker ? { spawnWorker } : {}),
+  });
 }
 
 export async function call<T = unknown>(core: StudioCore, channel: string, args: unknown = {}): Promise<T> {
@@ -24,17 +29,31 @@ export async function call<T = unknown>(core: StudioCore, channel: string, args:
   return r.data as T;
 }
 
-export async function startJob(core: StudioCore, kind: JobKind, params: Record<string, unknown>): Promise<JobInfo> {
+export async function startJob(
+  core: StudioCore,
+  kind: JobKind,
+  params: Record<string, unknown>,
+): Promise<JobInfo> {
   return call<JobInfo>(core, 'jobs.start', { kind, params });
 }
 
-export async function runJob(core: StudioCore, kind: JobKind, params: Record<string, unknown>, timeoutMs = 120_000): Promise<JobInfo> {
+export async function runJob(
+  core: StudioCore,
+  kind: JobKind,
+  params: Record<string, unknown>,
+  timeoutMs = 120_000,
+): Promise<JobInfo> {
   const job = await startJob(core, kind, params);
   return core.jobManager!.waitFor(job.id, timeoutMs);
 }
 
 /** Resolve when `pred` holds (polled), or reject after `timeoutMs`. */
-export async function until<T>(what: string, pred: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 60_000, everyMs = 25): Promise<T> {
+export async function until<T>(
+  what: string,
+  pred: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+  timeoutMs = 60_000,
+  everyMs = 25,
+): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = await pred();
@@ -61,7 +80,12 @@ export async function copyDir(src: string, dst: string): Promise<void> {
  */
 export async function tinyProject(
   base: string,
-  opts: { label?: boolean; capture?: TinyCaptureOptions; spawnWorker?: SpawnWorker; labelParams?: Record<string, unknown> } = {},
+  opts: {
+    label?: boolean;
+    capture?: TinyCaptureOptions;
+    spawnWorker?: SpawnWorker;
+    labelParams?: Record<string, unknown>;
+  } = {},
 ): Promise<{ core: StudioCore; projectDir: string; capture: string }> {
   const capture = path.join(base, 'tiny.r3d');
   await writeTinyR3d(capture, { frames: 4, annotations: true, ...opts.capture });
@@ -71,7 +95,11 @@ export async function tinyProject(
   const imp = await runJob(core, 'import', { capture });
   if (imp.state !== 'done') throw new Error(`import ${imp.state}: ${imp.error?.message}`);
   if (opts.label !== false) {
-    const lab = await runJob(core, 'label', { labeler: 'ground-truth', point_probability: 1, ...opts.labelParams });
+    const lab = await runJob(core, 'label', {
+      labeler: 'ground-truth',
+      point_probability: 1,
+      ...opts.labelParams,
+    });
     if (lab.state !== 'done') throw new Error(`label ${lab.state}: ${lab.error?.message}`);
   }
   return { core, projectDir, capture };

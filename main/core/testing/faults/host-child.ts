@@ -10,7 +10,8 @@ import { recordingSpawn, type FsFaultOptions } from './fs-faults';
 
 async function main(): Promise<void> {
   const [projectDir, userDataDir, kind, paramsJson, faultsJson] = process.argv.slice(2);
-  if (!projectDir || !userDataDir || !kind || !paramsJson) throw new Error('usage: host-child <projectDir> <userDataDir> <kind> <paramsJson> [faultsJson]');
+  if (!projectDir || !userDataDir || !kind || !paramsJson)
+    throw new Error('usage: host-child <projectDir> <userDataDir> <kind> <paramsJson> [faultsJson]');
   const faults = faultsJson ? (JSON.parse(faultsJson) as FsFaultOptions) : null;
   const { spawn } = recordingSpawn(() => faults);
   const core = new StudioCore({
@@ -25,7 +26,10 @@ async function main(): Promise<void> {
   });
   core.onEvent((event) => process.send?.({ type: 'event', event }));
   await core.openProjectDir(projectDir);
-  const r = await core.invoke('jobs.start', { kind: kind as JobKind, params: JSON.parse(paramsJson) as unknown });
+  const r = await core.invoke('jobs.start', {
+    kind: kind as JobKind,
+    params: JSON.parse(paramsJson) as unknown,
+  });
   if (!r.ok) throw new Error(`${r.code}: ${r.message}`);
   process.send?.({ type: 'started', job: r.data });
 }

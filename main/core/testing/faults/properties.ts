@@ -41,8 +41,13 @@ export async function checkParser<I>(arb: fc.Arbitrary<I>, c: ParserCheck<I>): P
         await c.parse(input);
         stats.ok++;
       } catch (err) {
-        if (!c.typed(err)) throw new Error(`untyped throw: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, { cause: err });
-        if (!(err instanceof Error) || err.message.length < 5) throw new Error('typed error without a message', { cause: err });
+        if (!c.typed(err))
+          throw new Error(
+            `untyped throw: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+            { cause: err },
+          );
+        if (!(err instanceof Error) || err.message.length < 5)
+          throw new Error('typed error without a message', { cause: err });
         stats.typed++;
       }
       const ms = performance.now() - t0;
@@ -53,7 +58,10 @@ export async function checkParser<I>(arb: fc.Arbitrary<I>, c: ParserCheck<I>): P
   );
   stats.heapGrowthBytes = heapNow() - heap0;
   const maxHeap = c.maxHeapGrowthBytes ?? 64 * 1024 * 1024;
-  if (stats.heapGrowthBytes > maxHeap) throw new Error(`heap grew by ${stats.heapGrowthBytes} bytes over ${stats.runs} inputs (limit ${maxHeap})`);
+  if (stats.heapGrowthBytes > maxHeap)
+    throw new Error(
+      `heap grew by ${stats.heapGrowthBytes} bytes over ${stats.runs} inputs (limit ${maxHeap})`,
+    );
   return stats;
 }
 
@@ -61,16 +69,25 @@ export async function checkParser<I>(arb: fc.Arbitrary<I>, c: ParserCheck<I>): P
 export const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }),
   fc.constantFrom<unknown>(null, 0, -1, 1e308, -1e-308, '', 'x'.repeat(5000), [], {}, true),
-  fc.constant(JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}') as unknown),
+  fc.constant(
+    JSON.parse(
+      '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}}',
+    ) as unknown,
+  ),
 );
 
 type Json = unknown;
 
 /** Paths (key lists) of every node in a JSON value. */
-function pathsOf(v: Json, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
+function pathsOf(
+  v: Json,
+  prefix: (string | number)[] = [],
+  out: (string | number)[][] = [],
+): (string | number)[][] {
   out.push(prefix);
   if (Array.isArray(v)) v.slice(0, 8).forEach((x, i) => pathsOf(x, [...prefix, i], out));
-  else if (v && typeof v === 'object') for (const k of Object.keys(v)) pathsOf((v as Record<string, Json>)[k], [...prefix, k], out);
+  else if (v && typeof v === 'object')
+    for (const k of Object.keys(v)) pathsOf((v as Record<string, Json>)[k], [...prefix, k], out);
   return out;
 }
 
@@ -109,18 +126,28 @@ export function mutatedJson(valid: Json): fc.Arbitrary<Json> {
 export function damagedBytes(valid: Uint8Array): fc.Arbitrary<Uint8Array> {
   return fc.oneof(
     fc.integer({ min: 0, max: Math.max(0, valid.length - 1) }).map((n) => valid.slice(0, n)),
-    fc.array(fc.tuple(fc.integer({ min: 0, max: Math.max(0, valid.length - 1) }), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 8 }).map((flips) => {
-      const b = valid.slice();
-      for (const [i, x] of flips) b[i] = b[i]! ^ x;
-      return b;
-    }),
-    fc.tuple(fc.integer({ min: 0, max: valid.length }), fc.uint8Array({ minLength: 1, maxLength: 64 })).map(([i, junk]) => {
-      const b = new Uint8Array(valid.length + junk.length);
-      b.set(valid.subarray(0, i));
-      b.set(junk, i);
-      b.set(valid.subarray(i), i + junk.length);
-      return b;
-    }),
+    fc
+      .array(
+        fc.tuple(
+          fc.integer({ min: 0, max: Math.max(0, valid.length - 1) }),
+          fc.integer({ min: 1, max: 255 }),
+        ),
+        { minLength: 1, maxLength: 8 },
+      )
+      .map((flips) => {
+        const b = valid.slice();
+        for (const [i, x] of flips) b[i] = b[i]! ^ x;
+        return b;
+      }),
+    fc
+      .tuple(fc.integer({ min: 0, max: valid.length }), fc.uint8Array({ minLength: 1, maxLength: 64 }))
+      .map(([i, junk]) => {
+        const b = new Uint8Array(valid.length + junk.length);
+        b.set(valid.subarray(0, i));
+        b.set(junk, i);
+        b.set(valid.subarray(i), i + junk.length);
+        return b;
+      }),
     fc.uint8Array({ maxLength: 2048 }),
   );
 }

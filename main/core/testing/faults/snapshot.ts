@@ -20,7 +20,12 @@ export async function snapshotDir(dir: string, exclude: string[] = []): Promise<
         out.set(`${r}/`, 'dir');
         await walk(r);
       } else if (e.isFile()) {
-        out.set(r, createHash('sha256').update(await fs.readFile(path.join(dir, r))).digest('hex'));
+        out.set(
+          r,
+          createHash('sha256')
+            .update(await fs.readFile(path.join(dir, r)))
+            .digest('hex'),
+        );
       } else out.set(r, 'other');
     }
   };
@@ -44,6 +49,11 @@ export async function strayTemps(dir: string): Promise<string[]> {
   const snap = await snapshotDir(dir);
   return [...snap.keys()].filter((rel) => {
     const name = path.posix.basename(rel.replace(/\/$/, ''));
-    return (name.startsWith('.') && name.endsWith('.tmp')) || name.startsWith('.staging-') || /\.old-[0-9a-f]{8}$/.test(name) || /\.\d+\.tmp$/.test(name);
+    return (
+      (name.startsWith('.') && name.endsWith('.tmp')) ||
+      name.startsWith('.staging-') ||
+      /\.old-[0-9a-f]{8}$/.test(name) ||
+      /\.\d+\.tmp$/.test(name)
+    );
   });
 }

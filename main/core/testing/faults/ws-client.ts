@@ -13,9 +13,16 @@ export interface StudioClient {
 }
 
 /** Connect; rejects with `status <code>` when the upgrade is refused. */
-export function connectClient(port: number, token: string, opts: { origin?: string; path?: string } = {}): Promise<StudioClient> {
+export function connectClient(
+  port: number,
+  token: string,
+  opts: { origin?: string; path?: string } = {},
+): Promise<StudioClient> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}${opts.path ?? '/rpc'}?token=${encodeURIComponent(token)}`, opts.origin ? { origin: opts.origin } : {});
+    const ws = new WebSocket(
+      `ws://127.0.0.1:${port}${opts.path ?? '/rpc'}?token=${encodeURIComponent(token)}`,
+      opts.origin ? { origin: opts.origin } : {},
+    );
     const events: StudioEvent[] = [];
     const pending = new Map<number, (r: Result<unknown>) => void>();
     let nextId = 1;

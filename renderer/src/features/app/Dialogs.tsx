@@ -6,11 +6,20 @@ import { useApp } from './store';
 
 function Modal({ title, testid, children }: { title: string; testid: string; children: ReactNode }) {
   return (
-    <div className="modal-backdrop" onPointerDown={(e) => e.target === e.currentTarget && useApp.getState().setDialog(null)}>
+    <div
+      className="modal-backdrop"
+      onPointerDown={(e) => e.target === e.currentTarget && useApp.getState().setDialog(null)}
+    >
       <div className="modal" role="dialog" aria-modal="true" aria-label={title} data-testid={testid}>
         <div className="modal-head">
           <h2>{title}</h2>
-          <button type="button" className="icon-button" aria-label="Close" data-testid="dialog-close" onClick={() => useApp.getState().setDialog(null)}>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Close"
+            data-testid="dialog-close"
+            onClick={() => useApp.getState().setDialog(null)}
+          >
             ×
           </button>
         </div>
@@ -39,14 +48,29 @@ export function HelpDialog() {
   );
 }
 
-function PathField(props: { value: string; onChange: (v: string) => void; testid: string; label: string; placeholder: string; pick: 'file' | 'directory' | null }) {
+function PathField(props: {
+  value: string;
+  onChange: (v: string) => void;
+  testid: string;
+  label: string;
+  placeholder: string;
+  pick: 'file' | 'directory' | null;
+}) {
   const ref = useRef<HTMLInputElement>(null);
   useEffect(() => ref.current?.focus(), []);
   return (
     <label className="field">
       <span>{props.label}</span>
       <span className="path-row">
-        <input ref={ref} type="text" spellCheck={false} data-testid={props.testid} value={props.value} placeholder={props.placeholder} onChange={(e) => props.onChange(e.target.value)} />
+        <input
+          ref={ref}
+          type="text"
+          spellCheck={false}
+          data-testid={props.testid}
+          value={props.value}
+          placeholder={props.placeholder}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
         {props.pick && canPickPath() && (
           <button
             type="button"
@@ -77,7 +101,10 @@ export function ProjectDialog({ mode }: { mode: 'open' | 'create' }) {
     else await useApp.getState().createProject(d, name);
   };
   return (
-    <Modal title={mode === 'open' ? 'Open project' : 'New project'} testid={mode === 'open' ? 'open-project-dialog' : 'create-project-dialog'}>
+    <Modal
+      title={mode === 'open' ? 'Open project' : 'New project'}
+      testid={mode === 'open' ? 'open-project-dialog' : 'create-project-dialog'}
+    >
       <Form className="form" onSubmit={() => void submit()}>
         <PathField
           label={mode === 'open' ? 'Project folder' : 'Folder for the new project'}
@@ -90,7 +117,14 @@ export function ProjectDialog({ mode }: { mode: 'open' | 'create' }) {
         {mode === 'create' && (
           <label className="field">
             <span>Name</span>
-            <input type="text" data-testid="project-name-input" value={name} placeholder="Kitchen scan" maxLength={200} onChange={(e) => setName(e.target.value)} />
+            <input
+              type="text"
+              data-testid="project-name-input"
+              value={name}
+              placeholder="Kitchen scan"
+              maxLength={200}
+              onChange={(e) => setName(e.target.value)}
+            />
           </label>
         )}
         {notice?.kind === 'error' && (
@@ -102,7 +136,13 @@ export function ProjectDialog({ mode }: { mode: 'open' | 'create' }) {
           <button type="button" onClick={() => useApp.getState().setDialog(null)}>
             Cancel
           </button>
-          <button type="button" className="primary" data-testid="project-submit" disabled={busy || !dir.trim()} onClick={() => void submit()}>
+          <button
+            type="button"
+            className="primary"
+            data-testid="project-submit"
+            disabled={busy || !dir.trim()}
+            onClick={() => void submit()}
+          >
             {mode === 'open' ? 'Open' : 'Create'}
           </button>
         </div>

@@ -16,7 +16,8 @@ export function TopBar() {
   useEffect(() => {
     if (!menuOpen) return;
     const onDown = (e: PointerEvent) => {
-      if (menuRef.current && !menuRef.current.contains(e.target as Node)) useApp.getState().setMenuOpen(false);
+      if (menuRef.current && !menuRef.current.contains(e.target as Node))
+        useApp.getState().setMenuOpen(false);
     };
     window.addEventListener('pointerdown', onDown);
     return () => window.removeEventListener('pointerdown', onDown);
@@ -45,10 +46,20 @@ export function TopBar() {
         </button>
         {menuOpen && (
           <div className="menu" role="menu" data-testid="project-menu">
-            <button type="button" role="menuitem" data-testid="menu-create-project" onClick={() => app().setDialog('project-create')}>
+            <button
+              type="button"
+              role="menuitem"
+              data-testid="menu-create-project"
+              onClick={() => app().setDialog('project-create')}
+            >
               New project…
             </button>
-            <button type="button" role="menuitem" data-testid="menu-open-project" onClick={() => app().setDialog('project-open')}>
+            <button
+              type="button"
+              role="menuitem"
+              data-testid="menu-open-project"
+              onClick={() => app().setDialog('project-open')}
+            >
               Open project… <kbd>Ctrl/⌘ O</kbd>
             </button>
             <div className="menu-sep" />
@@ -57,7 +68,13 @@ export function TopBar() {
             <ul className="recent-list" data-testid="recent-projects">
               {recent.map((r) => (
                 <li key={r.dir}>
-                  <button type="button" role="menuitem" data-testid="recent-project" title={r.dir} onClick={() => void app().openProject(r.dir)}>
+                  <button
+                    type="button"
+                    role="menuitem"
+                    data-testid="recent-project"
+                    title={r.dir}
+                    onClick={() => void app().openProject(r.dir)}
+                  >
                     <span className="recent-name">{r.name}</span>
                     <span className="recent-dir">{r.dir}</span>
                   </button>
@@ -86,14 +103,30 @@ export function TopBar() {
           {problemCount}
         </span>
       </button>
-      <button type="button" className="icon-button" data-testid="theme-toggle" title="Toggle theme (t)" onClick={() => app().toggleTheme()}>
+      <button
+        type="button"
+        className="icon-button"
+        data-testid="theme-toggle"
+        title="Toggle theme (t)"
+        onClick={() => app().toggleTheme()}
+      >
         {theme === 'dark' ? '☾' : '☀'}
       </button>
-      <button type="button" className="icon-button" data-testid="help-button" title="Keyboard shortcuts (?)" onClick={() => app().setDialog('help')}>
+      <button
+        type="button"
+        className="icon-button"
+        data-testid="help-button"
+        title="Keyboard shortcuts (?)"
+        onClick={() => app().setDialog('help')}
+      >
         ?
       </button>
       {info && (
-        <span className="host-tag" data-testid="host-tag" title={`contract ${info.contract}, ${info.platform}`}>
+        <span
+          className="host-tag"
+          data-testid="host-tag"
+          title={`contract ${info.contract}, ${info.platform}`}
+        >
           {info.host} · v{info.version}
         </span>
       )}

@@ -31,7 +31,9 @@ export function initialTheme(): Theme {
   } catch {
     /* storage unavailable */
   }
-  return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+  return typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches
+    ? 'dark'
+    : 'light';
 }
 
 interface AppStore {
@@ -115,7 +117,9 @@ export const useApp = create<AppStore>()((set, get) => ({
     const r = await getBridge().invoke('project.create', name.trim() ? { dir, name: name.trim() } : { dir });
     set({ busy: false });
     if (!r.ok) {
-      set({ notice: { kind: 'error', text: `Could not create a project in ${dir}: ${r.message} (${r.code})` } });
+      set({
+        notice: { kind: 'error', text: `Could not create a project in ${dir}: ${r.message} (${r.code})` },
+      });
       return false;
     }
     set({ project: r.data, dialog: null, menuOpen: false, notice: null });

@@ -23,10 +23,19 @@ export function CapturePane() {
         <h2>No project open</h2>
         <p>Create a project or open one to import a capture (Project ▸ New project…, or Ctrl/⌘+O to open).</p>
         <div className="form-actions">
-          <button type="button" className="primary" data-testid="empty-create-project" onClick={() => useApp.getState().setDialog('project-create')}>
+          <button
+            type="button"
+            className="primary"
+            data-testid="empty-create-project"
+            onClick={() => useApp.getState().setDialog('project-create')}
+          >
             New project…
           </button>
-          <button type="button" data-testid="empty-open-project" onClick={() => useApp.getState().setDialog('project-open')}>
+          <button
+            type="button"
+            data-testid="empty-open-project"
+            onClick={() => useApp.getState().setDialog('project-open')}
+          >
             Open project…
           </button>
         </div>
@@ -40,11 +49,17 @@ export function CapturePane() {
         <div className="pane-empty" data-testid="empty-state">
           <h2>No capture yet</h2>
           <p>
-            No capture yet — import a .r3d or folder (Capture ▸ Import){info?.demo_capture ? ', or open the demo' : ''}.
+            No capture yet — import a .r3d or folder (Capture ▸ Import)
+            {info?.demo_capture ? ', or open the demo' : ''}.
           </p>
           {info?.demo_capture && (
             <div className="form-actions">
-              <button type="button" className="primary" data-testid="open-demo" onClick={() => void useJobs.getState().start('import', { capture: info.demo_capture ?? '' })}>
+              <button
+                type="button"
+                className="primary"
+                data-testid="open-demo"
+                onClick={() => void useJobs.getState().start('import', { capture: info.demo_capture ?? '' })}
+              >
                 Open the demo capture
               </button>
             </div>
@@ -63,14 +78,21 @@ export function CapturePane() {
     <div className="capture-pane">
       <div className="capture-head">
         <div className="capture-summary" data-testid="capture-summary">
-          <b>{cap.format === 'r3d' ? 'Record3D' : 'Folder'}</b> · {cap.selected_frames}/{cap.frames} frames · RGB {cap.rgb_size[0]}×{cap.rgb_size[1]} · depth {cap.depth_size[0]}×{cap.depth_size[1]}
-          {project.map && ` · map ${project.map.points.toLocaleString()} pts @ ${(project.map.voxel_m * 100).toFixed(1)} cm`}
+          <b>{cap.format === 'r3d' ? 'Record3D' : 'Folder'}</b> · {cap.selected_frames}/{cap.frames} frames ·
+          RGB {cap.rgb_size[0]}×{cap.rgb_size[1]} · depth {cap.depth_size[0]}×{cap.depth_size[1]}
+          {project.map &&
+            ` · map ${project.map.points.toLocaleString()} pts @ ${(project.map.voxel_m * 100).toFixed(1)} cm`}
           <span className="muted" title={cap.source}>
             {' '}
             · {cap.copied ? 'copied' : 'linked'}: {cap.source}
           </span>
         </div>
-        <button type="button" data-testid="import-toggle" aria-expanded={importOpen} onClick={() => useCapture.getState().setImportOpen(!importOpen)}>
+        <button
+          type="button"
+          data-testid="import-toggle"
+          aria-expanded={importOpen}
+          onClick={() => useCapture.getState().setImportOpen(!importOpen)}
+        >
           {importOpen ? 'Close import' : 'Import…'}
         </button>
       </div>

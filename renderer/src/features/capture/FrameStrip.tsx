@@ -58,7 +58,11 @@ export function FrameStrip() {
         title={`Frame ${f.index} · ${f.timestamp_s.toFixed(2)} s · ${(f.valid_depth_fraction * 100).toFixed(0)}% depth${f.problems.length ? ' · ' + f.problems.join('; ') : ''}`}
         onClick={() => useCapture.getState().select(i)}
       >
-        {f.thumb ? <img src={bridge.assetUrl(f.thumb)} alt="" loading="lazy" decoding="async" draggable={false} /> : <span className="no-thumb">no preview</span>}
+        {f.thumb ? (
+          <img src={bridge.assetUrl(f.thumb)} alt="" loading="lazy" decoding="async" draggable={false} />
+        ) : (
+          <span className="no-thumb">no preview</span>
+        )}
         <span className="thumb-label">#{f.index}</span>
       </button>,
     );
@@ -84,7 +88,9 @@ export function FrameStrip() {
           onChange={(e) => useCapture.getState().select(Number(e.target.value))}
         />
         <span className="scrubber-label" data-testid="frame-position">
-          {current !== null && frames?.[current] ? `frame ${frames[current].index} · ${current + 1}/${n}` : '—'}
+          {current !== null && frames?.[current]
+            ? `frame ${frames[current].index} · ${current + 1}/${n}`
+            : '—'}
         </span>
       </div>
     </div>

@@ -2,7 +2,14 @@ import { useEffect, useRef, useState } from 'react';
 import type { FrameDetail } from '../../../../preload/contract';
 import { getBridge } from '../../bridge';
 import { fetchAsset, viewFloat32, viewUint16, viewUint8 } from '../../lib/assets';
-import { colormapCssGradient, confidenceToRgba, depthToRgba, labelsToRgba, legendTicks, type ColormapName } from '../../lib/colormap';
+import {
+  colormapCssGradient,
+  confidenceToRgba,
+  depthToRgba,
+  labelsToRgba,
+  legendTicks,
+  type ColormapName,
+} from '../../lib/colormap';
 import { formatMetres } from '../../lib/format';
 import { useCapture, type Overlays } from './store';
 
@@ -17,7 +24,17 @@ function paint(canvas: HTMLCanvasElement, width: number, height: number, rgba: U
 }
 
 /** Loads one raw layer of the frame (cached by asset path) and paints it into a canvas. */
-function RasterLayer({ detail, layer, colormap, opacity }: { detail: FrameDetail; layer: Layer; colormap: ColormapName; opacity: number }) {
+function RasterLayer({
+  detail,
+  layer,
+  colormap,
+  opacity,
+}: {
+  detail: FrameDetail;
+  layer: Layer;
+  colormap: ColormapName;
+  opacity: number;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
   const [error, setError] = useState<string | null>(null);
   const asset = layer === 'depth' ? detail.depth : layer === 'confidence' ? detail.confidence : detail.labels;
@@ -52,7 +69,12 @@ function RasterLayer({ detail, layer, colormap, opacity }: { detail: FrameDetail
   if (!asset) return null;
   return (
     <>
-      <canvas ref={ref} className={`frame-layer layer-${layer}`} data-testid={`frame-layer-${layer}`} style={{ opacity }} />
+      <canvas
+        ref={ref}
+        className={`frame-layer layer-${layer}`}
+        data-testid={`frame-layer-${layer}`}
+        style={{ opacity }}
+      />
       {error && (
         <div className="layer-error" role="alert" data-testid="frame-layer-error">
           {layer}: {error}
@@ -74,14 +96,28 @@ function OverlayToggles({ detail, overlays }: { detail: FrameDetail | null; over
   return (
     <div className="overlay-toggles" role="group" aria-label="Layers">
       {items.map((it) => (
-        <label key={it.key} className={`check ${it.available ? '' : 'disabled'}`} title={it.available ? '' : 'Not in this capture'}>
-          <input type="checkbox" data-testid={`overlay-${it.key}`} checked={overlays[it.key] && it.available} disabled={!it.available} onChange={(e) => set(it.key, e.target.checked)} />
+        <label
+          key={it.key}
+          className={`check ${it.available ? '' : 'disabled'}`}
+          title={it.available ? '' : 'Not in this capture'}
+        >
+          <input
+            type="checkbox"
+            data-testid={`overlay-${it.key}`}
+            checked={overlays[it.key] && it.available}
+            disabled={!it.available}
+            onChange={(e) => set(it.key, e.target.checked)}
+          />
           {it.label}
         </label>
       ))}
       <label className="select-inline">
         <span className="sr-only">Depth colour map</span>
-        <select data-testid="depth-colormap" value={colormap} onChange={(e) => useCapture.getState().setColormap(e.target.value as ColormapName)}>
+        <select
+          data-testid="depth-colormap"
+          value={colormap}
+          onChange={(e) => useCapture.getState().setColormap(e.target.value as ColormapName)}
+        >
           <option value="turbo">turbo</option>
           <option value="viridis">viridis</option>
         </select>
@@ -90,7 +126,13 @@ function OverlayToggles({ detail, overlays }: { detail: FrameDetail | null; over
   );
 }
 
-export function DepthLegend({ range_m, colormap }: { range_m: readonly [number, number]; colormap: ColormapName }) {
+export function DepthLegend({
+  range_m,
+  colormap,
+}: {
+  range_m: readonly [number, number];
+  colormap: ColormapName;
+}) {
   const ticks = legendTicks(range_m, 5);
   return (
     <div className="depth-legend" data-testid="depth-legend">
@@ -119,7 +161,11 @@ export function FrameView() {
       <div className="frame-view-head">
         <OverlayToggles detail={detail} overlays={overlays} />
       </div>
-      {!detail && state !== 'error' && <div className="empty-inline">{state === 'loading' ? 'Loading frame…' : 'Pick a frame in the strip below.'}</div>}
+      {!detail && state !== 'error' && (
+        <div className="empty-inline">
+          {state === 'loading' ? 'Loading frame…' : 'Pick a frame in the strip below.'}
+        </div>
+      )}
       {state === 'error' && (
         <div className="form-error" role="alert">
           Could not load the frame: {error}
@@ -128,11 +174,30 @@ export function FrameView() {
       {detail && (
         <>
           <div className="frame-stage" style={{ aspectRatio: `${detail.width} / ${detail.height}` }}>
-            {overlays.rgb && !rgbError && <img className="frame-layer" data-testid="frame-layer-rgb" src={getBridge().assetUrl(detail.rgb)} alt={`Frame ${detail.index}`} onError={() => setRgbError(true)} />}
+            {overlays.rgb && !rgbError && (
+              <img
+                className="frame-layer"
+                data-testid="frame-layer-rgb"
+                src={getBridge().assetUrl(detail.rgb)}
+                alt={`Frame ${detail.index}`}
+                onError={() => setRgbError(true)}
+              />
+            )}
             {overlays.rgb && rgbError && <div className="layer-error">RGB image could not be loaded.</div>}
-            {overlays.depth && <RasterLayer detail={detail} layer="depth" colormap={colormap} opacity={overlays.rgb ? 0.6 : 1} />}
-            {overlays.confidence && detail.confidence && <RasterLayer detail={detail} layer="confidence" colormap={colormap} opacity={1} />}
-            {overlays.labels && detail.labels && <RasterLayer detail={detail} layer="labels" colormap={colormap} opacity={1} />}
+            {overlays.depth && (
+              <RasterLayer
+                detail={detail}
+                layer="depth"
+                colormap={colormap}
+                opacity={overlays.rgb ? 0.6 : 1}
+              />
+            )}
+            {overlays.confidence && detail.confidence && (
+              <RasterLayer detail={detail} layer="confidence" colormap={colormap} opacity={1} />
+            )}
+            {overlays.labels && detail.labels && (
+              <RasterLayer detail={detail} layer="labels" colormap={colormap} opacity={1} />
+            )}
           </div>
           <div className="frame-meta">
             <span>
@@ -149,7 +214,8 @@ export function FrameView() {
             {overlays.depth && <DepthLegend range_m={detail.depth_range_m} colormap={colormap} />}
             {overlays.confidence && detail.confidence && (
               <span className="conf-legend">
-                <i className="sw conf-0" /> low <i className="sw conf-1" /> medium <i className="sw conf-2" /> high
+                <i className="sw conf-0" /> low <i className="sw conf-1" /> medium <i className="sw conf-2" />{' '}
+                high
               </span>
             )}
           </div>

@@ -8,7 +8,12 @@ import { importParamsFrom, type ImportOptions } from './import-params';
 export function ImportForm({ compact = false }: { compact?: boolean }) {
   const info = useApp((s) => s.info);
   const [capture, setCapture] = useState('');
-  const [opts, setOpts] = useState<ImportOptions>({ every: '1', voxel_m: '0.02', max_depth_m: '3', copy: false });
+  const [opts, setOpts] = useState<ImportOptions>({
+    every: '1',
+    voxel_m: '0.02',
+    max_depth_m: '3',
+    copy: false,
+  });
   const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
 
@@ -36,17 +41,32 @@ export function ImportForm({ compact = false }: { compact?: boolean }) {
   };
 
   return (
-    <Form className={`form import-form ${compact ? 'compact' : ''}`} testid="import-form" onSubmit={() => void submit()}>
+    <Form
+      className={`form import-form ${compact ? 'compact' : ''}`}
+      testid="import-form"
+      onSubmit={() => void submit()}
+    >
       <label className="field wide">
         <span>Capture (.r3d file or folder)</span>
         <span className="path-row">
-          <input type="text" spellCheck={false} data-testid="import-path" value={capture} placeholder="/data/scans/kitchen.r3d" onChange={(e) => setCapture(e.target.value)} />
+          <input
+            type="text"
+            spellCheck={false}
+            data-testid="import-path"
+            value={capture}
+            placeholder="/data/scans/kitchen.r3d"
+            onChange={(e) => setCapture(e.target.value)}
+          />
           {canPickPath() && (
             <>
               <button type="button" data-testid="import-browse" onClick={() => void browse('file')}>
                 Browse…
               </button>
-              <button type="button" data-testid="import-browse-folder" onClick={() => void browse('directory')}>
+              <button
+                type="button"
+                data-testid="import-browse-folder"
+                onClick={() => void browse('directory')}
+              >
                 Folder…
               </button>
             </>
@@ -56,18 +76,47 @@ export function ImportForm({ compact = false }: { compact?: boolean }) {
       <div className="field-row">
         <label className="field">
           <span>Every K frames</span>
-          <input type="number" min={1} max={1000} step={1} data-testid="import-every" value={opts.every} onChange={(e) => setOpts({ ...opts, every: e.target.value })} />
+          <input
+            type="number"
+            min={1}
+            max={1000}
+            step={1}
+            data-testid="import-every"
+            value={opts.every}
+            onChange={(e) => setOpts({ ...opts, every: e.target.value })}
+          />
         </label>
         <label className="field">
           <span>Voxel (m)</span>
-          <input type="number" min={0.002} max={1} step={0.005} data-testid="import-voxel" value={opts.voxel_m} onChange={(e) => setOpts({ ...opts, voxel_m: e.target.value })} />
+          <input
+            type="number"
+            min={0.002}
+            max={1}
+            step={0.005}
+            data-testid="import-voxel"
+            value={opts.voxel_m}
+            onChange={(e) => setOpts({ ...opts, voxel_m: e.target.value })}
+          />
         </label>
         <label className="field">
           <span>Max depth (m)</span>
-          <input type="number" min={0.05} max={100} step={0.5} data-testid="import-max-depth" value={opts.max_depth_m} onChange={(e) => setOpts({ ...opts, max_depth_m: e.target.value })} />
+          <input
+            type="number"
+            min={0.05}
+            max={100}
+            step={0.5}
+            data-testid="import-max-depth"
+            value={opts.max_depth_m}
+            onChange={(e) => setOpts({ ...opts, max_depth_m: e.target.value })}
+          />
         </label>
         <label className="check">
-          <input type="checkbox" data-testid="import-copy" checked={opts.copy} onChange={(e) => setOpts({ ...opts, copy: e.target.checked })} />
+          <input
+            type="checkbox"
+            data-testid="import-copy"
+            checked={opts.copy}
+            onChange={(e) => setOpts({ ...opts, copy: e.target.checked })}
+          />
           Copy into project
         </label>
       </div>
@@ -78,11 +127,22 @@ export function ImportForm({ compact = false }: { compact?: boolean }) {
       )}
       <div className="form-actions">
         {info?.demo_capture && (
-          <button type="button" data-testid="import-demo" onClick={() => setCapture(info.demo_capture ?? '')} title={info.demo_capture}>
+          <button
+            type="button"
+            data-testid="import-demo"
+            onClick={() => setCapture(info.demo_capture ?? '')}
+            title={info.demo_capture}
+          >
             Use the demo capture
           </button>
         )}
-        <button type="button" className="primary" data-testid="import-start" disabled={starting} onClick={() => void submit()}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="import-start"
+          disabled={starting}
+          onClick={() => void submit()}
+        >
           {starting ? 'Starting…' : 'Import'}
         </button>
       </div>

@@ -5,7 +5,9 @@ const ok = { every: '2', voxel_m: '0.05', max_depth_m: '4', copy: true };
 
 describe('importParamsFrom', () => {
   it('builds the import job params with numbers', () => {
-    expect(importParamsFrom(' /data/a.r3d ', ok)).toEqual({ params: { capture: '/data/a.r3d', every: 2, voxel_m: 0.05, max_depth_m: 4, copy: true } });
+    expect(importParamsFrom(' /data/a.r3d ', ok)).toEqual({
+      params: { capture: '/data/a.r3d', every: 2, voxel_m: 0.05, max_depth_m: 4, copy: true },
+    });
   });
 
   it('rejects values outside the contract bounds with a message', () => {

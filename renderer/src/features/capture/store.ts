@@ -66,7 +66,13 @@ export const useCapture = create<CaptureStore>()((set, get) => ({
     set({ indexState: 'loading', indexError: null });
     const r = await getBridge().invoke('capture.frames', {});
     if (!r.ok) {
-      set({ index: null, indexState: r.code === 'NOT_FOUND' || r.code === 'NO_PROJECT' ? 'idle' : 'error', indexError: `${r.message} (${r.code})`, current: null, detail: null });
+      set({
+        index: null,
+        indexState: r.code === 'NOT_FOUND' || r.code === 'NO_PROJECT' ? 'idle' : 'error',
+        indexError: `${r.message} (${r.code})`,
+        current: null,
+        detail: null,
+      });
       return;
     }
     const cur = get().current;
@@ -76,7 +82,15 @@ export const useCapture = create<CaptureStore>()((set, get) => ({
     if (next !== null) void loadDetail(next);
     else set({ detail: null, detailState: 'idle' });
   },
-  reset: () => set({ index: null, indexState: 'idle', indexError: null, current: null, detail: null, detailState: 'idle' }),
+  reset: () =>
+    set({
+      index: null,
+      indexState: 'idle',
+      indexError: null,
+      current: null,
+      detail: null,
+      detailState: 'idle',
+    }),
   bumpGeneration: () => set({ generation: get().generation + 1 }),
   select: (position) => {
     const n = get().index?.frames.length ?? 0;

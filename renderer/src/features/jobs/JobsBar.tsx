@@ -12,7 +12,13 @@ function JobRow({ job }: { job: JobInfo }) {
   const frac = p ? progressFraction(p.done, p.total) : null;
   const jobs = useJobs.getState;
   return (
-    <li className={`job-row state-${job.state}`} data-testid="job-row" data-job-id={job.id} data-job-kind={job.kind} data-job-state={job.state}>
+    <li
+      className={`job-row state-${job.state}`}
+      data-testid="job-row"
+      data-job-id={job.id}
+      data-job-kind={job.kind}
+      data-job-state={job.state}
+    >
       <span className="job-kind" data-testid="job-kind">
         {job.kind}
       </span>
@@ -23,7 +29,12 @@ function JobRow({ job }: { job: JobInfo }) {
         {job.error ? `${job.error.message} (${job.error.code})` : (p?.stage ?? '')}
       </span>
       <span className="job-progress">
-        <progress data-testid="job-progress" max={1} value={frac ?? undefined} aria-label={`${job.kind} progress`} />
+        <progress
+          data-testid="job-progress"
+          max={1}
+          value={frac ?? undefined}
+          aria-label={`${job.kind} progress`}
+        />
         <span className="job-count">{p && p.total > 0 ? `${p.done}/${p.total}` : ''}</span>
       </span>
       <span className="job-eta" data-testid="job-eta">
@@ -41,7 +52,12 @@ function JobRow({ job }: { job: JobInfo }) {
           </button>
         )}
         {isActive(job) && (
-          <button type="button" className="danger" data-testid="job-cancel" onClick={() => void jobs().cancel(job.id)}>
+          <button
+            type="button"
+            className="danger"
+            data-testid="job-cancel"
+            onClick={() => void jobs().cancel(job.id)}
+          >
             Cancel
           </button>
         )}
@@ -65,7 +81,13 @@ export function JobsBar() {
   return (
     <footer className="jobs-bar" data-testid="jobs-bar" data-active-count={live.length}>
       <div className="jobs-head">
-        <button type="button" className="link" data-testid="jobs-expand" onClick={() => setExpanded(!expanded)} aria-expanded={expanded}>
+        <button
+          type="button"
+          className="link"
+          data-testid="jobs-expand"
+          onClick={() => setExpanded(!expanded)}
+          aria-expanded={expanded}
+        >
           Jobs {expanded ? '▾' : '▸'}
         </button>
         <span className="muted">

@@ -20,7 +20,11 @@ const job = (id: string, over: Partial<JobInfo> = {}): JobInfo => ({
 describe('job events', () => {
   it('upserts on job.state and updates progress on job.progress', () => {
     let s = applyJobEvent(emptyJobs, { type: 'job.state', job: job('a', { state: 'queued' }) });
-    s = applyJobEvent(s, { type: 'job.progress', id: 'a', progress: { stage: 'decode', done: 3, total: 10, eta_s: 5 } });
+    s = applyJobEvent(s, {
+      type: 'job.progress',
+      id: 'a',
+      progress: { stage: 'decode', done: 3, total: 10, eta_s: 5 },
+    });
     expect(s.byId.a?.progress?.done).toBe(3);
     expect(s.byId.a?.state).toBe('running');
   });
@@ -37,7 +41,11 @@ describe('job events', () => {
 
   it('a progress tick after done does not change the state; unknown ids are ignored', () => {
     let s = applyJobList(emptyJobs, [job('a', { state: 'done' })]);
-    s = applyJobEvent(s, { type: 'job.progress', id: 'a', progress: { stage: 'x', done: 1, total: 1, eta_s: null } });
+    s = applyJobEvent(s, {
+      type: 'job.progress',
+      id: 'a',
+      progress: { stage: 'x', done: 1, total: 1, eta_s: null },
+    });
     expect(s.byId.a?.state).toBe('done');
     expect(applyJobEvent(s, { type: 'job.done', id: 'zzz', result: null })).toBe(s);
     expect(applyJobEvent(s, { type: 'project.changed', project: null })).toBe(s);

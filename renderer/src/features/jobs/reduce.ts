@@ -32,18 +32,30 @@ export function applyJobEvent(s: JobsSnapshot, e: StudioEvent): JobsSnapshot {
       const j = s.byId[e.id];
       if (!j) return s;
       // A late progress tick must not resurrect a finished job's state.
-      return { ...s, byId: { ...s.byId, [e.id]: { ...j, progress: e.progress, state: j.state === 'queued' ? 'running' : j.state } } };
+      return {
+        ...s,
+        byId: {
+          ...s.byId,
+          [e.id]: { ...j, progress: e.progress, state: j.state === 'queued' ? 'running' : j.state },
+        },
+      };
     }
     case 'job.done': {
       const j = s.byId[e.id];
       if (!j) return s;
-      return { ...s, byId: { ...s.byId, [e.id]: { ...j, state: 'done', result: e.result ?? null, error: null } } };
+      return {
+        ...s,
+        byId: { ...s.byId, [e.id]: { ...j, state: 'done', result: e.result ?? null, error: null } },
+      };
     }
     case 'job.failed': {
       const j = s.byId[e.id];
       if (!j) return s;
       const state = e.code === 'CANCELLED' ? 'cancelled' : 'failed';
-      return { ...s, byId: { ...s.byId, [e.id]: { ...j, state, error: { code: e.code, message: e.message } } } };
+      return {
+        ...s,
+        byId: { ...s.byId, [e.id]: { ...j, state, error: { code: e.code, message: e.message } } },
+      };
     }
     case 'job.log':
       return { ...s, lastLog: { ...s.lastLog, [e.id]: { level: e.level, message: e.message } } };

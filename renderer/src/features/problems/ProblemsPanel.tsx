@@ -9,10 +9,20 @@ export function ProblemsPanel() {
       <div className="panel-head">
         <h3>Problems ({problems.length})</h3>
         <div className="spacer" />
-        <button type="button" data-testid="problems-clear" disabled={problems.length === 0} onClick={() => void useProblems.getState().clear()}>
+        <button
+          type="button"
+          data-testid="problems-clear"
+          disabled={problems.length === 0}
+          onClick={() => void useProblems.getState().clear()}
+        >
           Clear
         </button>
-        <button type="button" className="icon-button" aria-label="Close problems" onClick={() => useProblems.getState().setOpen(false)}>
+        <button
+          type="button"
+          className="icon-button"
+          aria-label="Close problems"
+          onClick={() => useProblems.getState().setOpen(false)}
+        >
           ×
         </button>
       </div>
@@ -21,7 +31,12 @@ export function ProblemsPanel() {
       ) : (
         <ul className="problem-list">
           {[...problems].reverse().map((p) => (
-            <li key={p.id} className={`problem sev-${p.severity}`} data-testid="problem-item" data-severity={p.severity}>
+            <li
+              key={p.id}
+              className={`problem sev-${p.severity}`}
+              data-testid="problem-item"
+              data-severity={p.severity}
+            >
               <span className={`pill sev-${p.severity}`}>{p.severity}</span>
               <span className="problem-source">{p.source}</span>
               {p.file && <code className="problem-file">{p.file}</code>}

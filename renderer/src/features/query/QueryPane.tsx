@@ -164,32 +164,34 @@ function HeatmapControls() {
  * Saves a waypoint for any hit: main computes the stand-off pose facing the hit's centroid (reachable
  * over the occupancy grid, with a line of sight), or answers NOT_FOUND with the reason.
  */
-async function makeWaypoint(hit: QueryHit, rank: number, query: string): Promise<{ ok: boolean; text: string }> {
+async function makeWaypoint(
+  hit: QueryHit,
+  rank: number,
+  query: string,
+): Promise<{ ok: boolean; text: string }> {
   const name = `${query}${rank > 0 ? ` #${rank + 1}` : ''}`.slice(0, 200);
   // Line of sight may end at the object's surface: half its extent diagonal (as the query's own goal does).
-  const target_radius_m = Math.min(10, Math.max(0.1, Math.hypot(hit.extent_m[0], hit.extent_m[1], hit.extent_m[2]) / 2));
-  const r = await getBridge().invoke('waypoints.add', { name, target_world_m: hit.world_m, target_radius_m, query });
+  const target_radius_m = Math.min(
+    10,
+    Math.max(0.1, Math.hypot(hit.extent_m[0], hit.extent_m[1], hit.extent_m[2]) / 2),
+  );
+  const r = await getBridge().invoke('waypoints.add', {
+    name,
+    target_world_m: hit.world_m,
+    target_radius_m,
+    query,
+  });
   if (!r.ok)
     return {
       ok: false,
       text:
-        r.code === 'NOT_FOUND'
-          ? `No waypoint: ${r.message}`
-          : `Waypoint not saved: ${r.message} (${r.code})`,
+        r.code === 'NOT_FOUND' ? `No waypoint: ${r.message}` : `Waypoint not saved: ${r.message} (${r.code})`,
     };
   useWaypoints.getState().setState(r.data);
   return { ok: true, text: `Waypoint “${name}” saved (Waypoints pane, key 5).` };
 }
 
-function HitRow({
-  hit,
-  rank,
-  query,
-}: {
-  hit: QueryHit;
-  rank: number;
-  query: string;
-}) {
+function HitRow({ hit, rank, query }: { hit: QueryHit; rank: number; query: string }) {
   const frames = useCapture((s) => s.index?.frames);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
   const [saving, setSaving] = useState(false);

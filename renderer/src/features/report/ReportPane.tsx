@@ -26,11 +26,18 @@ function EvalJobLine({ job }: { job: JobInfo }) {
   return (
     <div className="rp-job" data-testid="report-eval-job" data-job-id={job.id} data-state={job.state}>
       <span className={`pill state-${job.state}`}>{job.state}</span>
-      <span className="rp-stage">{job.error ? `${job.error.message} (${job.error.code})` : (p?.stage ?? '')}</span>
+      <span className="rp-stage">
+        {job.error ? `${job.error.message} (${job.error.code})` : (p?.stage ?? '')}
+      </span>
       <progress max={1} value={frac ?? undefined} aria-label="evaluation progress" />
       <span className="muted">{job.state === 'running' ? formatEta(p?.eta_s) : ''}</span>
       {(job.state === 'running' || job.state === 'queued') && (
-        <button type="button" className="danger" data-testid="report-eval-cancel" onClick={() => void useJobs.getState().cancel(job.id)}>
+        <button
+          type="button"
+          className="danger"
+          data-testid="report-eval-cancel"
+          onClick={() => void useJobs.getState().cancel(job.id)}
+        >
           Cancel
         </button>
       )}
@@ -42,9 +49,10 @@ function CliHelp({ dir }: { dir: string }) {
   return (
     <>
       <p>
-        <b>Run evaluation</b> trains and scores the field against the capture’s own annotations (label quality, segmentation,
-        query localisation, noise studies) in a scratch folder; it needs an annotated capture such as the demo. <b>Generate
-        report</b> then writes a self-contained HTML report of the last evaluation (charts and images inline) and shows it here.
+        <b>Run evaluation</b> trains and scores the field against the capture’s own annotations (label
+        quality, segmentation, query localisation, noise studies) in a scratch folder; it needs an annotated
+        capture such as the demo. <b>Generate report</b> then writes a self-contained HTML report of the last
+        evaluation (charts and images inline) and shows it here.
       </p>
       <p>From the command line:</p>
       <pre className="rp-cli" data-testid="report-command">
@@ -86,7 +94,10 @@ export function ReportPane() {
       <div className="pane-scroll">
         <div className="pane-empty" data-testid="empty-state">
           <h2>No report yet</h2>
-          <p>Open a project with an annotated capture (the demo has one) to evaluate it and see the report here.</p>
+          <p>
+            Open a project with an annotated capture (the demo has one) to evaluate it and see the report
+            here.
+          </p>
           <CliHelp dir={dir} />
         </div>
       </div>
@@ -98,7 +109,11 @@ export function ReportPane() {
     setMsg(null);
     const id = await useJobs.getState().start('eval', { quick: true });
     setBusy(null);
-    setMsg(id ? { ok: true, text: 'Evaluation started — progress shows here and in the jobs bar.' } : { ok: false, text: useApp.getState().notice?.text ?? 'Evaluation could not be started.' });
+    setMsg(
+      id
+        ? { ok: true, text: 'Evaluation started — progress shows here and in the jobs bar.' }
+        : { ok: false, text: useApp.getState().notice?.text ?? 'Evaluation could not be started.' },
+    );
   };
   const generate = async () => {
     setBusy('report');
@@ -111,7 +126,10 @@ export function ReportPane() {
     }
     setAsset(r.data.asset);
     setRev((n) => n + 1);
-    setMsg({ ok: true, text: `Report written (${(r.data.bytes / 1024).toFixed(0)} KiB): ${project.dir}/${r.data.asset}` });
+    setMsg({
+      ok: true,
+      text: `Report written (${(r.data.bytes / 1024).toFixed(0)} KiB): ${project.dir}/${r.data.asset}`,
+    });
   };
 
   return (
@@ -121,17 +139,29 @@ export function ReportPane() {
           type="button"
           data-testid="report-run-eval"
           disabled={!annotated || evaluating || busy !== null}
-          title={annotated ? 'Quick evaluation against the capture’s annotations' : 'Needs a capture with annotations (e.g. the demo)'}
+          title={
+            annotated
+              ? 'Quick evaluation against the capture’s annotations'
+              : 'Needs a capture with annotations (e.g. the demo)'
+          }
           onClick={() => void runEval()}
         >
           {evaluating ? 'Evaluating…' : 'Run evaluation'}
         </button>
-        <button type="button" className="primary" data-testid="report-generate" disabled={busy !== null || evaluating} onClick={() => void generate()}>
+        <button
+          type="button"
+          className="primary"
+          data-testid="report-generate"
+          disabled={busy !== null || evaluating}
+          onClick={() => void generate()}
+        >
           {busy === 'report' ? 'Generating…' : 'Generate report'}
         </button>
         {!annotated && (
           <span className="muted" data-testid="report-needs-annotations">
-            {project.capture ? 'This capture has no annotations: evaluation needs ground truth.' : 'Import a capture first.'}
+            {project.capture
+              ? 'This capture has no annotations: evaluation needs ground truth.'
+              : 'Import a capture first.'}
           </span>
         )}
         {msg && (
@@ -141,7 +171,9 @@ export function ReportPane() {
         )}
       </div>
       {job && <EvalJobLine job={job} />}
-      {job?.state === 'done' && !asset && <p className="muted">The evaluation finished: press “Generate report” to see it.</p>}
+      {job?.state === 'done' && !asset && (
+        <p className="muted">The evaluation finished: press “Generate report” to see it.</p>
+      )}
       {asset ? (
         <iframe
           key={`${asset}#${rev}`}

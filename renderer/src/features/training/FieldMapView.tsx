@@ -62,7 +62,11 @@ export function FieldMapView() {
               <span className="muted">{l.points.toLocaleString()}</span>
             </li>
           ))}
-          {rest > 0 && <li className="muted">+{legend.length - LEGEND_MAX} more ({rest.toLocaleString()})</li>}
+          {rest > 0 && (
+            <li className="muted">
+              +{legend.length - LEGEND_MAX} more ({rest.toLocaleString()})
+            </li>
+          )}
           {unlabeled > 0 && <li className="muted">no label {unlabeled.toLocaleString()}</li>}
         </ul>
       )}

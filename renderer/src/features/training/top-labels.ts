@@ -23,8 +23,13 @@ const pad4 = (n: number): number => Math.ceil(n / 4) * 4;
  * Decodes the asset, checking every length and index. `expectedPoints` (the map's point count), when
  * given, must match. Bad input throws AssetError naming the file and the problem.
  */
-export function decodeTopLabels(buf: ArrayBuffer, expectedPoints: number | null = null, file = TOP_LABELS_ASSET): TopLabels {
-  if (buf.byteLength < 8) throw new AssetError(file, `is ${buf.byteLength} bytes, shorter than its 8-byte header`);
+export function decodeTopLabels(
+  buf: ArrayBuffer,
+  expectedPoints: number | null = null,
+  file = TOP_LABELS_ASSET,
+): TopLabels {
+  if (buf.byteLength < 8)
+    throw new AssetError(file, `is ${buf.byteLength} bytes, shorter than its 8-byte header`);
   const dv = new DataView(buf);
   const n = dv.getUint32(0, true);
   const jsonBytes = dv.getUint32(4, true);
@@ -36,12 +41,20 @@ export function decodeTopLabels(buf: ArrayBuffer, expectedPoints: number | null 
       `header says ${n} points and ${jsonBytes} bytes of label texts (${expected} bytes in all) but the file has ${buf.byteLength} bytes`,
     );
   if (expectedPoints !== null && n !== expectedPoints)
-    throw new AssetError(file, `has ${n} points but the map has ${expectedPoints}: rebuild the query cache (Evaluate field)`);
+    throw new AssetError(
+      file,
+      `has ${n} points but the map has ${expectedPoints}: rebuild the query cache (Evaluate field)`,
+    );
   let texts: unknown;
   try {
-    texts = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(buf, 8 + idsBytes, jsonBytes)));
+    texts = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(buf, 8 + idsBytes, jsonBytes)),
+    );
   } catch (err) {
-    throw new AssetError(file, `label texts are not UTF-8 JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new AssetError(
+      file,
+      `label texts are not UTF-8 JSON (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   if (!Array.isArray(texts) || !texts.every((t): t is string => typeof t === 'string'))
     throw new AssetError(file, 'label texts are not a JSON array of strings');
@@ -49,7 +62,10 @@ export function decodeTopLabels(buf: ArrayBuffer, expectedPoints: number | null 
   for (let i = 0; i < n; i++) {
     const v = topLabel[i]!;
     if (v < -1 || v >= texts.length)
-      throw new AssetError(file, `point ${i} has top label ${v} but there are only ${texts.length} label texts`);
+      throw new AssetError(
+        file,
+        `point ${i} has top label ${v} but there are only ${texts.length} label texts`,
+      );
   }
   return { count: n, topLabel, texts };
 }

@@ -19,7 +19,12 @@ export function OccupancyLayer({ theme }: { theme: 'light' | 'dark' }) {
     void rev;
     const g = getOccupancy();
     if (!g || g.width === 0 || g.height === 0) return null;
-    const tex = new THREE.DataTexture(occupancyTexture(g, OCCUPANCY_STYLE[theme]), g.width, g.height, THREE.RGBAFormat);
+    const tex = new THREE.DataTexture(
+      occupancyTexture(g, OCCUPANCY_STYLE[theme]),
+      g.width,
+      g.height,
+      THREE.RGBAFormat,
+    );
     tex.magFilter = THREE.NearestFilter;
     tex.minFilter = THREE.NearestFilter;
     tex.colorSpace = THREE.SRGBColorSpace;
@@ -30,7 +35,12 @@ export function OccupancyLayer({ theme }: { theme: 'light' | 'dark' }) {
     // Plane centred on the grid in the map frame; PlaneGeometry's v = 0 edge is its low-y edge = row 0.
     // Lifted slightly off the floor so it does not z-fight with the map's floor points.
     geom.translate(g.origin_m[0] + w_m / 2, g.origin_m[1] + h_m / 2, FLOOR_LIFT_M);
-    const mat = new THREE.MeshBasicMaterial({ map: tex, transparent: true, side: THREE.DoubleSide, depthWrite: false });
+    const mat = new THREE.MeshBasicMaterial({
+      map: tex,
+      transparent: true,
+      side: THREE.DoubleSide,
+      depthWrite: false,
+    });
     const m = new THREE.Mesh(geom, mat);
     m.name = 'occupancy-floor';
     m.matrixAutoUpdate = false;

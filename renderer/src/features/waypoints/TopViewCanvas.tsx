@@ -37,7 +37,8 @@ export function TopViewCanvas({
     const img = ctx.createImageData(view.width, view.height);
     const grid = showOcc ? getOccupancy() : null;
     // Only a grid in the same map frame as the waypoints lines up with them.
-    const sameFrame = grid && grid.map_from_world.every((v, i) => Math.abs(v - (state.map_from_world[i] ?? NaN)) < 1e-6);
+    const sameFrame =
+      grid && grid.map_from_world.every((v, i) => Math.abs(v - (state.map_from_world[i] ?? NaN)) < 1e-6);
     img.data.set(topViewImage(view, sameFrame ? grid : null));
     ctx.putImageData(img, 0, 0);
     // Map axes at the origin: x red, y green, 0.5 m long.
@@ -96,9 +97,7 @@ export function TopViewCanvas({
       <div className="muted hint">
         Top view in the map frame ({(view.max_m[0] - view.min_m[0]).toFixed(1)} ×{' '}
         {(view.max_m[1] - view.min_m[1]).toFixed(1)} m) ·{' '}
-        {showOcc && occState === 'ready'
-          ? 'occupancy: white free, dark occupied, grey unknown · '
-          : ''}
+        {showOcc && occState === 'ready' ? 'occupancy: white free, dark occupied, grey unknown · ' : ''}
         darker = more map points · red/green = map x/y axes.
       </div>
     </div>

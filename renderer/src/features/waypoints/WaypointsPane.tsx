@@ -168,7 +168,8 @@ function ExportForm() {
   const run = async (f: ExportFormat) => {
     setFormat(f);
     if (!out.trim()) return setMsg({ ok: false, text: 'Type an output folder.' });
-    if (f === 'ply' && !lastQuery) return setMsg({ ok: false, text: 'Run a query first (Query pane): the PLY holds its heatmap.' });
+    if (f === 'ply' && !lastQuery)
+      return setMsg({ ok: false, text: 'Run a query first (Query pane): the PLY holds its heatmap.' });
     setBusy(true);
     const r = await getBridge().invoke('waypoints.export', {
       format: f,
@@ -383,7 +384,10 @@ export function WaypointsPane() {
       </aside>
       <div className="wp-main">
         <div className="lp-viewport-bar">
-          <label className="check" title="Floor cells a robot can drive (white), blocked (dark) or unseen (clear)">
+          <label
+            className="check"
+            title="Floor cells a robot can drive (white), blocked (dark) or unseen (clear)"
+          >
             <input
               type="checkbox"
               data-testid="occupancy-toggle"
@@ -397,7 +401,9 @@ export function WaypointsPane() {
             {occState === 'ready' &&
               occInfo &&
               `${occInfo.width}×${occInfo.height} cells at ${(occInfo.cell_m * 100).toFixed(1)} cm · ${occInfo.free.toLocaleString()} free · ${occInfo.occupied.toLocaleString()} occupied`}
-            {occState === 'error' && <span className="sev-error">Occupancy grid could not be shown: {occError}</span>}
+            {occState === 'error' && (
+              <span className="sev-error">Occupancy grid could not be shown: {occError}</span>
+            )}
           </span>
         </div>
         {state && (

@@ -46,11 +46,21 @@ export const useOccupancy = create<OccupancyStore>()((set, get) => ({
         else if (g.cells[i] === 100) occupied++;
       }
       grid = g;
-      set({ state: 'ready', error: null, rev: get().rev + 1, info: { width: g.width, height: g.height, cell_m: g.cell_m, free, occupied } });
+      set({
+        state: 'ready',
+        error: null,
+        rev: get().rev + 1,
+        info: { width: g.width, height: g.height, cell_m: g.cell_m, free, occupied },
+      });
     } catch (err) {
       if (my !== load) return;
       grid = null;
-      set({ state: 'error', error: err instanceof Error ? err.message : String(err), rev: get().rev + 1, info: null });
+      set({
+        state: 'error',
+        error: err instanceof Error ? err.message : String(err),
+        rev: get().rev + 1,
+        info: null,
+      });
     }
   },
   reset: () => {

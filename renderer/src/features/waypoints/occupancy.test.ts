@@ -1,7 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AssetError } from '../../lib/assets';
-import { cellAt, decodeOccupancy, encodeOccupancy, invertRigid, occupancyTexture, OCCUPANCY_STYLE, topViewImage, transformPoint, type OccupancyGrid } from './occupancy';
+import {
+  cellAt,
+  decodeOccupancy,
+  encodeOccupancy,
+  invertRigid,
+  occupancyTexture,
+  OCCUPANCY_STYLE,
+  topViewImage,
+  transformPoint,
+  type OccupancyGrid,
+} from './occupancy';
 
 // JSON has no -0: generate +0 instead.
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e4, max: 1e4 }).map((v) => v + 0);
@@ -15,7 +25,11 @@ const grid = fc
     origin_m: fc.tuple(finite, finite),
     map_from_world: fc.array(finite, { minLength: 16, maxLength: 16 }),
   })
-  .chain((h) => fc.array(cellValue, { minLength: h.width * h.height, maxLength: h.width * h.height }).map((c) => ({ ...h, cells: new Int8Array(c) })));
+  .chain((h) =>
+    fc
+      .array(cellValue, { minLength: h.width * h.height, maxLength: h.width * h.height })
+      .map((c) => ({ ...h, cells: new Int8Array(c) })),
+  );
 
 /** Rotation about z by `yaw` then a shift, as a rigid 4x4 row-major. */
 function rigid(yaw: number, t: [number, number, number]): number[] {
@@ -54,7 +68,14 @@ describe('decodeOccupancy', () => {
   });
 
   it('pads the header to 4 bytes before the cells', () => {
-    const g: OccupancyGrid = { width: 2, height: 1, cell_m: 0.05, origin_m: [1, 2], map_from_world: rigid(0, [0, 0, 0]), cells: new Int8Array([100, -1]) };
+    const g: OccupancyGrid = {
+      width: 2,
+      height: 1,
+      cell_m: 0.05,
+      origin_m: [1, 2],
+      map_from_world: rigid(0, [0, 0, 0]),
+      cells: new Int8Array([100, -1]),
+    };
     const buf = encodeOccupancy(g);
     const headerLen = new DataView(buf).getUint32(0, true);
     expect((buf.byteLength - 2) % 4).toBe(0);
@@ -62,32 +83,60 @@ describe('decodeOccupancy', () => {
   });
 
   it('rejects a cell value other than -1, 0 or 100', () => {
-    const g: OccupancyGrid = { width: 2, height: 1, cell_m: 0.05, origin_m: [0, 0], map_from_world: rigid(0, [0, 0, 0]), cells: new Int8Array([0, 50]) };
+    const g: OccupancyGrid = {
+      width: 2,
+      height: 1,
+      cell_m: 0.05,
+      origin_m: [0, 0],
+      map_from_world: rigid(0, [0, 0, 0]),
+      cells: new Int8Array([0, 50]),
+    };
     expect(() => decodeOccupancy(encodeOccupancy(g))).toThrow(/cell 1 has value 50/);
   });
 
   it('rejects a truncated cell block, naming the file', () => {
-    const g: OccupancyGrid = { width: 3, height: 3, cell_m: 0.05, origin_m: [0, 0], map_from_world: rigid(0, [0, 0, 0]), cells: new Int8Array(9) };
+    const g: OccupancyGrid = {
+      width: 3,
+      height: 3,
+      cell_m: 0.05,
+      origin_m: [0, 0],
+      map_from_world: rigid(0, [0, 0, 0]),
+      cells: new Int8Array(9),
+    };
     const buf = encodeOccupancy(g).slice(0, -1);
-    expect(() => decodeOccupancy(buf, 'goals/occupancy.bin')).toThrow(/goals\/occupancy\.bin: expected 9 cells/);
+    expect(() => decodeOccupancy(buf, 'goals/occupancy.bin')).toThrow(
+      /goals\/occupancy\.bin: expected 9 cells/,
+    );
   });
 });
 
 describe('invertRigid', () => {
   it('undoes any rigid transform (property)', () => {
     fc.assert(
-      fc.property(fc.double({ min: -Math.PI, max: Math.PI, noNaN: true }), fc.tuple(finite, finite, finite), fc.tuple(finite, finite, finite), (yaw, t, p) => {
-        const m = rigid(yaw, t);
-        const back = transformPoint(invertRigid(m), transformPoint(m, p));
-        for (let i = 0; i < 3; i++) expect(back[i]).toBeCloseTo(p[i]!, 6);
-      }),
+      fc.property(
+        fc.double({ min: -Math.PI, max: Math.PI, noNaN: true }),
+        fc.tuple(finite, finite, finite),
+        fc.tuple(finite, finite, finite),
+        (yaw, t, p) => {
+          const m = rigid(yaw, t);
+          const back = transformPoint(invertRigid(m), transformPoint(m, p));
+          for (let i = 0; i < 3; i++) expect(back[i]).toBeCloseTo(p[i]!, 6);
+        },
+      ),
       { numRuns: 1000, seed: 23 },
     );
   });
 });
 
 describe('grid lookups and images', () => {
-  const g: OccupancyGrid = { width: 2, height: 2, cell_m: 0.5, origin_m: [-1, 0], map_from_world: rigid(0, [0, 0, 0]), cells: new Int8Array([0, 100, -1, 0]) };
+  const g: OccupancyGrid = {
+    width: 2,
+    height: 2,
+    cell_m: 0.5,
+    origin_m: [-1, 0],
+    map_from_world: rigid(0, [0, 0, 0]),
+    cells: new Int8Array([0, 100, -1, 0]),
+  };
 
   it('finds the cell under a map point, rows counted up from origin y', () => {
     expect(cellAt(g, -0.9, 0.1)).toBe(0);
@@ -104,7 +153,14 @@ describe('grid lookups and images', () => {
   });
 
   it('paints occupied cells darker than free ones in the top view (top row = max y)', () => {
-    const view = { width: 2, height: 2, density: new Uint8Array(4), min_m: [-1, 0] as [number, number], max_m: [0, 1] as [number, number], scale: 2 };
+    const view = {
+      width: 2,
+      height: 2,
+      density: new Uint8Array(4),
+      min_m: [-1, 0] as [number, number],
+      max_m: [0, 1] as [number, number],
+      scale: 2,
+    };
     const img = topViewImage(view, g);
     // Bottom row (r = 1) is the grid's row 0: free then occupied.
     expect(img[(1 * 2 + 0) * 4]).toBe(255);

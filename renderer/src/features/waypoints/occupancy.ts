@@ -28,25 +28,43 @@ const MAX_CELLS = 16_000_000;
 const isFiniteNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 export function decodeOccupancy(buf: ArrayBuffer, file = OCCUPANCY_ASSET): OccupancyGrid {
-  if (buf.byteLength < 4) throw new AssetError(file, `is ${buf.byteLength} bytes, shorter than its 4-byte header length`);
+  if (buf.byteLength < 4)
+    throw new AssetError(file, `is ${buf.byteLength} bytes, shorter than its 4-byte header length`);
   const headerLen = new DataView(buf).getUint32(0, true);
   if (4 + headerLen > buf.byteLength)
-    throw new AssetError(file, `header length ${headerLen} runs past the end of the ${buf.byteLength}-byte file`);
+    throw new AssetError(
+      file,
+      `header length ${headerLen} runs past the end of the ${buf.byteLength}-byte file`,
+    );
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array(buf, 4, headerLen)));
   } catch (err) {
-    throw new AssetError(file, `header is not UTF-8 JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new AssetError(
+      file,
+      `header is not UTF-8 JSON (${err instanceof Error ? err.message : String(err)})`,
+    );
   }
   const h = header as Record<string, unknown> | null;
-  if (!h || typeof h !== 'object' || Array.isArray(h)) throw new AssetError(file, 'header is not a JSON object');
+  if (!h || typeof h !== 'object' || Array.isArray(h))
+    throw new AssetError(file, 'header is not a JSON object');
   const { width, height, cell_m, origin_m, map_from_world } = h;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || (width as number) < 0 || (height as number) < 0)
-    throw new AssetError(file, `width and height must be non-negative integers (got ${String(width)} × ${String(height)})`);
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    (width as number) < 0 ||
+    (height as number) < 0
+  )
+    throw new AssetError(
+      file,
+      `width and height must be non-negative integers (got ${String(width)} × ${String(height)})`,
+    );
   const w = width as number;
   const hh = height as number;
-  if (w * hh > MAX_CELLS) throw new AssetError(file, `grid of ${w} × ${hh} cells exceeds the ${MAX_CELLS}-cell limit`);
-  if (!isFiniteNum(cell_m) || cell_m <= 0) throw new AssetError(file, `cell_m must be a positive number (got ${String(cell_m)})`);
+  if (w * hh > MAX_CELLS)
+    throw new AssetError(file, `grid of ${w} × ${hh} cells exceeds the ${MAX_CELLS}-cell limit`);
+  if (!isFiniteNum(cell_m) || cell_m <= 0)
+    throw new AssetError(file, `cell_m must be a positive number (got ${String(cell_m)})`);
   if (!Array.isArray(origin_m) || origin_m.length !== 2 || !origin_m.every(isFiniteNum))
     throw new AssetError(file, 'origin_m must be two finite numbers');
   if (!Array.isArray(map_from_world) || map_from_world.length !== 16 || !map_from_world.every(isFiniteNum))
@@ -60,7 +78,8 @@ export function decodeOccupancy(buf: ArrayBuffer, file = OCCUPANCY_ASSET): Occup
   const cells = new Int8Array(buf.slice(start, start + w * hh));
   for (let i = 0; i < cells.length; i++) {
     const v = cells[i]!;
-    if (v !== -1 && v !== 0 && v !== 100) throw new AssetError(file, `cell ${i} has value ${v} (expected -1, 0 or 100)`);
+    if (v !== -1 && v !== 0 && v !== 100)
+      throw new AssetError(file, `cell ${i} has value ${v} (expected -1, 0 or 100)`);
   }
   return {
     width: w,
@@ -75,7 +94,13 @@ export function decodeOccupancy(buf: ArrayBuffer, file = OCCUPANCY_ASSET): Occup
 /** Encoder (the inverse of decodeOccupancy), used by tests and fixtures. */
 export function encodeOccupancy(g: OccupancyGrid): ArrayBuffer {
   const header = new TextEncoder().encode(
-    JSON.stringify({ width: g.width, height: g.height, cell_m: g.cell_m, origin_m: g.origin_m, map_from_world: g.map_from_world }),
+    JSON.stringify({
+      width: g.width,
+      height: g.height,
+      cell_m: g.cell_m,
+      origin_m: g.origin_m,
+      map_from_world: g.map_from_world,
+    }),
   );
   const start = Math.ceil((4 + header.length) / 4) * 4;
   const out = new ArrayBuffer(start + g.cells.length);
@@ -102,7 +127,10 @@ export function invertRigid(m: readonly number[]): number[] {
 }
 
 /** Applies a 4x4 row-major transform to a point. */
-export function transformPoint(m: readonly number[], p: readonly [number, number, number]): [number, number, number] {
+export function transformPoint(
+  m: readonly number[],
+  p: readonly [number, number, number],
+): [number, number, number] {
   return [
     m[0]! * p[0] + m[1]! * p[1] + m[2]! * p[2] + m[3]!,
     m[4]! * p[0] + m[5]! * p[1] + m[6]! * p[2] + m[7]!,
@@ -123,7 +151,8 @@ export const OCCUPANCY_STYLE: Record<'light' | 'dark', OccupancyStyle> = {
   dark: { free: [60, 160, 255, 100], occupied: [255, 80, 80, 180], unknown: [0, 0, 0, 0] },
 };
 
-const styleOf = (v: number, s: OccupancyStyle): Rgba => (v === 100 ? s.occupied : v === 0 ? s.free : s.unknown);
+const styleOf = (v: number, s: OccupancyStyle): Rgba =>
+  v === 100 ? s.occupied : v === 0 ? s.free : s.unknown;
 
 /**
  * RGBA texture of the grid, row 0 = the cell row at origin y (a texture's first row sits at v = 0,
@@ -152,7 +181,11 @@ const TOP_OCCUPIED: readonly [number, number, number] = [52, 58, 70];
  * Top-view image (RGBA, row 0 at the top = max map y) with the occupancy grid under the point density:
  * occupied cells dark, free cells white, unknown grey; map points darken what they cover (up to 55 %).
  */
-export function topViewImage(view: TopView, grid: OccupancyGrid | null, out = new Uint8Array(view.width * view.height * 4)): Uint8Array {
+export function topViewImage(
+  view: TopView,
+  grid: OccupancyGrid | null,
+  out = new Uint8Array(view.width * view.height * 4),
+): Uint8Array {
   for (let r = 0; r < view.height; r++) {
     const y = view.max_m[1] - (r + 0.5) / view.scale;
     for (let c = 0; c < view.width; c++) {
