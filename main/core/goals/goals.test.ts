@@ -148,16 +148,14 @@ describe('waypoints store', () => {
         fc.oneof(
           fc.string(),
           fc.json(),
-          fc
-            .jsonValue()
-            .map((v) =>
-              JSON.stringify({
-                format: 'clip-fields-waypoints',
-                version: 1,
-                map_frame: { origin_m: [0, 0], yaw_rad: 0 },
-                waypoints: [v],
-              }),
-            ),
+          fc.jsonValue().map((v) =>
+            JSON.stringify({
+              format: 'clip-fields-waypoints',
+              version: 1,
+              map_frame: { origin_m: [0, 0], yaw_rad: 0 },
+              waypoints: [v],
+            }),
+          ),
         ),
         (text) => {
           try {

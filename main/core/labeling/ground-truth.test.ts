@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { NO_NOISE, groundTruthDetections, parseNoiseSpec, formatNoiseSpec, type GroundTruthFrame } from './ground-truth';
+import {
+  NO_NOISE,
+  groundTruthDetections,
+  parseNoiseSpec,
+  formatNoiseSpec,
+  type GroundTruthFrame,
+} from './ground-truth';
 import { LabelingError, mulberry32 } from './types';
 
 /** 40x20 depth frame: chair (id 1) at x 5..14, y 5..14 at 2 m in front of a 2.05 m surface; sofa (id 2) at x 25..34 at 2.5 m; wall at 4 m. */
 function frame(): GroundTruthFrame {
-  const w = 40, h = 20;
+  const w = 40,
+    h = 20;
   const labels = new Uint16Array(w * h);
   const depth = new Float32Array(w * h).fill(4);
   // An unlabeled surface just behind the chair (depth-consistent with it), e.g. the seat's backdrop.
@@ -36,7 +43,12 @@ const area = (m: Uint8Array) => m.reduce((a, b) => a + b, 0);
 
 describe('parseNoiseSpec', () => {
   it('parses the documented spec', () => {
-    expect(parseNoiseSpec('drop=0.2,confuse=0.15,jitter=0.1')).toEqual({ drop: 0.2, confuse: 0.15, jitter: 0.1, seed: null });
+    expect(parseNoiseSpec('drop=0.2,confuse=0.15,jitter=0.1')).toEqual({
+      drop: 0.2,
+      confuse: 0.15,
+      jitter: 0.1,
+      seed: null,
+    });
     expect(parseNoiseSpec('')).toEqual(NO_NOISE);
     expect(parseNoiseSpec('none')).toEqual(NO_NOISE);
     expect(parseNoiseSpec('seed=5, drop=1')).toEqual({ drop: 1, confuse: 0, jitter: 0, seed: 5 });
@@ -51,14 +63,27 @@ describe('parseNoiseSpec', () => {
   });
   it('parses or throws LabelingError for any string, and round-trips what it parses', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.array(fc.tuple(fc.constantFrom('drop', 'confuse', 'jitter', 'seed', 'x'), fc.oneof(fc.double(), fc.nat().map(String), fc.string()))).map((kv) => kv.map(([k, v]) => `${k}=${String(v)}`).join(','))), (s) => {
-        try {
-          const n = parseNoiseSpec(s);
-          expect(parseNoiseSpec(formatNoiseSpec(n))).toEqual(n);
-        } catch (err) {
-          expect(err).toBeInstanceOf(LabelingError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc
+            .array(
+              fc.tuple(
+                fc.constantFrom('drop', 'confuse', 'jitter', 'seed', 'x'),
+                fc.oneof(fc.double(), fc.nat().map(String), fc.string()),
+              ),
+            )
+            .map((kv) => kv.map(([k, v]) => `${k}=${String(v)}`).join(',')),
+        ),
+        (s) => {
+          try {
+            const n = parseNoiseSpec(s);
+            expect(parseNoiseSpec(formatNoiseSpec(n))).toEqual(n);
+          } catch (err) {
+            expect(err).toBeInstanceOf(LabelingError);
+          }
+        },
+      ),
       { numRuns: 1000, seed: 5 },
     );
   });
@@ -67,7 +92,10 @@ describe('parseNoiseSpec', () => {
 describe('groundTruthDetections', () => {
   it('gives one exact detection per instance with score 1 and a box scaled to RGB', () => {
     const d = groundTruthDetections(frame(), NO_NOISE, mulberry32(1), []);
-    expect(d.map((x) => x.classScores)).toEqual([[{ label: 'chair', score: 1 }], [{ label: 'sofa', score: 1 }]]);
+    expect(d.map((x) => x.classScores)).toEqual([
+      [{ label: 'chair', score: 1 }],
+      [{ label: 'sofa', score: 1 }],
+    ]);
     expect(d[0]!.box).toEqual([10, 10, 30, 30]);
     expect(area(d[0]!.mask!.data)).toBe(100);
   });
@@ -83,7 +111,8 @@ describe('groundTruthDetections', () => {
     expect(chair.trueClass).toBe('chair');
   });
   it('jitter moves boxes and the mask follows (shrinks inside, grows into depth-consistent pixels)', () => {
-    let grew = false, shrank = false;
+    let grew = false,
+      shrank = false;
     for (let s = 0; s < 30; s++) {
       for (const d of groundTruthDetections(frame(), { ...NO_NOISE, jitter: 0.3 }, mulberry32(s), [])) {
         const a = area(d.mask!.data);
@@ -93,7 +122,8 @@ describe('groundTruthDetections', () => {
         const [x0, y0, x1, y1] = d.box.map((v) => v / 2);
         d.mask!.data.forEach((m, p) => {
           if (m) {
-            const x = p % 40, y = Math.floor(p / 40);
+            const x = p % 40,
+              y = Math.floor(p / 40);
             expect(x >= x0! && x < x1! && y >= y0! && y < y1!).toBe(true);
           }
         });
@@ -107,5 +137,17 @@ describe('groundTruthDetections', () => {
     const a = groundTruthDetections(frame(), spec, mulberry32(9), ['bed']);
     const b = groundTruthDetections(frame(), spec, mulberry32(9), ['bed']);
     expect(a).toEqual(b);
+  });
+});
+
+describe('groundTruthRng', () => {
+  it('gives independent, uniform streams per frame (no correlated first draws)', async () => {
+    const { groundTruthRng } = await import('./ground-truth');
+    // The first draw of consecutive frames must spread over [0, 1) like any other draw.
+    const first = Array.from({ length: 2000 }, (_, f) => groundTruthRng(7, f)());
+    const below = (p: number) => first.filter((x) => x < p).length / first.length;
+    for (const p of [0.1, 0.4, 0.7]) expect(Math.abs(below(p) - p)).toBeLessThan(0.04);
+    // Same seed and frame: same stream.
+    expect(groundTruthRng(7, 3)()).toBe(groundTruthRng(7, 3)());
   });
 });

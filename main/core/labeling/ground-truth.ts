@@ -13,7 +13,15 @@
  * - with any noise, scores spread over [0.5, 1] instead of all being 1.
  */
 import type { CameraIntrinsics, InstanceInfo } from '../capture/types';
-import { CLASS_SCORE_FLOOR, LabelingError, type Box, type ClassScore, type Detection } from './types';
+import {
+  CLASS_SCORE_FLOOR,
+  LabelingError,
+  fnv1a,
+  mulberry32,
+  type Box,
+  type ClassScore,
+  type Detection,
+} from './types';
 import { normalizeLabel } from './vocab';
 
 export interface NoiseSpec {
@@ -50,6 +58,22 @@ export const CONFUSIONS: ReadonlyArray<readonly [string, string]> = [
   ['nightstand', 'cabinet'],
 ];
 
+/**
+ * splitmix32's finaliser: a bijective 32-bit mix with full avalanche. Seeds that differ in a few bits (hashes
+ * of `gt:0:1`, `gt:0:2`, ...) give unrelated outputs, so PRNG streams seeded through it are uncorrelated.
+ */
+export function splitmix32(x: number): number {
+  let z = (x + 0x9e3779b9) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x21f0aaad) >>> 0;
+  z = Math.imul(z ^ (z >>> 15), 0x735a2d97) >>> 0;
+  return (z ^ (z >>> 15)) >>> 0;
+}
+
+/** The noise PRNG of one frame of a labeling run (seed = the run's noise seed). */
+export function groundTruthRng(seed: number, frame: number): () => number {
+  return mulberry32(splitmix32(fnv1a(`gt:${seed}:${frame}`)));
+}
+
 export function confusionPartners(label: string): string[] {
   const out: string[] = [];
   for (const [a, b] of CONFUSIONS) {
@@ -68,23 +92,49 @@ export function parseNoiseSpec(spec: string): NoiseSpec {
   const seen = new Set<string>();
   for (const part of s.split(',')) {
     const m = /^\s*([a-z]+)\s*=\s*([^\s,]+)\s*$/.exec(part);
-    if (!m) throw new LabelingError('BAD_ARGS', 'noise', `"${part}" is not key=value (expected e.g. drop=0.2,confuse=0.15,jitter=0.1)`);
-    const key = m[1]!, valueText = m[2]!;
+    if (!m)
+      throw new LabelingError(
+        'BAD_ARGS',
+        'noise',
+        `"${part}" is not key=value (expected e.g. drop=0.2,confuse=0.15,jitter=0.1)`,
+      );
+    const key = m[1]!,
+      valueText = m[2]!;
     if (seen.has(key)) throw new LabelingError('BAD_ARGS', 'noise', `"${key}" is given twice`);
     seen.add(key);
-    if (!/^[+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(valueText)) throw new LabelingError('BAD_ARGS', 'noise', `${key}: "${valueText}" is not a number`);
+    if (!/^[+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(valueText))
+      throw new LabelingError('BAD_ARGS', 'noise', `${key}: "${valueText}" is not a number`);
     const v = Number(valueText);
     if (key === 'seed') {
-      if (!Number.isSafeInteger(v) || v < 0 || v > 0xffffffff) throw new LabelingError('BAD_ARGS', 'noise', `seed must be an integer 0..4294967295, got ${valueText}`);
+      if (!Number.isSafeInteger(v) || v < 0 || v > 0xffffffff)
+        throw new LabelingError(
+          'BAD_ARGS',
+          'noise',
+          `seed must be an integer 0..4294967295, got ${valueText}`,
+        );
       out.seed = v;
     } else if (key === 'drop' || key === 'confuse') {
-      if (!(v >= 0 && v <= 1)) throw new LabelingError('BAD_ARGS', 'noise', `${key} must be a probability in [0, 1], got ${valueText}`);
+      if (!(v >= 0 && v <= 1))
+        throw new LabelingError(
+          'BAD_ARGS',
+          'noise',
+          `${key} must be a probability in [0, 1], got ${valueText}`,
+        );
       out[key] = v;
     } else if (key === 'jitter') {
-      if (!(v >= 0 && v <= 0.5)) throw new LabelingError('BAD_ARGS', 'noise', `jitter must be in [0, 0.5] (fraction of the box size), got ${valueText}`);
+      if (!(v >= 0 && v <= 0.5))
+        throw new LabelingError(
+          'BAD_ARGS',
+          'noise',
+          `jitter must be in [0, 0.5] (fraction of the box size), got ${valueText}`,
+        );
       out.jitter = v;
     } else {
-      throw new LabelingError('BAD_ARGS', 'noise', `unknown key "${key}" (known: drop, confuse, jitter, seed)`);
+      throw new LabelingError(
+        'BAD_ARGS',
+        'noise',
+        `unknown key "${key}" (known: drop, confuse, jitter, seed)`,
+      );
     }
   }
   return out;
@@ -117,13 +167,31 @@ export interface GroundTruthDetection extends Detection {
 }
 
 /**
- * Detections for one annotated frame. `rng` drives the noise (seed it per frame for reproducibility);
- * `classPool` is where confused labels come from when a class has no confusion partner.
+ * Detections for one annotated frame. `rng` drives the noise (seed it per frame for reproducibility, e.g.
+ * `groundTruthRng`); `classPool` is where confused labels come from when a class has no confusion partner.
+ * One 32-bit draw of `rng` seeds the frame; each instance then draws from its own stream, seeded by mixing
+ * (splitmix32) that draw with the instance id, so the noise is uncorrelated across frames and instances even
+ * when the caller's per-frame seeds are nearly equal.
  */
-export function groundTruthDetections(f: GroundTruthFrame, noise: NoiseSpec, rng: () => number, classPool: readonly string[]): GroundTruthDetection[] {
+export function groundTruthDetections(
+  f: GroundTruthFrame,
+  noise: NoiseSpec,
+  rng: () => number,
+  classPool: readonly string[],
+): GroundTruthDetection[] {
   const { width: dw, height: dh } = f.depthIntrinsics;
-  if (f.labels.length !== dw * dh) throw new LabelingError('INVALID_INPUT', 'labels', `label image has ${f.labels.length} pixels, expected ${dw}x${dh}`);
-  if (f.depth_m.length !== dw * dh) throw new LabelingError('INVALID_INPUT', 'depth', `depth has ${f.depth_m.length} pixels, expected ${dw}x${dh}`);
+  if (f.labels.length !== dw * dh)
+    throw new LabelingError(
+      'INVALID_INPUT',
+      'labels',
+      `label image has ${f.labels.length} pixels, expected ${dw}x${dh}`,
+    );
+  if (f.depth_m.length !== dw * dh)
+    throw new LabelingError(
+      'INVALID_INPUT',
+      'depth',
+      `depth has ${f.depth_m.length} pixels, expected ${dw}x${dh}`,
+    );
   // Per-instance pixel count and bbox (depth pixels, inclusive).
   const stats = new Map<number, { n: number; x0: number; y0: number; x1: number; y1: number }>();
   for (let y = 0; y < dh; y++) {
@@ -142,16 +210,23 @@ export function groundTruthDetections(f: GroundTruthFrame, noise: NoiseSpec, rng
       if (y > s.y1) s.y1 = y;
     }
   }
-  const sx = f.rgbWidth / dw, sy = f.rgbHeight / dh;
+  const sx = f.rgbWidth / dw,
+    sy = f.rgbHeight / dh;
   const noisy = hasNoise(noise);
   const out: GroundTruthDetection[] = [];
   const ids = [...stats.keys()].sort((a, b) => a - b);
+  const frameSeed = Math.floor(rng() * 4294967296) >>> 0;
   for (const id of ids) {
     const s = stats.get(id)!;
     const info = f.instances.get(id);
-    // Draw every random number for this instance up front so one instance's fate does not shift the others'.
-    const uDrop = rng(), uConfuse = rng(), uPick = rng(), uScore = rng(), uSecond = rng();
-    const uj = [rng(), rng(), rng(), rng()];
+    // The instance's own stream: its fate does not depend on which other instances are in the frame.
+    const r = mulberry32(splitmix32((frameSeed ^ splitmix32(id)) >>> 0));
+    const uDrop = r(),
+      uConfuse = r(),
+      uPick = r(),
+      uScore = r(),
+      uSecond = r();
+    const uj = [r(), r(), r(), r()];
     if (!info || s.n < MIN_INSTANCE_PIXELS) continue;
     if (uDrop < noise.drop) continue;
     const trueClass = normalizeLabel(info.class);
@@ -160,17 +235,28 @@ export function groundTruthDetections(f: GroundTruthFrame, noise: NoiseSpec, rng
     if (uConfuse < noise.confuse) {
       const partners = confusionPartners(trueClass);
       const pool = partners.length > 0 ? partners : classPool.filter((c) => c !== trueClass);
-      const wrong = pool.length > 0 ? pool[Math.min(pool.length - 1, Math.floor(uPick * pool.length))]! : trueClass;
+      const wrong =
+        pool.length > 0 ? pool[Math.min(pool.length - 1, Math.floor(uPick * pool.length))]! : trueClass;
       const sWrong = 0.5 + 0.4 * uScore;
       const sTrue = Math.max(CLASS_SCORE_FLOOR, sWrong * (0.3 + 0.6 * uSecond));
-      classScores = wrong === trueClass ? [{ label: trueClass, score: sWrong }] : [{ label: wrong, score: sWrong }, { label: trueClass, score: sTrue }];
+      classScores =
+        wrong === trueClass
+          ? [{ label: trueClass, score: sWrong }]
+          : [
+              { label: wrong, score: sWrong },
+              { label: trueClass, score: sTrue },
+            ];
     } else {
       classScores = [{ label: trueClass, score: noisy ? 0.5 + 0.5 * uScore : 1 }];
     }
     // Box in depth pixels (exclusive upper bounds), then jitter.
-    let bx0 = s.x0, by0 = s.y0, bx1 = s.x1 + 1, by1 = s.y1 + 1;
+    let bx0 = s.x0,
+      by0 = s.y0,
+      bx1 = s.x1 + 1,
+      by1 = s.y1 + 1;
     if (noise.jitter > 0) {
-      const w = bx1 - bx0, h = by1 - by0;
+      const w = bx1 - bx0,
+        h = by1 - by0;
       bx0 = Math.round(bx0 + (uj[0]! * 2 - 1) * noise.jitter * w);
       by0 = Math.round(by0 + (uj[1]! * 2 - 1) * noise.jitter * h);
       bx1 = Math.round(bx1 + (uj[2]! * 2 - 1) * noise.jitter * w);

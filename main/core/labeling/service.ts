@@ -262,9 +262,7 @@ async function reapplyWithEncoders(projectDir: string): Promise<void> {
   await reapplyLabelEdits(projectDir);
 }
 
-export async function labelObjects(
-  projectDir: string,
-): Promise<
+export async function labelObjects(projectDir: string): Promise<
   {
     id: number;
     text: string;

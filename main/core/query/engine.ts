@@ -6,12 +6,18 @@
  * query names an appearance attribute (a colour, material, pattern or finish word from VISUAL_WORDS), semantic
  * otherwise. Without a vision head or without a CLIP text encoder only the language head is scored.
  *
- * Calibrated threshold (text queries): a null model of 32 generic texts ("object", "thing", "surface", ...;
- * DISTRACTOR_TEXTS) scored at the same weights gives, per point, the best null score; a point is a hit when
- * the query beats it by at least delta, where delta is the largest margin any single null text reaches over
- * the other null texts on `min_points` points (so an unrelated query, exchangeable with the nulls, passes with
- * probability ~1/33). Image queries have no null texts: hit = score >= median + min(k * 1.4826 * MAD,
- * (peak - median) / 2) (k = 5), at least median + 0.02: they localise the best match rather than decide presence.
+ * Calibrated threshold (text queries): the query competes, point by point, with the vocabulary's label texts
+ * (the classes the field was trained on, from the cache manifest) and 32 generic null texts ("object", "thing",
+ * "surface", ...; DISTRACTOR_TEXTS, minus any that resembles a vocabulary label). A point is a hit when the query's
+ * score beats the best competitor there by at least delta. Competitors that are the query's own words (language
+ * encoder cosine >= OWN_LABEL_SIMILARITY with the query: the label "mug" for "red mug") are not competitors.
+ * delta is calibrated on the null texts: the largest margin any null text reaches over all the other competitors
+ * on `min_points` points (an unrelated query is exchangeable with the nulls), at least MIN_MARGIN. So a made-up
+ * class ("giraffe") is not found because, wherever the field has learned something, a vocabulary label explains
+ * the point better; a present class is found on its instances however small they are.
+ * Supervision mask: only map points near the labeled dataset's points (within one SUPPORT_CELL_M cube and its
+ * 26 neighbours) can be hits. Elsewhere (walls, floor, anything no detection covered) the field was never
+ * trained and its output is an extrapolation that can resemble any text. Without a dataset every point counts.
  * Points are first ranked by the fast (PCA int8) tier; every point within the fast tier's measured error of
  * the threshold is re-scored exactly (hidden-activation tier) and only exact scores decide hits. Hits are
  * clustered in 3D (voxel connected components, >= min_points). No cluster -> `not_found: true` + reason.
@@ -46,10 +52,25 @@ export const DISTRACTOR_TEXTS = (
   'scene view image photo picture background nothing anything everything element unit form kind type sort detail'
 ).split(' ');
 
-export const MODE_WEIGHTS: Record<'semantic' | 'visual', QueryWeights> = { semantic: { language: 10, vision: 1 }, visual: { language: 1, vision: 10 } };
+/** Language-encoder cosine at or above which a vocabulary/null text counts as the query's own words. */
+export const OWN_LABEL_SIMILARITY = 0.45;
+/** Smallest calibrated margin over the best competitor. */
+export const MIN_MARGIN = 0.05;
+/** Cell of the supervision mask: map points within this cube (or a neighbouring one) of a labeled point. */
+export const SUPPORT_CELL_M = 0.05;
+/** Competitors kept per point (best first) so that a query's own labels can be skipped. */
+const COMPETITOR_TOP = 4;
+
+export const MODE_WEIGHTS: Record<'semantic' | 'visual', QueryWeights> = {
+  semantic: { language: 10, vision: 1 },
+  visual: { language: 1, vision: 10 },
+};
 
 export function autoMode(text: string): 'semantic' | 'visual' {
-  const words = text.toLowerCase().split(/[^a-z]+/).filter(Boolean);
+  const words = text
+    .toLowerCase()
+    .split(/[^a-z]+/)
+    .filter(Boolean);
   return words.some((w) => VISUAL_WORDS.has(w)) ? 'visual' : 'semantic';
 }
 
@@ -61,7 +82,7 @@ export interface QueryOptions {
   top?: number;
   /** Threshold in robust standard deviations above the background median (default 5). */
   k_mad?: number;
-  /** Smallest hit cluster in points (default 5). */
+  /** Smallest hit cluster in points (default 5); also the point count the null-text margin is calibrated on. */
   min_points?: number;
   /** Compute a stand-off goal for the best hit (default true). */
   goal?: boolean;
@@ -107,15 +128,33 @@ export interface QueryResult {
   not_found: boolean;
   reason: string | null;
   /**
-   * Calibration. 'null-texts' (text queries): a hit point's score beats the best of the generic null texts by
-   * at least `margin`. 'median-mad' (image queries): score >= margin = median + min(k * 1.4826 * MAD, (peak - median) / 2).
+   * Calibration. 'competitors' (text queries): a hit point's score beats the best competitor text (vocabulary
+   * labels and generic null texts, less the query's own words) by at least `margin`. 'median-mad' (image
+   * queries): score >= margin = median + min(k * 1.4826 * MAD, (peak - median) / 2).
    */
-  threshold: { rule: 'null-texts' | 'median-mad'; margin: number; null_texts: number; median: number; mad: number; k: number };
+  threshold: {
+    rule: 'competitors' | 'median-mad';
+    margin: number;
+    null_texts: number;
+    labels: number;
+    own_labels: string[];
+    median: number;
+    mad: number;
+    k: number;
+  };
   hits: QueryHit[];
   look_at: { world_m: Vec3; map_m: Vec3 } | null;
   goal: { frame: 'map'; map_m: [number, number]; yaw_rad: number; world_m: Vec3; distance_m: number } | null;
   goal_error: string | null;
-  timings_ms: { encode: number; score: number; null_model: number; rerank: number; cluster: number; goal: number; total: number };
+  timings_ms: {
+    encode: number;
+    score: number;
+    null_model: number;
+    rerank: number;
+    cluster: number;
+    goal: number;
+    total: number;
+  };
 }
 
 export interface ViewEstimate {
@@ -162,16 +201,61 @@ class DatasetIndex {
     const cx = Math.floor(x / this.cell_m);
     const cy = Math.floor(y / this.cell_m);
     const cz = Math.floor(z / this.cell_m);
-    for (let dz = -1; dz <= 1; dz++) for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-      const l = this.cells.get(`${cx + dx},${cy + dy},${cz + dz}`);
-      if (!l) continue;
-      for (const i of l) {
-        const d2 = (this.ds.xyz[3 * i]! - x) ** 2 + (this.ds.xyz[3 * i + 1]! - y) ** 2 + (this.ds.xyz[3 * i + 2]! - z) ** 2;
-        if (d2 <= this.cell_m * this.cell_m) out.push(i);
-      }
-    }
+    for (let dz = -1; dz <= 1; dz++)
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          const l = this.cells.get(`${cx + dx},${cy + dy},${cz + dz}`);
+          if (!l) continue;
+          for (const i of l) {
+            const d2 =
+              (this.ds.xyz[3 * i]! - x) ** 2 +
+              (this.ds.xyz[3 * i + 1]! - y) ** 2 +
+              (this.ds.xyz[3 * i + 2]! - z) ** 2;
+            if (d2 <= this.cell_m * this.cell_m) out.push(i);
+          }
+        }
     return out;
   }
+}
+
+interface Competitors {
+  /** Vocabulary labels first (`labels` of them), then the null texts. */
+  texts: string[];
+  labels: number;
+  /** Unit language embeddings (texts x Dl) and CLIP text embeddings (texts x Dv) when the vision head is used. */
+  l: Float32Array;
+  v: Float32Array | null;
+}
+
+interface CompetitionModel {
+  /** Per point, the best K competitor scores (descending) and their text indices (-1 = none). */
+  top: Float32Array;
+  arg: Int16Array;
+  K: number;
+  delta: number;
+}
+
+function dot(a: Float32Array, i: number, b: Float32Array, j: number, D: number): number {
+  let s = 0;
+  for (let d = 0; d < D; d++) s += a[i * D + d]! * b[j * D + d]!;
+  return s;
+}
+
+/**
+ * The member point nearest `p`: a weighted centroid can fall between the parts of a cluster (two windows of one
+ * wall, an L-shaped desk); the look-at point should lie on the object.
+ */
+function snapToMember(positions: Float32Array, members: Int32Array, p: Vec3): Vec3 {
+  let best = -1;
+  let bestD = Infinity;
+  for (const m of members) {
+    const d =
+      (positions[3 * m]! - p[0]) ** 2 +
+      (positions[3 * m + 1]! - p[1]) ** 2 +
+      (positions[3 * m + 2]! - p[2]) ** 2;
+    if (d < bestD) [best, bestD] = [m, d];
+  }
+  return best < 0 ? p : [positions[3 * best]!, positions[3 * best + 1]!, positions[3 * best + 2]!];
 }
 
 interface Search {
@@ -184,9 +268,10 @@ interface Search {
 }
 
 export class QueryEngine {
-  private distractorEmb: { l: Float32Array; v: Float32Array | null } | null = null;
-  private readonly nulls = new Map<string, { max: Float32Array; delta: number }>();
+  private competitorSet: Competitors | null = null;
+  private readonly models = new Map<string, CompetitionModel>();
   private datasetIndex: DatasetIndex | null | undefined;
+  private supervisedMask: Uint8Array | null | undefined;
   /** Why the labeled dataset (evidence for hits) could not be loaded, if it could not. */
   datasetError: string | null = null;
 
@@ -201,12 +286,27 @@ export class QueryEngine {
 
   static async open(projectDir: string, opts: EngineOptions = {}): Promise<QueryEngine> {
     const geometry = opts.geometry ?? (await ProjectGeometry.load(projectDir));
-    const scorer = await FastScorer.open(queryCacheDir(projectDir), opts.threads !== undefined ? { threads: opts.threads } : {});
+    const scorer = await FastScorer.open(
+      queryCacheDir(projectDir),
+      opts.threads !== undefined ? { threads: opts.threads } : {},
+    );
     try {
       const m = scorer.cache.manifest;
-      if (m.points !== geometry.map.count) throw new QueryError('CONFLICT', path.join(queryCacheDir(projectDir), 'manifest.json'), `query cache has ${m.points} points but the map has ${geometry.map.count}: re-run evaluate-field`);
-      const encoders = opts.encoders ?? (await loadQueryEncoders(m.encoders, opts.modelsDir ? { modelsDir: opts.modelsDir } : {}));
-      if (encoders.language.dim !== m.heads.language) throw new QueryError('CONFLICT', null, `sentence encoder "${encoders.language.name}" gives ${encoders.language.dim}-d vectors, the field's language head has ${m.heads.language}`);
+      if (m.points !== geometry.map.count)
+        throw new QueryError(
+          'CONFLICT',
+          path.join(queryCacheDir(projectDir), 'manifest.json'),
+          `query cache has ${m.points} points but the map has ${geometry.map.count}: re-run evaluate-field`,
+        );
+      const encoders =
+        opts.encoders ??
+        (await loadQueryEncoders(m.encoders, opts.modelsDir ? { modelsDir: opts.modelsDir } : {}));
+      if (encoders.language.dim !== m.heads.language)
+        throw new QueryError(
+          'CONFLICT',
+          null,
+          `sentence encoder "${encoders.language.name}" gives ${encoders.language.dim}-d vectors, the field's language head has ${m.heads.language}`,
+        );
       return new QueryEngine(projectDir, scorer, geometry, encoders, !opts.encoders, opts.dataset);
     } catch (err) {
       await scorer.dispose();
@@ -223,13 +323,63 @@ export class QueryEngine {
     return !!c && this.cache.manifest.heads.vision > 0 && c.dim === this.cache.manifest.heads.vision;
   }
 
-  private async distractors(): Promise<{ l: Float32Array; v: Float32Array | null }> {
-    if (!this.distractorEmb) {
-      const l = await this.encoders.language.encode(DISTRACTOR_TEXTS);
-      const v = this.clipUsable() ? await this.encoders.clipText!.encode(DISTRACTOR_TEXTS) : null;
-      this.distractorEmb = { l, v };
+  /** Vocabulary labels plus the null texts that resemble none of them, embedded once. */
+  private async competitors(): Promise<Competitors> {
+    if (this.competitorSet) return this.competitorSet;
+    const labels = [...new Set(this.cache.manifest.labels.map((t) => t.trim()).filter((t) => t.length > 0))];
+    const Dl = this.encoders.language.dim;
+    const labelL = labels.length > 0 ? await this.encoders.language.encode(labels) : new Float32Array(0);
+    const nullL = await this.encoders.language.encode(DISTRACTOR_TEXTS);
+    const nulls: string[] = [];
+    const keep: number[] = [];
+    DISTRACTOR_TEXTS.forEach((t, j) => {
+      for (let l = 0; l < labels.length; l++)
+        if (dot(nullL, j, labelL, l, Dl) >= OWN_LABEL_SIMILARITY) return;
+      nulls.push(t);
+      keep.push(j);
+    });
+    const texts = [...labels, ...nulls];
+    const l = new Float32Array(texts.length * Dl);
+    l.set(labelL, 0);
+    keep.forEach((j, k) => l.set(nullL.subarray(j * Dl, (j + 1) * Dl), (labels.length + k) * Dl));
+    const v = this.clipUsable() ? await this.encoders.clipText!.encode(texts) : null;
+    this.competitorSet = { texts, labels: labels.length, l, v };
+    return this.competitorSet;
+  }
+
+  /** Map points near a labeled point (1) or not (0); null without a dataset (every point counts). */
+  private async supervision(): Promise<Uint8Array | null> {
+    if (this.supervisedMask !== undefined) return this.supervisedMask;
+    const index = await this.loadDatasetIndex();
+    if (!index || index.ds.points === 0) return (this.supervisedMask = null);
+    const ds = index.ds;
+    const inv = 1 / SUPPORT_CELL_M;
+    const key = (x: number, y: number, z: number) =>
+      x + 32768 + (y + 32768) * 65536 + (z + 32768) * 4294967296;
+    const cells = new Set<number>();
+    for (let i = 0; i < ds.points; i++) {
+      const x = Math.floor(ds.xyz[3 * i]! * inv),
+        y = Math.floor(ds.xyz[3 * i + 1]! * inv),
+        z = Math.floor(ds.xyz[3 * i + 2]! * inv);
+      for (let dz = -1; dz <= 1; dz++)
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) cells.add(key(x + dx, y + dy, z + dz));
     }
-    return this.distractorEmb;
+    const pos = this.geometry.map.positions;
+    const N = this.cache.manifest.points;
+    const mask = new Uint8Array(N);
+    for (let i = 0; i < N; i++)
+      if (
+        cells.has(
+          key(
+            Math.floor(pos[3 * i]! * inv),
+            Math.floor(pos[3 * i + 1]! * inv),
+            Math.floor(pos[3 * i + 2]! * inv),
+          ),
+        )
+      )
+        mask[i] = 1;
+    return (this.supervisedMask = mask);
   }
 
   private async loadDatasetIndex(): Promise<DatasetIndex | null> {
@@ -247,45 +397,59 @@ export class QueryEngine {
   }
 
   /**
-   * The null model for text queries at weights `w`: every point's best score over the null texts (fast tier)
-   * and the margin delta a null text itself reaches over the other null texts on `minPoints` points.
+   * The competition at weights `w`: every point's best COMPETITOR_TOP competitor scores (fast tier) and the
+   * calibrated margin delta: the largest margin a null text reaches over every other competitor on `minPoints`
+   * points (at least MIN_MARGIN).
    */
-  private async nullModel(w: QueryWeights, withVision: boolean, minPoints: number): Promise<{ max: Float32Array; delta: number }> {
+  private async competitionModel(
+    w: QueryWeights,
+    withVision: boolean,
+    minPoints: number,
+  ): Promise<CompetitionModel> {
     const key = `${w.language}:${w.vision}:${withVision}:${minPoints}`;
-    const hit = this.nulls.get(key);
+    const hit = this.models.get(key);
     if (hit) return hit;
     const c = this.cache;
     const N = c.manifest.points;
     const { language: Dl, vision: Dv } = c.manifest.heads;
-    const d = await this.distractors();
-    const max1 = new Float32Array(N).fill(-Infinity);
-    const max2 = new Float32Array(N).fill(-Infinity);
-    const arg = new Int16Array(N);
-    for (let j = 0; j < DISTRACTOR_TEXTS.length; j++) {
-      const dl = d.l.subarray(j * Dl, (j + 1) * Dl);
-      const dv = withVision && d.v ? d.v.subarray(j * Dv, (j + 1) * Dv) : null;
+    const comp = await this.competitors();
+    const T = comp.texts.length;
+    const K = COMPETITOR_TOP;
+    const top = new Float32Array(N * K).fill(-Infinity);
+    const arg = new Int16Array(N * K).fill(-1);
+    for (let j = 0; j < T; j++) {
+      const dl = comp.l.subarray(j * Dl, (j + 1) * Dl);
+      const dv = withVision && comp.v ? comp.v.subarray(j * Dv, (j + 1) * Dv) : null;
       const { qz, bias } = codeQuery(c.fast, stackQuery(dl, dv, Dl, Dv, w));
       const sc = await this.scorer.score(qz, bias);
       for (let i = 0; i < N; i++) {
         const v = sc[i]!;
-        if (v > max1[i]!) {
-          max2[i] = max1[i]!;
-          max1[i] = v;
-          arg[i] = j;
-        } else if (v > max2[i]!) max2[i] = v;
+        const o = i * K;
+        if (!(v > top[o + K - 1]!)) continue;
+        let k = K - 1;
+        while (k > 0 && v > top[o + k - 1]!) {
+          top[o + k] = top[o + k - 1]!;
+          arg[o + k] = arg[o + k - 1]!;
+          k--;
+        }
+        top[o + k] = v;
+        arg[o + k] = j;
       }
     }
-    // Leave-one-out margins: where null text j is the best, it beats the others by max1 - max2.
-    const per: number[][] = DISTRACTOR_TEXTS.map(() => []);
-    for (let i = 0; i < N; i++) per[arg[i]!]!.push(max1[i]! - max2[i]!);
-    let delta = 0.02;
+    // Null calibration: where null text j is the best competitor, it beats the others by top1 - top2.
+    const per: number[][] = Array.from({ length: T }, () => []);
+    for (let i = 0; i < N; i++) {
+      const j = arg[i * K]!;
+      if (j >= comp.labels) per[j]!.push(top[i * K]! - (K > 1 ? top[i * K + 1]! : -Infinity));
+    }
+    let delta = MIN_MARGIN;
     for (const m of per) {
       if (m.length < minPoints) continue;
       m.sort((x, y) => y - x);
       delta = Math.max(delta, m[minPoints - 1]!);
     }
-    const model = { max: max1, delta };
-    this.nulls.set(key, model);
+    const model = { top, arg, delta, K };
+    this.models.set(key, model);
     return model;
   }
 
@@ -294,7 +458,13 @@ export class QueryEngine {
    * Text queries: a point is a hit when its exact score beats the best null text there by delta (see
    * nullModel). Image queries (no image nulls): score >= median + min(k * 1.4826 * MAD, (peak - median) / 2).
    */
-  private async search(ql: Float32Array, qv: Float32Array | null, w: QueryWeights, opts: QueryOptions, text: boolean): Promise<Search> {
+  private async search(
+    ql: Float32Array,
+    qv: Float32Array | null,
+    w: QueryWeights,
+    opts: QueryOptions,
+    text: boolean,
+  ): Promise<Search> {
     const c = this.cache;
     const N = c.manifest.points;
     const { language: Dl, vision: Dv } = c.manifest.heads;
@@ -313,25 +483,57 @@ export class QueryEngine {
     // base[i]: what the query must beat at point i, by `delta`.
     let base: Float32Array | null = null;
     let delta: number;
+    let ownLabels: string[] = [];
+    let comp: Competitors | null = null;
     if (text) {
-      const nm = await this.nullModel(w, qv !== null, minPoints);
-      base = nm.max;
-      delta = nm.delta;
+      const model = await this.competitionModel(w, qv !== null, minPoints);
+      comp = await this.competitors();
+      const own = new Set<number>();
+      for (let j = 0; j < comp.texts.length; j++)
+        if (dot(ql, 0, comp.l, j, Dl) >= OWN_LABEL_SIMILARITY) own.add(j);
+      ownLabels = [...own].filter((j) => j < comp!.labels).map((j) => comp!.texts[j]!);
+      base = new Float32Array(N);
+      const K = model.K;
+      for (let i = 0; i < N; i++) {
+        const o = i * K;
+        let b = model.top[o + K - 1]!;
+        for (let k = 0; k < K; k++) {
+          const j = model.arg[o + k]!;
+          if (j >= 0 && !own.has(j)) {
+            b = model.top[o + k]!;
+            break;
+          }
+        }
+        base[i] = b;
+      }
+      delta = model.delta;
     } else {
       let peak = -Infinity;
       for (let i = 0; i < N; i++) if (scores[i]! > peak) peak = scores[i]!;
       delta = med + Math.max(0.02, Math.min(k * 1.4826 * Math.max(mad, 1e-4), 0.5 * (peak - med)));
     }
     const t1b = performance.now();
-    const threshold: QueryResult['threshold'] = { rule: text ? 'null-texts' : 'median-mad', margin: delta, null_texts: text ? DISTRACTOR_TEXTS.length : 0, median: med, mad, k };
+    const threshold: QueryResult['threshold'] = {
+      rule: text ? 'competitors' : 'median-mad',
+      margin: delta,
+      null_texts: comp ? comp.texts.length - comp.labels : 0,
+      labels: comp ? comp.labels : 0,
+      own_labels: ownLabels,
+      median: med,
+      mad,
+      k,
+    };
     const marginOf = (i: number, s: number) => (base ? s - base[i]! : s);
     // Candidates: within the fast tier's measured error of the threshold.
     const ag = c.manifest.agreement;
     const err = ag ? Math.max(0.01, 1.5 * ag.fast.residual_max, 4 * ag.fast.residual_rms) : 0.1;
+    const supervised = await this.supervision();
     let cand: number[] = [];
-    for (let i = 0; i < N; i++) if (marginOf(i, scores[i]!) >= delta - err) cand.push(i);
+    for (let i = 0; i < N; i++)
+      if ((!supervised || supervised[i] === 1) && marginOf(i, scores[i]!) >= delta - err) cand.push(i);
     const CAP = 200_000;
-    if (cand.length > CAP) cand = cand.sort((a, b) => marginOf(b, scores[b]!) - marginOf(a, scores[a]!)).slice(0, CAP);
+    if (cand.length > CAP)
+      cand = cand.sort((a, b) => marginOf(b, scores[b]!) - marginOf(a, scores[a]!)).slice(0, CAP);
     const exact = exactScores(c.exact, ql, qv, w, cand);
     const hitIdx: number[] = [];
     const hitMargin = new Map<number, number>();
@@ -346,10 +548,17 @@ export class QueryEngine {
     const t2 = performance.now();
     const t = { score: t1 - t0, null_model: t1b - t1, rerank: t2 - t1b, cluster: 0 };
     if (hitIdx.length === 0) {
-      const reason = text ? `no point scores above the best of ${DISTRACTOR_TEXTS.length} generic null texts by the calibrated margin ${delta.toFixed(3)}` : `no point scores above median + ${k} robust deviations`;
+      const reason = text
+        ? `no point scores above the best competitor (${comp!.labels} vocabulary labels, ${comp!.texts.length - comp!.labels} generic null texts${ownLabels.length ? `; not "${ownLabels.join('", "')}", the query's own words` : ''}) by the calibrated margin ${delta.toFixed(3)}`
+        : `no point scores above median + ${k} robust deviations`;
       return { scores, threshold, clusters: [], reason, t };
     }
-    const comps = voxelComponents(this.geometry.map.positions, hitIdx, c.manifest.instance_voxel_m, minPoints);
+    const comps = voxelComponents(
+      this.geometry.map.positions,
+      hitIdx,
+      c.manifest.instance_voxel_m,
+      minPoints,
+    );
     const clusters = comps.members.map((members) => {
       const mg = Float32Array.from(members, (p) => hitMargin.get(p)!);
       let support = 0;
@@ -362,7 +571,10 @@ export class QueryEngine {
     });
     clusters.sort((a, b) => b.support - a.support);
     t.cluster = performance.now() - t2;
-    const reason = clusters.length === 0 ? `points above the threshold are scattered (no cluster of ${minPoints}+ points)` : null;
+    const reason =
+      clusters.length === 0
+        ? `points above the threshold are scattered (no cluster of ${minPoints}+ points)`
+        : null;
     return { scores, threshold, clusters, reason, t };
   }
 
@@ -372,24 +584,37 @@ export class QueryEngine {
     const index = await this.loadDatasetIndex();
     return s.clusters.slice(0, top).map((cl) => {
       const st = clusterStats(map.positions, cl.members);
-      const look = lookAtPoint(map.positions, cl.members, cl.margin, s.threshold.margin);
+      const look = snapToMember(
+        map.positions,
+        cl.members,
+        lookAtPoint(map.positions, cl.members, cl.margin, s.threshold.margin),
+      );
       const frames = new Map<number, number>();
       const inst = new Map<number, number>();
       for (const p of cl.members) {
-        for (let k = map.frameOffsets[p]!; k < map.frameOffsets[p + 1]!; k++) frames.set(map.frameIds[k]!, (frames.get(map.frameIds[k]!) ?? 0) + 1);
+        for (let k = map.frameOffsets[p]!; k < map.frameOffsets[p + 1]!; k++)
+          frames.set(map.frameIds[k]!, (frames.get(map.frameIds[k]!) ?? 0) + 1);
         const id = c.instance[p]!;
         if (id >= 0) inst.set(id, (inst.get(id) ?? 0) + 1);
       }
       let instance_id: number | null = null;
       let bestN = 0;
-      for (const [id, n] of inst) if (n > bestN || (n === bestN && instance_id !== null && id < instance_id)) [instance_id, bestN] = [id, n];
+      for (const [id, n] of inst)
+        if (n > bestN || (n === bestN && instance_id !== null && id < instance_id))
+          [instance_id, bestN] = [id, n];
       const detections: HitDetection[] = [];
       if (index) {
-        const order = Array.from(cl.members.keys()).sort((a, b) => cl.margin[b]! - cl.margin[a]!).slice(0, 50);
+        const order = Array.from(cl.members.keys())
+          .sort((a, b) => cl.margin[b]! - cl.margin[a]!)
+          .slice(0, 50);
         const count = new Map<number, number>();
         for (const m of order) {
           const p = cl.members[m]!;
-          for (const i of index.near(map.positions[3 * p]!, map.positions[3 * p + 1]!, map.positions[3 * p + 2]!)) {
+          for (const i of index.near(
+            map.positions[3 * p]!,
+            map.positions[3 * p + 1]!,
+            map.positions[3 * p + 2]!,
+          )) {
             const det = index.ds.detectionId[i]!;
             count.set(det, (count.get(det) ?? 0) + 1);
           }
@@ -415,7 +640,10 @@ export class QueryEngine {
         extent_m: st.extent,
         bounds_world_m: { min: st.min, max: st.max },
         points: cl.members.length,
-        support_frames: [...frames.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 10).map(([frame, points]) => ({ frame, points })),
+        support_frames: [...frames.entries()]
+          .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+          .slice(0, 10)
+          .map(([frame, points]) => ({ frame, points })),
         detections,
         instance_id,
         instance_label: instance_id !== null ? (c.manifest.instances[instance_id]?.label ?? null) : null,
@@ -423,16 +651,35 @@ export class QueryEngine {
     });
   }
 
-  private weightsFor(text: string, opts: QueryOptions, hasVision: boolean): { mode: QueryResult['mode']; w: QueryWeights } {
+  private weightsFor(
+    text: string,
+    opts: QueryOptions,
+    hasVision: boolean,
+  ): { mode: QueryResult['mode']; w: QueryWeights } {
     if (opts.weight !== undefined) {
-      if (!(opts.weight >= 0 && opts.weight <= 1)) throw new QueryError('BAD_ARGS', null, `weight ${opts.weight} must be in [0, 1] (the language share)`);
+      if (!(opts.weight >= 0 && opts.weight <= 1))
+        throw new QueryError(
+          'BAD_ARGS',
+          null,
+          `weight ${opts.weight} must be in [0, 1] (the language share)`,
+        );
       return { mode: 'custom', w: { language: opts.weight, vision: 1 - opts.weight } };
     }
     const mode = !opts.mode || opts.mode === 'auto' ? (hasVision ? autoMode(text) : 'semantic') : opts.mode;
     return { mode, w: MODE_WEIGHTS[mode] };
   }
 
-  private async finish(kind: 'text' | 'image', query: string, mode: QueryResult['mode'], w: QueryWeights, encoders: QueryResult['encoders'], s: Search, opts: QueryOptions, tEncode: number, t0: number): Promise<{ result: QueryResult; scores: Float32Array }> {
+  private async finish(
+    kind: 'text' | 'image',
+    query: string,
+    mode: QueryResult['mode'],
+    w: QueryWeights,
+    encoders: QueryResult['encoders'],
+    s: Search,
+    opts: QueryOptions,
+    tEncode: number,
+    t0: number,
+  ): Promise<{ result: QueryResult; scores: Float32Array }> {
     const hits = await this.describeHits(s, opts.top ?? 5);
     const tg = performance.now();
     const best = hits[0];
@@ -440,8 +687,21 @@ export class QueryEngine {
     let goal_error: string | null = null;
     if (best && opts.goal !== false) {
       try {
-        const g = goalFor(this.geometry, best.world_m, { target_radius_m: Math.max(0.1, Math.hypot(best.extent_m[0], best.extent_m[1], best.extent_m[2]) / 2), ...opts.goal_options });
-        if (g.ok) goal = { frame: 'map', map_m: g.map_m, yaw_rad: g.yaw_rad, world_m: g.world_m, distance_m: g.distance_m };
+        const g = goalFor(this.geometry, best.world_m, {
+          target_radius_m: Math.max(
+            0.1,
+            Math.hypot(best.extent_m[0], best.extent_m[1], best.extent_m[2]) / 2,
+          ),
+          ...opts.goal_options,
+        });
+        if (g.ok)
+          goal = {
+            frame: 'map',
+            map_m: g.map_m,
+            yaw_rad: g.yaw_rad,
+            world_m: g.world_m,
+            distance_m: g.distance_m,
+          };
         else goal_error = g.reason;
       } catch (err) {
         goal_error = (err as Error).message;
@@ -462,7 +722,15 @@ export class QueryEngine {
       look_at: best ? { world_m: best.world_m, map_m: best.map_m } : null,
       goal,
       goal_error,
-      timings_ms: { encode: tEncode, score: s.t.score, null_model: s.t.null_model, rerank: s.t.rerank, cluster: s.t.cluster, goal: now - tg, total: now - t0 },
+      timings_ms: {
+        encode: tEncode,
+        score: s.t.score,
+        null_model: s.t.null_model,
+        rerank: s.t.rerank,
+        cluster: s.t.cluster,
+        goal: now - tg,
+        total: now - t0,
+      },
     };
     return { result, scores: s.scores };
   }
@@ -470,7 +738,8 @@ export class QueryEngine {
   /** A text query. `scores` is the per-point heatmap (fast tier, exact near the threshold). */
   async query(text: string, opts: QueryOptions = {}): Promise<{ result: QueryResult; scores: Float32Array }> {
     const q = text.trim();
-    if (q.length === 0 || q.length > 1000) throw new QueryError('BAD_ARGS', null, 'query text must have 1-1000 characters');
+    if (q.length === 0 || q.length > 1000)
+      throw new QueryError('BAD_ARGS', null, 'query text must have 1-1000 characters');
     const t0 = performance.now();
     const clip = this.clipUsable();
     const { mode, w } = this.weightsFor(q, opts, clip);
@@ -478,7 +747,17 @@ export class QueryEngine {
     const qv = clip ? await this.encoders.clipText!.encode([q]) : null;
     const tEncode = performance.now() - t0;
     const s = await this.search(ql, qv, w, opts, true);
-    return this.finish('text', q, mode, w, { language: this.encoders.language.name, vision: qv ? this.encoders.clipText!.name : null }, s, opts, tEncode, t0);
+    return this.finish(
+      'text',
+      q,
+      mode,
+      w,
+      { language: this.encoders.language.name, vision: qv ? this.encoders.clipText!.name : null },
+      s,
+      opts,
+      tEncode,
+      t0,
+    );
   }
 
   /**
@@ -486,26 +765,58 @@ export class QueryEngine {
    * capture frames that saw the top hits' points, weighted by score above the threshold; the best frame's
    * pose is the estimated camera pose.
    */
-  async queryImage(embedding: Float32Array, opts: QueryOptions & { label?: string } = {}): Promise<{ result: QueryResult; scores: Float32Array; views: ViewEstimate[] }> {
+  async queryImage(
+    embedding: Float32Array,
+    opts: QueryOptions & { label?: string } = {},
+  ): Promise<{ result: QueryResult; scores: Float32Array; views: ViewEstimate[] }> {
     const m = this.cache.manifest;
-    if (m.heads.vision === 0) throw new QueryError('UNSUPPORTED', null, 'this field has no vision head (the dataset had no CLIP embeddings): image queries need one');
-    if (embedding.length !== m.heads.vision) throw new QueryError('BAD_ARGS', null, `image embedding has ${embedding.length} values, the vision head has ${m.heads.vision}`);
+    if (m.heads.vision === 0)
+      throw new QueryError(
+        'UNSUPPORTED',
+        null,
+        'this field has no vision head (the dataset had no CLIP embeddings): image queries need one',
+      );
+    if (embedding.length !== m.heads.vision)
+      throw new QueryError(
+        'BAD_ARGS',
+        null,
+        `image embedding has ${embedding.length} values, the vision head has ${m.heads.vision}`,
+      );
     const t0 = performance.now();
     const q = Float32Array.from(embedding);
     let n = 0;
     for (const v of q) n += v * v;
-    if (!(n > 0) || !Number.isFinite(n)) throw new QueryError('BAD_ARGS', null, 'image embedding must be finite and non-zero');
+    if (!(n > 0) || !Number.isFinite(n))
+      throw new QueryError('BAD_ARGS', null, 'image embedding must be finite and non-zero');
     for (let i = 0; i < q.length; i++) q[i]! /= Math.sqrt(n);
     const w = { language: 0, vision: 1 };
     const s = await this.search(new Float32Array(m.heads.language), q, w, opts, false);
-    const out = await this.finish('image', opts.label ?? 'image', 'visual', w, { language: null, vision: this.encoders.image?.name ?? 'clip-image-embedding' }, s, opts, 0, t0);
+    const out = await this.finish(
+      'image',
+      opts.label ?? 'image',
+      'visual',
+      w,
+      { language: null, vision: this.encoders.image?.name ?? 'clip-image-embedding' },
+      s,
+      opts,
+      0,
+      t0,
+    );
     return { ...out, views: this.localiseView(s, this.geometry.frames) };
   }
 
   /** Encode an RGB image with the installed CLIP image encoder and run `queryImage`. */
-  async queryImageFile(file: string, opts: QueryOptions = {}): Promise<{ result: QueryResult; scores: Float32Array; views: ViewEstimate[] }> {
+  async queryImageFile(
+    file: string,
+    opts: QueryOptions = {},
+  ): Promise<{ result: QueryResult; scores: Float32Array; views: ViewEstimate[] }> {
     const enc = this.encoders.image;
-    if (!enc) throw new QueryError('UNSUPPORTED', file, 'image queries need the CLIP image encoder (install the CLIP models)');
+    if (!enc)
+      throw new QueryError(
+        'UNSUPPORTED',
+        file,
+        'image queries need the CLIP image encoder (install the CLIP models)',
+      );
     let img: { data: Buffer; info: { width: number; height: number } };
     try {
       img = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -524,14 +835,19 @@ export class QueryEngine {
     for (const cl of s.clusters.slice(0, 3)) {
       cl.members.forEach((p, m) => {
         const w = cl.margin[m]! - s.threshold.margin;
-        for (let k = map.frameOffsets[p]!; k < map.frameOffsets[p + 1]!; k++) mass.set(map.frameIds[k]!, (mass.get(map.frameIds[k]!) ?? 0) + w);
+        for (let k = map.frameOffsets[p]!; k < map.frameOffsets[p + 1]!; k++)
+          mass.set(map.frameIds[k]!, (mass.get(map.frameIds[k]!) ?? 0) + w);
         total += w;
       });
     }
     return [...mass.entries()]
       .sort((a, b) => b[1] - a[1] || a[0] - b[0])
       .slice(0, 5)
-      .map(([frame, v]) => ({ frame, score: total > 0 ? v / total : 0, world_from_camera: frames?.frames[frame]?.world_from_camera ?? [] }));
+      .map(([frame, v]) => ({
+        frame,
+        score: total > 0 ? v / total : 0,
+        world_from_camera: frames?.frames[frame]?.world_from_camera ?? [],
+      }));
   }
 
   async dispose(): Promise<void> {
@@ -541,8 +857,15 @@ export class QueryEngine {
 }
 
 /** CLI-ready: open the project's engine, run one text query, close. */
-export async function runQuery(projectDir: string, text: string, opts: QueryOptions & { encoders?: QueryEncoders; dataset?: LabeledPointDataset | null } = {}): Promise<QueryResult> {
-  const engine = await QueryEngine.open(projectDir, { ...(opts.encoders ? { encoders: opts.encoders } : {}), ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}) });
+export async function runQuery(
+  projectDir: string,
+  text: string,
+  opts: QueryOptions & { encoders?: QueryEncoders; dataset?: LabeledPointDataset | null } = {},
+): Promise<QueryResult> {
+  const engine = await QueryEngine.open(projectDir, {
+    ...(opts.encoders ? { encoders: opts.encoders } : {}),
+    ...(opts.dataset !== undefined ? { dataset: opts.dataset } : {}),
+  });
   try {
     return (await engine.query(text, opts)).result;
   } finally {

@@ -104,9 +104,7 @@ export interface WaypointView extends Waypoint {
   map: { x_m: number; y_m: number; yaw_rad: number };
 }
 
-export async function waypointsView(
-  projectDir: string,
-): Promise<{
+export async function waypointsView(projectDir: string): Promise<{
   waypoints: WaypointView[];
   map_frame: { origin_m: [number, number]; yaw_rad: number };
   map_from_world: number[];

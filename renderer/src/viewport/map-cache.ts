@@ -140,15 +140,13 @@ export function ensureMapLoaded(
       disposeAllExcept(key);
       diag.mapParse_ms = performance.now() - t0;
       if (useViewport.getState().mapKey === key) {
-        useViewport
-          .getState()
-          .setMap({
-            mapState: 'ready',
-            mapPointsTotal: entry.total,
-            mapPointsShown: entry.shown,
-            mapStride: entry.stride,
-            mapHasColor: !!rgb,
-          });
+        useViewport.getState().setMap({
+          mapState: 'ready',
+          mapPointsTotal: entry.total,
+          mapPointsShown: entry.shown,
+          mapStride: entry.stride,
+          mapHasColor: !!rgb,
+        });
       }
     } catch (err) {
       if (useViewport.getState().mapKey === key) {
