@@ -15,6 +15,7 @@ import { ProjectError } from '../core/project/schema';
 import { StudioCore } from '../core/studio';
 import { JobManager } from '../core/jobs/manager';
 import { forkWorker } from '../core/jobs/runtime';
+import type { BenchRow } from '../core/bench/run';
 
 export class CliError extends Error {
   constructor(
@@ -1055,17 +1056,14 @@ export const commands: Command[] = [
       const dir = path.resolve(requireString(p, 'project'));
       const out = path.resolve(requireString(p, 'out'));
       const { writeReport } = await import('../core/report/report');
-      let benchResults: unknown;
       const benchFile =
         typeof p.options['bench'] === 'string'
           ? path.resolve(p.options['bench'] as string)
           : await newestBenchFile();
-      if (benchFile) benchResults = JSON.parse(await fs.readFile(benchFile, 'utf8')) as unknown;
-      const r = await writeReport({
-        projectDir: dir,
-        out,
-        ...(benchResults ? { benchResults } : {}),
-      } as Parameters<typeof writeReport>[0]);
+      const benchResults = benchFile
+        ? ((JSON.parse(await fs.readFile(benchFile, 'utf8')) as { rows?: BenchRow[] }).rows ?? [])
+        : [];
+      const r = await writeReport({ projectDir: dir, out, benchResults });
       if (p.options['json']) io.out(JSON.stringify(r));
       else io.out(`Wrote ${r.out} (${(r.bytes / 1024).toFixed(0)} KiB)`);
     },
