@@ -71,7 +71,6 @@ const DEV_ONLY_PACKAGES = [
   'tsx',
   'prettier',
   'fast-check',
-  'yazl',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -245,8 +244,16 @@ const topPackages = new Set(
       return parts[1]?.startsWith('@') ? `${parts[1]}/${parts[2]}` : parts[1];
     }),
 );
-for (const name of DEV_ONLY_PACKAGES)
-  check(!topPackages.has(name), `app.asar contains the devDependency ${name}`);
+// Every devDependency of package.json (not also a dependency) counts as dev-only too.
+const pkgJson = JSON.parse(readFileSync(path.join(projectDir, 'package.json'), 'utf8'));
+const devOnly = new Set([
+  ...DEV_ONLY_PACKAGES,
+  ...Object.keys(pkgJson.devDependencies ?? {}).filter(
+    (n) => !(n in (pkgJson.dependencies ?? {})) && !n.startsWith('@types/'),
+  ),
+]);
+for (const name of devOnly) if (name in (pkgJson.dependencies ?? {})) devOnly.delete(name);
+for (const name of devOnly) check(!topPackages.has(name), `app.asar contains the devDependency ${name}`);
 
 // Native addons must be real files beside the archive.
 const findFiles = (dir, predicate, out = []) => {
