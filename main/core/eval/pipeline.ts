@@ -161,7 +161,7 @@ export const QUICK: Required<
   frames: 40,
   rgbWidth: 240,
   rgbHeight: 320,
-  steps: 120,
+  steps: 400,
   studySteps: 60,
   denoising: [0, 0.2],
   fewShot: [0.1, 1],
