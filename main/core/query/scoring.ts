@@ -154,6 +154,8 @@ export function exactScores(
   const u0 = heads[0]?.p.u ?? new Float64Array(H);
   const u1 = heads[1]?.p.u ?? new Float64Array(H);
   const codes = t.codes;
+  const h0 = heads[0];
+  const h1 = heads[1];
   for (let m = 0; m < indices.length; m++) {
     const i = indices[m]!;
     const off = t.affine[2 * i]!;
@@ -168,10 +170,12 @@ export function exactScores(
       d1 += c * u1[k]!;
     }
     let s = 0;
-    heads.forEach((h, j) => {
-      const n = t.norms[2 * i + h.normCol]!;
-      s += (h.weight * (sc * (j === 0 ? d0 : d1) + off * h.p.sumU + h.p.beta)) / Math.max(n, 1e-12);
-    });
+    if (h0)
+      s +=
+        (h0.weight * (sc * d0 + off * h0.p.sumU + h0.p.beta)) / Math.max(t.norms[2 * i + h0.normCol]!, 1e-12);
+    if (h1)
+      s +=
+        (h1.weight * (sc * d1 + off * h1.p.sumU + h1.p.beta)) / Math.max(t.norms[2 * i + h1.normCol]!, 1e-12);
     out[m] = s;
   }
   return out;
