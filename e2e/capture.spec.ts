@@ -3,13 +3,11 @@
  * overlays (depth, confidence, annotations), pick a frame in the 3D view, and see the fused map.
  */
 import { test, expect, type Page } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { makeHome, startHost, type HostProcess } from './host';
+import { makeHome, startHost, useSharedDemoCache, type HostProcess } from './host';
 
 // One generated demo capture shared by every spec (generated on first use, ~1-2 min).
-process.env['CLIP_FIELDS_CACHE'] = path.resolve(__dirname, '..', '.cache', 'e2e-cache');
-mkdirSync(process.env['CLIP_FIELDS_CACHE'], { recursive: true });
+useSharedDemoCache();
 
 test.describe.configure({ mode: 'serial' });
 

@@ -1,6 +1,6 @@
 /** Starts the real web host (`clip-fields serve`, built bundle) as a child process for e2e tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { mkdirSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -14,6 +14,13 @@ export interface HostProcess {
 }
 
 const root = path.resolve(__dirname, '..');
+
+/** Share one generated demo capture across spec files (set before any host starts). */
+export function useSharedDemoCache(): void {
+  const dir = path.resolve(__dirname, '..', '.cache', 'e2e-cache');
+  mkdirSync(dir, { recursive: true });
+  process.env['CLIP_FIELDS_CACHE'] = dir;
+}
 
 export async function makeHome(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), 'cfs-e2e-'));

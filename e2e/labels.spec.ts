@@ -3,37 +3,13 @@
  * in the jobs bar, then reject a class and rename another and see the counts and 3D colouring update.
  */
 import { test, expect, type Page } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { makeHome, startHost, type HostProcess } from './host';
-import { RpcClient } from './rpc';
+import { makeHome, startHost, useSharedDemoCache, type HostProcess } from './host';
+import { RpcClient, waitForJob } from './rpc';
 
-process.env['CLIP_FIELDS_CACHE'] = path.resolve(__dirname, '..', '.cache', 'e2e-cache');
-mkdirSync(process.env['CLIP_FIELDS_CACHE'], { recursive: true });
+useSharedDemoCache();
 
 test.describe.configure({ mode: 'serial' });
-
-interface JobRow {
-  id: string;
-  kind: string;
-  state: string;
-  error: { message: string } | null;
-}
-
-/** Polls jobs.list until the job ends; fails with its error when it does not finish `done`. */
-async function waitForJob(rpc: RpcClient, id: string, timeout_ms: number): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const { jobs } = await rpc.call<{ jobs: JobRow[] }>('jobs.list');
-    const j = jobs.find((x) => x.id === id);
-    if (j?.state === 'done') return;
-    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state))
-      throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
-    if (Date.now() - t0 > timeout_ms)
-      throw new Error(`job ${id} did not finish in ${timeout_ms} ms (state ${j?.state})`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 let host: HostProcess;
 

@@ -4,37 +4,15 @@
  * made-up query answered "not found".
  */
 import { test, expect, type Page } from '@playwright/test';
-import { mkdirSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { makeHome, startHost, type HostProcess } from './host';
-import { RpcClient } from './rpc';
+import { makeHome, startHost, useSharedDemoCache, type HostProcess } from './host';
+import { RpcClient, waitForJob } from './rpc';
 
-process.env['CLIP_FIELDS_CACHE'] = path.resolve(__dirname, '..', '.cache', 'e2e-cache');
-mkdirSync(process.env['CLIP_FIELDS_CACHE'], { recursive: true });
+useSharedDemoCache();
 
 test.describe.configure({ mode: 'serial' });
-
-interface JobRow {
-  id: string;
-  kind: string;
-  state: string;
-  error: { message: string } | null;
-}
-
-async function waitForJob(rpc: RpcClient, match: (j: JobRow) => boolean, timeout_ms: number): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const { jobs } = await rpc.call<{ jobs: JobRow[] }>('jobs.list');
-    const j = jobs.find(match);
-    if (j?.state === 'done') return;
-    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state))
-      throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
-    if (Date.now() - t0 > timeout_ms)
-      throw new Error(`job did not finish in ${timeout_ms} ms (state ${j?.state ?? 'not started'})`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 const renderCount = (page: Page) =>
   page.evaluate(

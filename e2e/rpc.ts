@@ -35,3 +35,30 @@ export class RpcClient {
     this.ws.close();
   }
 }
+
+export interface JobRow {
+  id: string;
+  kind: string;
+  state: string;
+  error: { message: string } | null;
+}
+
+/** Polls jobs.list until the job (by id, or the first matching one) ends; throws unless it ends `done`. */
+export async function waitForJob(
+  rpc: RpcClient,
+  job: string | ((j: JobRow) => boolean),
+  timeout_ms: number,
+): Promise<void> {
+  const match = typeof job === 'string' ? (j: JobRow) => j.id === job : job;
+  const t0 = Date.now();
+  for (;;) {
+    const { jobs } = await rpc.call<{ jobs: JobRow[] }>('jobs.list');
+    const j = jobs.find(match);
+    if (j?.state === 'done') return;
+    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state))
+      throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
+    if (Date.now() - t0 > timeout_ms)
+      throw new Error(`job did not finish in ${timeout_ms} ms (state ${j?.state ?? 'not started'})`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}

@@ -5,14 +5,13 @@
  *   node scripts/build.mjs && SCREENSHOTS=1 node node_modules/@playwright/test/cli.js test e2e/screenshots.spec.ts
  */
 import { test, expect, type Page } from '@playwright/test';
-import { mkdirSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { makeHome, startHost, type HostProcess } from './host';
-import { RpcClient } from './rpc';
+import { makeHome, startHost, useSharedDemoCache, type HostProcess } from './host';
+import { RpcClient, waitForJob } from './rpc';
 
-process.env['CLIP_FIELDS_CACHE'] = path.resolve(__dirname, '..', '.cache', 'e2e-cache');
-mkdirSync(process.env['CLIP_FIELDS_CACHE'], { recursive: true });
+useSharedDemoCache();
 
 const enabled = process.env['SCREENSHOTS'] === '1';
 const OUT_DIR = path.resolve(__dirname, '..', 'docs', 'screenshots');
@@ -20,27 +19,6 @@ const MAX_BYTES = 400 * 1024;
 
 test.describe.configure({ mode: 'serial' });
 test.use({ viewport: { width: 1400, height: 900 } });
-
-interface JobRow {
-  id: string;
-  kind: string;
-  state: string;
-  error: { message: string } | null;
-}
-
-async function waitForJob(rpc: RpcClient, id: string, timeout_ms: number): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const { jobs } = await rpc.call<{ jobs: JobRow[] }>('jobs.list');
-    const j = jobs.find((x) => x.id === id);
-    if (j?.state === 'done') return;
-    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state))
-      throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
-    if (Date.now() - t0 > timeout_ms)
-      throw new Error(`job ${id} did not finish in ${timeout_ms} ms (state ${j?.state})`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 const renderCount = (page: Page) =>
   page.evaluate(

@@ -4,36 +4,13 @@
  * map by the field's top label.
  */
 import { test, expect, type Page } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { makeHome, startHost, type HostProcess } from './host';
-import { RpcClient } from './rpc';
+import { makeHome, startHost, useSharedDemoCache, type HostProcess } from './host';
+import { RpcClient, waitForJob, type JobRow } from './rpc';
 
-process.env['CLIP_FIELDS_CACHE'] = path.resolve(__dirname, '..', '.cache', 'e2e-cache');
-mkdirSync(process.env['CLIP_FIELDS_CACHE'], { recursive: true });
+useSharedDemoCache();
 
 test.describe.configure({ mode: 'serial' });
-
-interface JobRow {
-  id: string;
-  kind: string;
-  state: string;
-  error: { message: string } | null;
-}
-
-async function waitForJob(rpc: RpcClient, id: string, timeout_ms: number): Promise<void> {
-  const t0 = Date.now();
-  for (;;) {
-    const { jobs } = await rpc.call<{ jobs: JobRow[] }>('jobs.list');
-    const j = jobs.find((x) => x.id === id);
-    if (j?.state === 'done') return;
-    if (j && ['failed', 'cancelled', 'interrupted'].includes(j.state))
-      throw new Error(`${j.kind} job ${j.state}: ${j.error?.message ?? ''}`);
-    if (Date.now() - t0 > timeout_ms)
-      throw new Error(`job ${id} did not finish in ${timeout_ms} ms (state ${j?.state})`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 let host: HostProcess;
 
