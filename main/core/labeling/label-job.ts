@@ -201,8 +201,12 @@ async function runLabelJobInner(ctx: JobContext<LabelParams>, deps: LabelJobDeps
         ctx.log('warn', `models unavailable: ${(err as Error).message}`);
         return null;
       });
-      if (pipeline?.detector) labeler = 'models';
-      else if (params.labeler === 'models') {
+      if (pipeline?.detector) {
+        labeler = 'models';
+        // Whether the detector's text tower runs once per vocabulary or on every frame (see vision/owl.ts).
+        if (pipeline.detector.modeReason)
+          ctx.log('info', `detector ${pipeline.detector.name}: ${pipeline.detector.modeReason}`);
+      } else if (params.labeler === 'models') {
         throw new JobError(
           'UNSUPPORTED',
           'labeling models are not installed: run `clip-fields models pull --set fast` (OWL-ViT B/32, CLIP ViT-B/32, all-MiniLM-L6-v2) or `clip-fields models add DIR` with the ONNX files',

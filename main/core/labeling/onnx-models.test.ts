@@ -13,7 +13,10 @@ import type { JobContext } from '../jobs/types';
 import { SentenceEncoder } from './text/sbert';
 import { ClipTextEncoder } from './text/clip-text';
 import { ClipImageEncoder } from './vision/clip-image';
-import { OwlDetector } from './vision/owl';
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder } from '../onnx/builder';
+import { inspectGraph } from '../onnx/extract';
+import { OwlDetector, planOwlSplit, splitOwlModel } from './vision/owl';
 import { CLIP_MEAN, CLIP_STD, clipPreprocessCrop } from './vision/preprocess';
 import { loadInstalledPipeline } from './pipeline';
 import { runLabelJob, type LabelParams } from './label-job';
@@ -115,7 +118,10 @@ describe('CLIP image preprocessing and encoder', () => {
 
 describe('OwlDetector (OWL-ViT signature)', () => {
   it('turns logits/pred_boxes into boxed detections with all class scores above the floor', async () => {
-    const det = await OwlDetector.load(spec('tiny-owlvit'), dirOf('tiny-owlvit'), { detectThreshold: 0.05 });
+    const det = await OwlDetector.load(spec('tiny-owlvit'), dirOf('tiny-owlvit'), {
+      detectThreshold: 0.05,
+      derivedDir: path.join(root, 'owl-derived'),
+    });
     try {
       const img = image(96, 64, (x, y) => (x < 48 ? [250, 20, 20] : y < 32 ? [20, 250, 20] : [20, 20, 250]));
       const ds = await det.detect(img, null, ['chair', 'lamp', 'plant']);
@@ -131,6 +137,187 @@ describe('OwlDetector (OWL-ViT signature)', () => {
     } finally {
       await det.dispose();
     }
+  });
+});
+
+describe('OwlDetector text tower split', () => {
+  const OWL_IMG = () =>
+    image(96, 64, (x, y) => (x < 48 ? [250, 20, 20] : y < 32 ? [20, 250, 20] : [20, 20, 250]));
+  /** A private copy of the tiny OWL-ViT folder (the default cache folder is <modelDir>/.derived). */
+  async function owlCopy(): Promise<string> {
+    const dir = await fs.mkdtemp(path.join(root, 'owl-'));
+    await fs.cp(dirOf('tiny-owlvit'), dir, { recursive: true });
+    return dir;
+  }
+
+  it('split and combined give the same logits, also for a padded query (first token 0)', async () => {
+    const file = path.join(dirOf('tiny-owlvit'), 'onnx', 'model.onnx');
+    const bytes = new Uint8Array(await fs.readFile(file));
+    const split = splitOwlModel(bytes, file);
+    if ('reason' in split) throw new Error(split.reason);
+    // HF-like graph: text_embeds is an Identity of a Reshape that needs the image batch; the cut is its source.
+    expect(split.plan.cut).not.toBe('text_embeds');
+    expect(split.plan.textInputs).toEqual(['input_ids', 'attention_mask']);
+    expect(split.plan.imageInputs).toEqual(['pixel_values', split.plan.cut, 'input_ids']);
+    const Q = 3;
+    const ids = new BigInt64Array(Q * 16).fill(0n);
+    const mask = new BigInt64Array(Q * 16).fill(0n);
+    for (let q = 1; q < Q; q++)
+      for (let k = 0; k < 4 + q; k++) {
+        ids[q * 16 + k] = BigInt(3 + q * 7 + k);
+        mask[q * 16 + k] = 1n;
+      }
+    const px = Float32Array.from({ length: 3 * 768 * 768 }, (_, i) => Math.sin(i * 0.001));
+    const feeds = {
+      input_ids: new ort.Tensor('int64', ids, [Q, 16]),
+      attention_mask: new ort.Tensor('int64', mask, [Q, 16]),
+      pixel_values: new ort.Tensor('float32', px, [1, 3, 768, 768]),
+    };
+    const open = (b: Uint8Array) => ort.InferenceSession.create(b, { intraOpNumThreads: 1 });
+    const [full, text, img] = await Promise.all([open(bytes), open(split.text), open(split.image)]);
+    try {
+      const ref = await full.run(feeds);
+      const te = await text.run({ input_ids: feeds.input_ids, attention_mask: feeds.attention_mask });
+      const got = await img.run({
+        pixel_values: feeds.pixel_values,
+        input_ids: feeds.input_ids,
+        [split.plan.cut]: te[split.plan.cut]!,
+      });
+      const a = ref['logits']!.data as Float32Array,
+        b = got['logits']!.data as Float32Array;
+      expect(got['logits']!.dims).toEqual([1, 576, Q]);
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i]! - b[i]!)).toBeLessThanOrEqual(1e-6);
+      // Query 0 starts with token 0: masked to the float32 minimum in both.
+      expect(b[0]).toBe(-3.4028234663852886e38);
+      expect(a[0]).toBe(b[0]);
+      expect(Array.from(got['pred_boxes']!.data as Float32Array)).toEqual(
+        Array.from(ref['pred_boxes']!.data as Float32Array),
+      );
+      // The image part does not touch the text tower's weights.
+      expect(Buffer.from(split.image).includes(Buffer.from('text_projection'))).toBe(false);
+      expect(Buffer.from(split.image).includes(Buffer.from('query_embedding'))).toBe(false);
+    } finally {
+      await Promise.all([full.release(), text.release(), img.release()]);
+    }
+  });
+
+  it('detects the same boxes and scores in split and combined mode; the text tower runs once per vocabulary', async () => {
+    const dir = await owlCopy();
+    const split = await OwlDetector.load(spec('tiny-owlvit'), dir, { detectThreshold: 0.05 });
+    const combined = await OwlDetector.load(spec('tiny-owlvit'), dir, {
+      detectThreshold: 0.05,
+      textTower: 'combined',
+    });
+    try {
+      expect(split.mode).toBe('split');
+      expect(split.modeReason).toMatch(/^text tower split at ".+" \(derived and cached in /);
+      expect(combined.mode).toBe('combined');
+      expect(combined.modeReason).toMatch(/disabled/);
+      const img = OWL_IMG();
+      const vocab = ['chair', 'lamp', 'plant'];
+      for (let k = 0; k < 3; k++) {
+        const a = await split.detect(img, null, vocab);
+        const b = await combined.detect(img, null, vocab);
+        expect(a.length).toBeGreaterThan(0);
+        expect(a.length).toBe(b.length);
+        a.forEach((d, i) => {
+          expect(d.box).toEqual(b[i]!.box);
+          expect(d.classScores.map((c) => c.label)).toEqual(b[i]!.classScores.map((c) => c.label));
+          d.classScores.forEach((c, j) =>
+            expect(Math.abs(c.score - b[i]!.classScores[j]!.score)).toBeLessThan(1e-6),
+          );
+        });
+      }
+      expect(split.textTowerRuns).toBe(1);
+      expect(combined.textTowerRuns).toBe(3);
+      await split.detect(img, null, ['sofa', 'table']);
+      await split.detect(img, null, ['sofa', 'table']);
+      expect(split.textTowerRuns).toBe(2);
+    } finally {
+      await split.dispose();
+      await combined.dispose();
+    }
+  });
+
+  it('reuses the cached sub-models, rebuilds a damaged cache, and drops stale ones', async () => {
+    const dir = await owlCopy();
+    const derived = path.join(dir, '.derived');
+    const first = await OwlDetector.load(spec('tiny-owlvit'), dir);
+    await first.dispose();
+    const files = (await fs.readdir(derived)).sort();
+    expect(files).toHaveLength(2);
+    expect(files[0]).toMatch(/^model\.onnx\.\d+-\d+\.v1\.image\.onnx$/);
+    expect(files[1]).toMatch(/^model\.onnx\.\d+-\d+\.v1\.text\.onnx$/);
+    const again = await OwlDetector.load(spec('tiny-owlvit'), dir);
+    expect(again.mode).toBe('split');
+    expect(again.modeReason).toMatch(/\(reused from .*\.derived\)$/);
+    await again.dispose();
+    await fs.writeFile(path.join(derived, files[1]!), 'garbage');
+    const repaired = await OwlDetector.load(spec('tiny-owlvit'), dir);
+    expect(repaired.mode).toBe('split');
+    expect(repaired.modeReason).toMatch(/derived and cached/);
+    await repaired.dispose();
+    // A new version of the model file (other mtime): new cache entries, the old ones are removed.
+    const later = new Date(Date.now() + 60_000);
+    await fs.utimes(path.join(dir, 'onnx', 'model.onnx'), later, later);
+    const updated = await OwlDetector.load(spec('tiny-owlvit'), dir);
+    await updated.dispose();
+    const now = await fs.readdir(derived);
+    expect(now).toHaveLength(2);
+    expect(now.some((f) => files.includes(f))).toBe(false);
+  });
+
+  it('still splits (in memory) when the cache folder cannot be written', async () => {
+    const blocker = path.join(root, 'not-a-dir');
+    await fs.writeFile(blocker, 'x');
+    const det = await OwlDetector.load(spec('tiny-owlvit'), dirOf('tiny-owlvit'), {
+      derivedDir: path.join(blocker, 'derived'),
+    });
+    try {
+      expect(det.mode).toBe('split');
+      expect(det.modeReason).toMatch(/cache not written/);
+    } finally {
+      await det.dispose();
+    }
+  });
+
+  it('plans no split, with a reason, without text_embeds or when the head reads text data through heavy ops', () => {
+    const base = (withTextEmbeds: boolean, headReadsTower: boolean) => {
+      const g = new GraphBuilder('owl_like');
+      const ids = g.input('input_ids', 'int64', ['q', 4]);
+      g.input('attention_mask', 'int64', ['q', 4]);
+      const px = g.input('pixel_values', 'float32', [1, 3, 8, 8]);
+      const emb = g.op('Gather', [
+        g.constFloat(
+          Array.from({ length: 40 }, (_, i) => i / 40),
+          [10, 4],
+        ),
+        ids,
+      ]);
+      const hidden = g.op('MatMul', [
+        emb,
+        g.constFloat(
+          Array.from({ length: 16 }, (_, i) => i / 16),
+          [4, 4],
+        ),
+      ]);
+      const te = g.op('ReduceMean', [hidden], { axes: [1], keepdims: 0 });
+      const img = g.op('Reshape', [px, g.constInt64([1, 48, 4])]);
+      // The "bad" head reads the hidden states (before text_embeds) instead of text_embeds.
+      const q = headReadsTower ? g.op('ReduceMax', [hidden], { axes: [1], keepdims: 0 }) : te;
+      g.output(g.op('MatMul', [img, g.op('Transpose', [q], { perm: [1, 0] })]), 'logits', 'float32', [
+        1,
+        48,
+        'q',
+      ]);
+      g.output(g.op('Identity', [img]), 'pred_boxes', 'float32', [1, 48, 4]);
+      if (withTextEmbeds) g.output(te, 'text_embeds', 'float32', ['q', 4]);
+      return inspectGraph(g.toBytes(), 'owl_like.onnx');
+    };
+    expect(planOwlSplit(base(true, false))).toMatchObject({ textInputs: ['input_ids'] });
+    expect(planOwlSplit(base(false, false))).toEqual({ reason: 'the model has no text_embeds output' });
+    const bad = planOwlSplit(base(true, true));
+    expect('reason' in bad && bad.reason).toMatch(/no clean cut.*class head does not read it/);
   });
 });
 

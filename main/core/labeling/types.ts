@@ -46,6 +46,8 @@ export interface Detector {
   readonly name: string;
   /** Model ids that produced the detections (part of the label cache key). */
   readonly modelIds: readonly string[];
+  /** One line on how the detector runs (e.g. whether its text tower runs once per vocabulary), for the job log. */
+  readonly modeReason?: string;
   detect(rgb: RgbImage, depth: DepthImage | null, vocab: readonly string[]): Promise<Detection[]>;
   dispose(): Promise<void>;
 }

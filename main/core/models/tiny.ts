@@ -10,7 +10,10 @@
  * - tiny-clip-text:  input_ids int64 [B,77] -> text_embeds float [B,512] (embedding, mean over tokens, linear)
  * - tiny-clip-image: pixel_values float [B,3,224,224] -> image_embeds float [B,512] (avg+max pool, linear)
  * - tiny-owlvit:     input_ids, attention_mask int64 [Q,16], pixel_values float [1,3,768,768]
- *                    -> logits [1,576,Q] (32x32 patch colour . mean query embedding), pred_boxes [1,576,4]
+ *                    -> logits [1,576,Q] (32x32 patch colour . projected mean query embedding; -FLT_MAX where
+ *                    input_ids[:,0] == 0, like HF's query mask), pred_boxes [1,576,4], text_embeds [1,Q,8]
+ *                    (HF-like: the text tower's output reshaped with the image batch, an Identity alias of the
+ *                    value the class head reads)
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -267,10 +270,12 @@ export function tinyOwlVit(vocabSize: number): Uint8Array {
   const F = 8,
     G = 24,
     P = G * G;
+  // Image tower: 32x32 patch colour -> F features [1, P, F].
   const patches = g.op('AveragePool', [px], { kernel_shape: [32, 32], strides: [32, 32] });
   const flat = g.op('Transpose', [g.op('Reshape', [patches, g.constInt64([1, 3, P])])], { perm: [0, 2, 1] });
   const Wp = g.initializer('patch_proj', { elem: 'float32', dims: [3, F], data: weights(3 * F, 31, 1) });
   const pf = g.op('MatMul', [flat, Wp]);
+  // Text tower: masked mean of token embeddings, projected [Q, F].
   const tok = g.initializer('query_embedding', {
     elem: 'float32',
     dims: [vocabSize, F],
@@ -281,11 +286,29 @@ export function tinyOwlVit(vocabSize: number): Uint8Array {
     keepdims: 0,
   });
   const cnt = g.op('Max', [g.op('ReduceSum', [m, g.constInt64([1])], { keepdims: 0 }), g.constFloat(1)]);
-  const q = g.op('Div', [sum, cnt]);
-  const logits = g.op('Add', [
-    g.op('MatMul', [pf, g.op('Transpose', [q], { perm: [1, 0] })]),
+  const Wt = g.initializer('text_projection', {
+    elem: 'float32',
+    dims: [F, F],
+    data: weights(F * F, 33, 0.6),
+  });
+  const q = g.op('MatMul', [g.op('Div', [sum, cnt]), Wt]);
+  // Like HF OwlViTForObjectDetection: query_embeds = text_embeds.reshape(batch, Q / batch, F) with the batch
+  // taken from the image feature map, exported as `text_embeds` (an Identity alias) and read by the class head.
+  const batch = g.op('Slice', [g.op('Shape', [pf]), g.constInt64([0]), g.constInt64([1])]);
+  const nq = g.op('Div', [
+    g.op('Slice', [g.op('Shape', [ids]), g.constInt64([0]), g.constInt64([1])]),
+    batch,
+  ]);
+  const queryEmbeds = g.op('Reshape', [q, g.op('Concat', [batch, nq, g.constInt64([F])], { axis: 0 })]);
+  g.output(queryEmbeds, 'text_embeds', 'float32', [1, 'queries', F]);
+  // Class head: patch . query - 1; queries whose first token is 0 (padding) get the float32 minimum, like HF.
+  const raw = g.op('Add', [
+    g.op('MatMul', [pf, g.op('Transpose', [queryEmbeds], { perm: [0, 2, 1] })]),
     g.constFloat(-1),
   ]);
+  const first = g.op('Gather', [ids, g.constInt64(0)], { axis: 1 });
+  const valid = g.op('Reshape', [g.op('Greater', [first, g.constInt64(0)]), g.constInt64([1, 1, -1])]);
+  const logits = g.op('Where', [valid, raw, g.constFloat(-3.4028234663852886e38)]);
   g.output(logits, 'logits', 'float32', [1, P, 'queries']);
   const boxes = new Float32Array(P * 4);
   for (let j = 0; j < G; j++)
