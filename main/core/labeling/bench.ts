@@ -5,10 +5,11 @@
  * - real-shaped random-weight ONNX graphs, generated at bench time into a temp dir (never committed), run on
  *   onnxruntime-node's CPU provider with 2 intra-op threads:
  *   CLIP ViT-B/32 image tower at 224 (patch conv, 12 pre-LN layers of width 768, 12 heads, MLP 3072, QuickGELU,
- *   LayerNorm written as ReduceMean/Sub/Mul/Sqrt/Div ops, projection 512: ~88M parameters), the OWL-ViT B/32
+ *   LayerNormalization, projection 512: ~88M parameters), the OWL-ViT B/32
  *   image tower at 768 (576 patches) with its class head (dot with precomputed query embeddings; the text tower
  *   runs once per vocabulary) and box head, and MiniLM-L6 (6 layers, width 384, vocab 30522, masked attention).
- *   Reported as ms per item (crop, frame, sentence).
+ *   Reported as ms per item (crop, frame, sentence). The two image towers are also measured int8-quantised the
+ *   way onnxruntime's quantize_dynamic writes them (the `*_quantized.onnx` files the `fast` model set installs).
  * `quick` keeps the graph structure but shrinks it (1 layer, width 64) so tests can exercise the bench quickly.
  */
 import { promises as fs } from 'node:fs';
@@ -41,10 +42,33 @@ function randn(n: number, seed: number, std: number): Float32Array {
 
 class Weights {
   private seed = 1;
-  constructor(private readonly g: GraphBuilder) {}
+  /**
+   * `int8`: linear layers' weights are stored as symmetric per-tensor int8 and applied the way
+   * onnxruntime.quantization.quantize_dynamic writes them (DynamicQuantizeLinear of the activations,
+   * MatMulInteger, Cast, rescale), the form of the published `*_quantized.onnx` exports; onnxruntime fuses it
+   * into DynamicQuantizeMatMul.
+   */
+  constructor(
+    private readonly g: GraphBuilder,
+    readonly precision: 'fp32' | 'int8' = 'fp32',
+  ) {}
   t(dims: number[], std = 0.02): string {
     const n = dims.reduce((a, b) => a * b, 1);
     return this.g.initializer(this.g.fresh('w'), { elem: 'float32', dims, data: randn(n, this.seed++, std) });
+  }
+  /** Random weights quantised to int8 (per-tensor symmetric): [int8 tensor, its float scale]. */
+  q(dims: number[], std = 0.02): [string, string] {
+    const n = dims.reduce((a, b) => a * b, 1);
+    const f = randn(n, this.seed++, std);
+    let maxAbs = 0;
+    for (let i = 0; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(f[i]!));
+    const scale = maxAbs / 127 || 1;
+    const q = new Int8Array(n);
+    for (let i = 0; i < n; i++) q[i] = Math.max(-127, Math.min(127, Math.round(f[i]! / scale)));
+    return [
+      this.g.initializer(this.g.fresh('wq'), { elem: 'int8', dims, data: q }),
+      this.g.constFloat(scale),
+    ];
   }
   fill(dims: number[], value: number): string {
     const n = dims.reduce((a, b) => a * b, 1);
@@ -56,16 +80,22 @@ class Weights {
   }
 }
 
+/** LayerNormalization (opset 17), which is also what onnxruntime fuses the decomposed form of older exports to. */
 function layerNorm(g: GraphBuilder, w: Weights, x: string, width: number): string {
-  const mean = g.op('ReduceMean', [x], { axes: [-1], keepdims: 1 });
-  const d = g.op('Sub', [x, mean]);
-  const v = g.op('ReduceMean', [g.op('Mul', [d, d])], { axes: [-1], keepdims: 1 });
-  const y = g.op('Div', [d, g.op('Sqrt', [g.op('Add', [v, g.constFloat(1e-5)])])]);
-  return g.op('Add', [g.op('Mul', [y, w.fill([width], 1)]), w.fill([width], 0)]);
+  return g.op('LayerNormalization', [x, w.fill([width], 1), w.fill([width], 0)], { axis: -1, epsilon: 1e-5 });
 }
 
 function linear(g: GraphBuilder, w: Weights, x: string, din: number, dout: number): string {
-  return g.op('Add', [g.op('MatMul', [x, w.t([din, dout])]), w.fill([dout], 0)]);
+  if (w.precision === 'fp32') return g.op('Add', [g.op('MatMul', [x, w.t([din, dout])]), w.fill([dout], 0)]);
+  const [wq, wScale] = w.q([din, dout]);
+  const [xq, xScale, xZero] = g.node('DynamicQuantizeLinear', [x], {}, { outputs: 3 }) as [
+    string,
+    string,
+    string,
+  ];
+  const acc = g.op('MatMulInteger', [xq, wq, xZero]);
+  const y = g.op('Mul', [g.op('Cast', [acc], { to: 1 }), g.op('Mul', [xScale, wScale])]);
+  return g.op('Add', [y, w.fill([dout], 0)]);
 }
 
 /** One pre-LN transformer block on x [B, N, width]; `bias` (optional) is added to the attention scores. */
@@ -133,18 +163,20 @@ function vitTokens(g: GraphBuilder, w: Weights, px: string, s: VitShape): string
   return layerNorm(g, w, x, s.width);
 }
 
-export function clipImageGraph(s: VitShape, outDim: number): Uint8Array {
+export type BenchPrecision = 'fp32' | 'int8';
+
+export function clipImageGraph(s: VitShape, outDim: number, precision: BenchPrecision = 'fp32'): Uint8Array {
   const g = new GraphBuilder('bench_clip_image');
-  const w = new Weights(g);
+  const w = new Weights(g, precision);
   const px = g.input('pixel_values', 'float32', ['batch', 3, s.image, s.image]);
   const pooled = g.op('ReduceMean', [vitTokens(g, w, px, s)], { axes: [1], keepdims: 0 });
   g.output(g.op('MatMul', [pooled, w.t([s.width, outDim])]), 'image_embeds', 'float32', ['batch', outDim]);
   return g.toBytes();
 }
 
-export function owlImageGraph(s: VitShape, queryDim: number): Uint8Array {
+export function owlImageGraph(s: VitShape, queryDim: number, precision: BenchPrecision = 'fp32'): Uint8Array {
   const g = new GraphBuilder('bench_owlvit');
-  const w = new Weights(g);
+  const w = new Weights(g, precision);
   const px = g.input('pixel_values', 'float32', [1, 3, s.image, s.image]);
   const qe = g.input('query_embeds', 'float32', ['queries', queryDim]);
   const tokens = vitTokens(g, w, px, s);
@@ -168,9 +200,10 @@ export function miniLmGraph(
   layers: number,
   heads: number,
   mlp: number,
+  precision: BenchPrecision = 'fp32',
 ): Uint8Array {
   const g = new GraphBuilder('bench_minilm');
-  const w = new Weights(g);
+  const w = new Weights(g, precision);
   const ids = g.input('input_ids', 'int64', ['batch', 'sequence']);
   const mask = g.input('attention_mask', 'int64', ['batch', 'sequence']);
   const types = g.input('token_type_ids', 'int64', ['batch', 'sequence']);
@@ -283,33 +316,34 @@ export async function benchLabeling(opts: { repeats: number; quick?: boolean }):
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'clip-fields-bench-models-'));
   const tag = quick ? '.quick_shapes' : '';
   try {
-    // CLIP ViT-B/32 image tower, 16 crops per run.
+    // CLIP ViT-B/32 image tower, 16 crops per run; fp32 (`paper` set) and int8 (`fast` set, the published
+    // vision_model_quantized.onnx form).
     const clipShape: VitShape = quick
       ? { image: 224, patch: 32, width: 64, layers: 1, heads: 4, mlp: 256 }
       : { image: 224, patch: 32, width: 768, layers: 12, heads: 12, mlp: 3072 };
-    {
-      const s = await session(dir, 'clip.onnx', clipImageGraph(clipShape, 512));
+    for (const precision of ['fp32', 'int8'] as const) {
+      const s = await session(dir, `clip-${precision}.onnx`, clipImageGraph(clipShape, 512, precision));
       const B = quick ? 2 : 16;
       const px = new ort.Tensor('float32', randn(B * 3 * 224 * 224, 5, 1), [B, 3, 224, 224]);
       out.push({
-        name: `labeling.clip_vit_b32_image.ms_per_crop${tag}`,
+        name: `labeling.clip_vit_b32_image${precision === 'int8' ? '_q8' : ''}.ms_per_crop${tag}`,
         unit: 'ms',
         samples: await timeRuns(s, { pixel_values: px }, B, repeats),
       });
       await s.release();
     }
-    // OWL-ViT B/32 image tower at 768 + heads, 80 query embeddings.
+    // OWL-ViT B/32 image tower at 768 + heads, 80 query embeddings; fp32 and int8 (model_quantized.onnx).
     const owlShape: VitShape = quick
       ? { image: 768, patch: 32, width: 64, layers: 1, heads: 4, mlp: 256 }
       : { image: 768, patch: 32, width: 768, layers: 12, heads: 12, mlp: 3072 };
-    {
-      const s = await session(dir, 'owl.onnx', owlImageGraph(owlShape, 512));
+    for (const precision of ['fp32', 'int8'] as const) {
+      const s = await session(dir, `owl-${precision}.onnx`, owlImageGraph(owlShape, 512, precision));
       const feeds = {
         pixel_values: new ort.Tensor('float32', randn(3 * 768 * 768, 6, 1), [1, 3, 768, 768]),
         query_embeds: new ort.Tensor('float32', randn(80 * 512, 7, 0.05), [80, 512]),
       };
       out.push({
-        name: `labeling.owlvit_b32_768.ms_per_frame${tag}`,
+        name: `labeling.owlvit_b32_768${precision === 'int8' ? '_q8' : ''}.ms_per_frame${tag}`,
         unit: 'ms',
         samples: await timeRuns(s, feeds, 1, repeats),
       });

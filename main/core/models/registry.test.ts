@@ -36,7 +36,9 @@ describe('model manifests', () => {
         'all-mpnet-base-v2',
         'clip-vit-b32-text',
         'clip-vit-b32-image',
+        'clip-vit-b32-image-q8',
         'owlvit-b32',
+        'owlvit-b32-q8',
         'owlv2-b16',
       ]),
     );
@@ -44,6 +46,15 @@ describe('model manifests', () => {
       name: 'image_embeds',
       shape: ['batch', 512],
     });
+    // The fast set takes the int8 image towers (2x faster on CPU); the paper set keeps fp32 CLIP.
+    const inSet = (set: 'fast' | 'paper') =>
+      m.models.filter((x) => x.sets.includes(set) && x.task !== 'text-embedding').map((x) => x.id);
+    expect(inSet('fast').sort()).toEqual(['clip-vit-b32-image-q8', 'clip-vit-b32-text', 'owlvit-b32-q8']);
+    expect(inSet('paper').sort()).toEqual(['clip-vit-b32-image', 'clip-vit-b32-text', 'owlv2-b16']);
+    const q8 = m.models.find((x) => x.id === 'owlvit-b32-q8')!;
+    const fp32 = m.models.find((x) => x.id === 'owlvit-b32')!;
+    expect(q8.inputs).toEqual(fp32.inputs);
+    expect(q8.outputs).toEqual(fp32.outputs);
   });
   it('the committed tiny fixtures are what the generator produces, and stay small', async () => {
     const { files, manifest: built } = buildTinyModels();
