@@ -37,6 +37,17 @@ describe('clip-fields CLI', () => {
     expect(b.stderr.join('').trim().split('\n')).toHaveLength(1);
   });
 
+  it('models pull --ids checks the ids before downloading anything', async () => {
+    const a = io();
+    expect(await runCli(['models', 'pull', '--ids', ' , '], a)).toBe(2);
+    expect(a.stderr.join('')).toMatch(/--ids needs at least one model id/);
+    const b = io();
+    expect(
+      await runCli(['models', 'pull', '--ids', 'no-such-model', '--base-url', 'http://127.0.0.1:9'], b),
+    ).toBe(1);
+    expect(b.stderr.join('')).toMatch(/no-such-model/);
+  });
+
   it('creates a project and reports it as JSON', async () => {
     const dir = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'cfs-cli-')), 'p');
     expect(await runCli(['project', 'create', dir, '--name', 'Lab'], io())).toBe(0);

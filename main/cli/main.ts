@@ -412,7 +412,12 @@ export const commands: Command[] = [
           description: 'small sizes and few repeats (CI smoke run, under 3 minutes)',
         },
         { name: 'repeats', type: 'int', value: 'N', description: 'runs per benchmark (default 7, quick 3)' },
-        { name: 'only', type: 'string', value: 'LIST', description: 'comma-separated suites to run' },
+        {
+          name: 'only',
+          type: 'string',
+          value: 'LIST',
+          description: 'comma-separated suites: lzfse, import, labeling, training, query, studio',
+        },
         { name: 'out', type: 'string', value: 'DIR', description: 'results folder (default bench/results)' },
       ],
     },
@@ -431,6 +436,17 @@ export const commands: Command[] = [
           (p.options['out'] as string | undefined) ?? path.join(repoRoot(), 'bench', 'results'),
         ),
         print: (line) => (json ? io.err(line + '\n') : io.out(line)),
+        // The end-to-end studio query latency goes through the web host, which the core cannot import.
+        extraSuites: [
+          {
+            id: 'studio',
+            run: async (o) =>
+              (await import('../hosts/web/bench')).benchStudioQuery({
+                ...o,
+                resourcesDir: path.join(repoRoot(), 'resources'),
+              }),
+          },
+        ],
       });
       if (json) io.out(JSON.stringify(r));
     },
@@ -920,13 +936,20 @@ export const commands: Command[] = [
     spec: {
       name: 'models pull',
       summary: 'download models from the Hugging Face hub into the user cache (resumable, sha256-checked)',
-      usage: 'clip-fields models pull [--set fast|paper] [--base-url URL]',
+      usage: 'clip-fields models pull [--set fast|paper | --ids ID,ID] [--base-url URL]',
       options: [
+        {
+          name: 'ids',
+          type: 'string',
+          value: 'ID,ID',
+          description: 'pull these manifest ids instead of a set (e.g. owlvit-b32 for the fp32 OWL-ViT)',
+        },
         {
           name: 'set',
           type: 'string',
           value: 'SET',
-          description: 'fast (MiniLM, CLIP B/32, OWL-ViT B/32) | paper (MPNet, OWLv2)',
+          description:
+            'fast (MiniLM, CLIP B/32 with int8 image tower, OWL-ViT B/32 int8) | paper (MPNet, CLIP B/32 fp32, OWLv2)',
           default: 'fast',
         },
         {
@@ -941,8 +964,18 @@ export const commands: Command[] = [
       const { pullModels } = await import('../core/models/registry');
       const set = p.options['set'] as string;
       if (set !== 'fast' && set !== 'paper') throw new UsageError('--set must be fast or paper');
+      const idsOpt = p.options['ids'];
+      const ids =
+        typeof idsOpt === 'string'
+          ? idsOpt
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => s.length > 0)
+          : undefined;
+      if (ids && ids.length === 0) throw new UsageError('--ids needs at least one model id');
       const r = await pullModels({
         set,
+        ...(ids ? { ids } : {}),
         ...(typeof p.options['base-url'] === 'string' ? { baseUrl: p.options['base-url'] as string } : {}),
         onProgress: (pr) => {
           if (io.isTTY && !p.options['json']) io.err(`\\r${JSON.stringify(pr).slice(0, 78).padEnd(80)}`);

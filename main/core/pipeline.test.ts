@@ -1,3 +1,4 @@
+import { decodeHeatmap } from '../../preload/contract/heatmap-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -71,7 +72,9 @@ describe('product path on a tiny annotated capture', () => {
     const r = (await call('query.run', { text: 'chair' })) as ChannelResult<'query.run'>;
     const map = (await call('map.info', {})) as ChannelResult<'map.info'>;
     const asset = await core.readAsset(r.heatmap);
-    expect(asset?.bytes?.byteLength).toBe(map.points * 4);
+    const { scores, lo, hi } = decodeHeatmap(asset!.bytes!, map.points, r.heatmap);
+    expect(scores).toHaveLength(map.points);
+    expect([lo, hi]).toEqual(r.score_range.map((v) => Math.fround(v)));
     expect(r.score_range[1]).toBeGreaterThanOrEqual(r.score_range[0]);
   });
 

@@ -378,7 +378,7 @@ export class StudioCore implements StudioApi {
       'goals/occupancy.bin': 'goals.occupancy',
       'field/top-labels.bin': 'field.top-labels',
     };
-    const fn = computed[relPath] ?? (/^query\/heatmap-\d+\.f32$/.test(relPath) ? 'query.heatmap' : null);
+    const fn = computed[relPath] ?? (/^query\/heatmap-\d+\.u16$/.test(relPath) ? 'query.heatmap' : null);
     if (fn) {
       const bytes = await this.compute
         .call<Uint8Array | null>(fn, { projectDir: this.projectDir, asset: relPath })

@@ -97,9 +97,13 @@ export async function runBench(opts: {
   only?: string[];
   outDir: string;
   print: (line: string) => void;
+  /** Suites registered by a caller outside the core (the CLI adds the web host's studio suite). */
+  extraSuites?: BenchSuite[];
 }): Promise<{ rows: BenchRow[]; file: string }> {
   const repeats = opts.repeats ?? (opts.quick ? 3 : 7);
-  const suites = (await registeredSuites()).filter((s) => !opts.only?.length || opts.only.includes(s.id));
+  const suites = [...(await registeredSuites()), ...(opts.extraSuites ?? [])].filter(
+    (s) => !opts.only?.length || opts.only.includes(s.id),
+  );
   const prev = await previousResults(opts.outDir);
   const rows: BenchRow[] = [];
   for (const s of suites) {

@@ -152,6 +152,8 @@ export interface QueryResult {
     null_model: number;
     rerank: number;
     cluster: number;
+    /** Hit statistics, supporting frames and detections of the top clusters. */
+    describe: number;
     goal: number;
     total: number;
   };
@@ -173,10 +175,60 @@ export interface EngineOptions {
   modelsDir?: string;
 }
 
-function median(a: Float32Array): number {
-  const s = Float32Array.from(a).sort();
-  const n = s.length;
-  return n === 0 ? 0 : n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+/** The k-th smallest value of `a` (0-based), partially reordering `a` in place (Hoare quickselect). */
+function selectKth(a: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
+}
+
+/** Indices of the `k` largest values of `a`, largest first (ties by index). */
+export function topIndices(a: Float32Array, k: number): number[] {
+  const n = a.length;
+  if (n <= k) return Array.from({ length: n }, (_, i) => i).sort((x, y) => a[y]! - a[x]! || x - y);
+  const cut = selectKth(Float32Array.from(a), n - k);
+  const above: number[] = [];
+  const at: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (a[i]! > cut) above.push(i);
+    else if (a[i] === cut) at.push(i);
+  }
+  for (const i of at) {
+    if (above.length >= k) break;
+    above.push(i);
+  }
+  return above.sort((x, y) => a[y]! - a[x]! || x - y);
+}
+
+/** Median of `a` (NaN-free), in linear expected time; `a` is left partially reordered. */
+export function medianInPlace(a: Float32Array): number {
+  const n = a.length;
+  if (n === 0) return 0;
+  if (n % 2) return selectKth(a, (n - 1) / 2);
+  const upper = selectKth(a, n / 2);
+  // After selecting n/2, everything left of it is <= it: the lower middle is their maximum.
+  let lower = -Infinity;
+  for (let i = 0; i < n / 2; i++) if (a[i]! > lower) lower = a[i]!;
+  return (lower + upper) / 2;
 }
 
 /** Detections near points: a voxel hash of the labeled dataset's points. */
@@ -233,6 +285,31 @@ interface CompetitionModel {
   arg: Int16Array;
   K: number;
   delta: number;
+  /** Per point, the best competitor outside a query's own labels, by own-label set (a few kept). */
+  bases: Map<string, Float32Array>;
+}
+
+/** Per point, the best competitor score among texts not in `ownMask` (the K-th best when all K are own). */
+function competitorBase(model: CompetitionModel, ownMask: Uint8Array, N: number): Float32Array {
+  const { top, arg, K } = model;
+  const base = new Float32Array(N);
+  for (let i = 0, o = 0; i < N; i++, o += K) {
+    const j0 = arg[o]!;
+    if (j0 >= 0 && ownMask[j0] === 0) {
+      base[i] = top[o]!;
+      continue;
+    }
+    let b = top[o + K - 1]!;
+    for (let k = 1; k < K; k++) {
+      const j = arg[o + k]!;
+      if (j >= 0 && ownMask[j] === 0) {
+        b = top[o + k]!;
+        break;
+      }
+    }
+    base[i] = b;
+  }
+  return base;
 }
 
 function dot(a: Float32Array, i: number, b: Float32Array, j: number, D: number): number {
@@ -272,6 +349,7 @@ export class QueryEngine {
   private readonly models = new Map<string, CompetitionModel>();
   private datasetIndex: DatasetIndex | null | undefined;
   private supervisedMask: Uint8Array | null | undefined;
+  private counter: { frames: Int32Array; instances: Int32Array } | null = null;
   /** Why the labeled dataset (evidence for hits) could not be loaded, if it could not. */
   datasetError: string | null = null;
 
@@ -448,7 +526,7 @@ export class QueryEngine {
       m.sort((x, y) => y - x);
       delta = Math.max(delta, m[minPoints - 1]!);
     }
-    const model = { top, arg, delta, K };
+    const model = { top, arg, delta, K, bases: new Map<string, Float32Array>() };
     this.models.set(key, model);
     return model;
   }
@@ -477,8 +555,9 @@ export class QueryEngine {
     const stride = Math.max(1, Math.floor(N / 65536));
     const sample = new Float32Array(Math.ceil(N / stride));
     for (let i = 0, k = 0; i < N; i += stride) sample[k++] = scores[i]!;
-    const med = median(sample);
-    const mad = median(sample.map((v) => Math.abs(v - med)));
+    const med = medianInPlace(sample);
+    for (let i = 0; i < sample.length; i++) sample[i] = Math.abs(sample[i]! - med);
+    const mad = medianInPlace(sample);
     const k = opts.k_mad ?? 5;
     // base[i]: what the query must beat at point i, by `delta`.
     let base: Float32Array | null = null;
@@ -492,19 +571,15 @@ export class QueryEngine {
       for (let j = 0; j < comp.texts.length; j++)
         if (dot(ql, 0, comp.l, j, Dl) >= OWN_LABEL_SIMILARITY) own.add(j);
       ownLabels = [...own].filter((j) => j < comp!.labels).map((j) => comp!.texts[j]!);
-      base = new Float32Array(N);
-      const K = model.K;
-      for (let i = 0; i < N; i++) {
-        const o = i * K;
-        let b = model.top[o + K - 1]!;
-        for (let k = 0; k < K; k++) {
-          const j = model.arg[o + k]!;
-          if (j >= 0 && !own.has(j)) {
-            b = model.top[o + k]!;
-            break;
-          }
-        }
-        base[i] = b;
+      const ownKey = [...own].join(',');
+      base = model.bases.get(ownKey) ?? null;
+      if (!base) {
+        const ownMask = new Uint8Array(comp.texts.length);
+        for (const j of own) ownMask[j] = 1;
+        base = competitorBase(model, ownMask, N);
+        // A handful of bases (N floats each) cover repeated queries of the same words.
+        if (model.bases.size >= 4) model.bases.delete(model.bases.keys().next().value!);
+        model.bases.set(ownKey, base);
       }
       delta = model.delta;
     } else {
@@ -528,30 +603,43 @@ export class QueryEngine {
     const ag = c.manifest.agreement;
     const err = ag ? Math.max(0.01, 1.5 * ag.fast.residual_max, 4 * ag.fast.residual_rms) : 0.1;
     const supervised = await this.supervision();
-    let cand: number[] = [];
-    for (let i = 0; i < N; i++)
-      if ((!supervised || supervised[i] === 1) && marginOf(i, scores[i]!) >= delta - err) cand.push(i);
+    // One pass over every point (plain loops: this runs on ~1M points per query).
+    const lowest = delta - err;
+    let candBuf = new Int32Array(4096);
+    let nCand = 0;
+    for (let i = 0; i < N; i++) {
+      if (supervised && supervised[i] !== 1) continue;
+      const m = base ? scores[i]! - base[i]! : scores[i]!;
+      if (m < lowest) continue;
+      if (nCand === candBuf.length) {
+        const grown = new Int32Array(candBuf.length * 2);
+        grown.set(candBuf);
+        candBuf = grown;
+      }
+      candBuf[nCand++] = i;
+    }
+    let cand = candBuf.subarray(0, nCand);
     const CAP = 60_000;
     if (cand.length > CAP) {
       // Keep the CAP best margins: a native typed-array sort finds the cut-off (a comparator sort over ~1M
       // candidates took most of a query's time).
       const margins = Float32Array.from(cand, (i) => marginOf(i, scores[i]!));
       const cut = Float32Array.from(margins).sort()[margins.length - CAP]!;
-      const kept: number[] = [];
-      for (let j = 0; j < cand.length && kept.length < CAP; j++) if (margins[j]! >= cut) kept.push(cand[j]!);
-      cand = kept;
+      const kept = new Int32Array(CAP);
+      let k = 0;
+      for (let j = 0; j < cand.length && k < CAP; j++) if (margins[j]! >= cut) kept[k++] = cand[j]!;
+      cand = kept.subarray(0, k);
     }
     const exact = exactScores(c.exact, ql, qv, w, cand);
-    const hitIdx: number[] = [];
-    const hitMargin = new Map<number, number>();
-    cand.forEach((p, m) => {
+    // Hits: exact margin >= delta; a hit's margin is marginOf(p, scores[p]) once its exact score is written.
+    const hitBuf = new Int32Array(cand.length);
+    let nHits = 0;
+    for (let m = 0; m < cand.length; m++) {
+      const p = cand[m]!;
       scores[p] = exact[m]!;
-      const mg = marginOf(p, exact[m]!);
-      if (mg >= delta) {
-        hitIdx.push(p);
-        hitMargin.set(p, mg);
-      }
-    });
+      if (marginOf(p, exact[m]!) >= delta) hitBuf[nHits++] = p;
+    }
+    const hitIdx = hitBuf.subarray(0, nHits);
     const t2 = performance.now();
     const t = { score: t1 - t0, null_model: t1b - t1, rerank: t2 - t1b, cluster: 0 };
     if (hitIdx.length === 0) {
@@ -567,7 +655,7 @@ export class QueryEngine {
       minPoints,
     );
     const clusters = comps.members.map((members) => {
-      const mg = Float32Array.from(members, (p) => hitMargin.get(p)!);
+      const mg = Float32Array.from(members, (p) => marginOf(p, scores[p]!));
       let support = 0;
       let peak = -Infinity;
       for (let m = 0; m < members.length; m++) {
@@ -589,6 +677,17 @@ export class QueryEngine {
     const c = this.cache;
     const map = this.geometry.map;
     const index = await this.loadDatasetIndex();
+    if (!this.counter) {
+      // Scratch counters (zero between uses), sized once per engine.
+      let maxFrame = 0;
+      for (let k = 0; k < map.frameIds.length; k++)
+        if (map.frameIds[k]! > maxFrame) maxFrame = map.frameIds[k]!;
+      let maxInstance = 0;
+      for (let k = 0; k < c.instance.length; k++)
+        if (c.instance[k]! > maxInstance) maxInstance = c.instance[k]!;
+      this.counter = { frames: new Int32Array(maxFrame + 1), instances: new Int32Array(maxInstance + 1) };
+    }
+    const counter = this.counter;
     return s.clusters.slice(0, top).map((cl) => {
       const st = clusterStats(map.positions, cl.members);
       const look = snapToMember(
@@ -596,24 +695,40 @@ export class QueryEngine {
         cl.members,
         lookAtPoint(map.positions, cl.members, cl.margin, s.threshold.margin),
       );
-      const frames = new Map<number, number>();
-      const inst = new Map<number, number>();
-      for (const p of cl.members) {
-        for (let k = map.frameOffsets[p]!; k < map.frameOffsets[p + 1]!; k++)
-          frames.set(map.frameIds[k]!, (frames.get(map.frameIds[k]!) ?? 0) + 1);
+      // Counts per frame and per instance in typed arrays (a cluster can have ~100k points x ~20 frames).
+      const frameCount = counter.frames;
+      const instCount = counter.instances;
+      const seenFrames: number[] = [];
+      const seenInst: number[] = [];
+      for (let m = 0; m < cl.members.length; m++) {
+        const p = cl.members[m]!;
+        for (let k = map.frameOffsets[p]!; k < map.frameOffsets[p + 1]!; k++) {
+          const f = map.frameIds[k]!;
+          if (frameCount[f] === 0) seenFrames.push(f);
+          frameCount[f] = frameCount[f]! + 1;
+        }
         const id = c.instance[p]!;
-        if (id >= 0) inst.set(id, (inst.get(id) ?? 0) + 1);
+        if (id >= 0 && id < instCount.length) {
+          if (instCount[id] === 0) seenInst.push(id);
+          instCount[id] = instCount[id]! + 1;
+        }
+      }
+      const frames = new Map<number, number>();
+      for (const f of seenFrames) {
+        frames.set(f, frameCount[f]!);
+        frameCount[f] = 0;
       }
       let instance_id: number | null = null;
       let bestN = 0;
-      for (const [id, n] of inst)
+      for (const id of seenInst) {
+        const n = instCount[id]!;
+        instCount[id] = 0;
         if (n > bestN || (n === bestN && instance_id !== null && id < instance_id))
           [instance_id, bestN] = [id, n];
+      }
       const detections: HitDetection[] = [];
       if (index) {
-        const order = Array.from(cl.members.keys())
-          .sort((a, b) => cl.margin[b]! - cl.margin[a]!)
-          .slice(0, 50);
+        const order = topIndices(cl.margin, 50);
         const count = new Map<number, number>();
         for (const m of order) {
           const p = cl.members[m]!;
@@ -687,6 +802,7 @@ export class QueryEngine {
     tEncode: number,
     t0: number,
   ): Promise<{ result: QueryResult; scores: Float32Array }> {
+    const td = performance.now();
     const hits = await this.describeHits(s, opts.top ?? 5);
     const tg = performance.now();
     const best = hits[0];
@@ -735,6 +851,7 @@ export class QueryEngine {
         null_model: s.t.null_model,
         rerank: s.t.rerank,
         cluster: s.t.cluster,
+        describe: tg - td,
         goal: now - tg,
         total: now - t0,
       },

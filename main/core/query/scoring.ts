@@ -151,11 +151,45 @@ export function exactScores(
   if (wv > 0 && qv)
     heads.push({ p: headProjection(t, qv, t.language, t.vision), weight: wv / total, normCol: 1 });
   const H = t.hidden;
-  const u0 = heads[0]?.p.u ?? new Float64Array(H);
-  const u1 = heads[1]?.p.u ?? new Float64Array(H);
   const codes = t.codes;
   const h0 = heads[0];
   const h1 = heads[1];
+  if (!h0) return out.fill(0);
+  const u0 = h0.p.u;
+  const w0 = h0.weight,
+    s0 = h0.p.sumU,
+    b0 = h0.p.beta,
+    n0 = h0.normCol;
+  if (!h1) {
+    // One head (the vision head is off or weighted 0): one dot per point, four partial sums.
+    const H4 = H - (H % 4);
+    for (let m = 0; m < indices.length; m++) {
+      const i = indices[m]!;
+      const o = i * H;
+      let a = 0,
+        b = 0,
+        c = 0,
+        d = 0;
+      let k = 0;
+      for (; k < H4; k += 4) {
+        a += codes[o + k]! * u0[k]!;
+        b += codes[o + k + 1]! * u0[k + 1]!;
+        c += codes[o + k + 2]! * u0[k + 2]!;
+        d += codes[o + k + 3]! * u0[k + 3]!;
+      }
+      for (; k < H; k++) a += codes[o + k]! * u0[k]!;
+      const d0 = a + b + c + d;
+      out[m] =
+        (w0 * (t.affine[2 * i + 1]! * d0 + t.affine[2 * i]! * s0 + b0)) /
+        Math.max(t.norms[2 * i + n0]!, 1e-12);
+    }
+    return out;
+  }
+  const u1 = h1.p.u;
+  const w1 = h1.weight,
+    s1 = h1.p.sumU,
+    b1 = h1.p.beta,
+    n1 = h1.normCol;
   for (let m = 0; m < indices.length; m++) {
     const i = indices[m]!;
     const off = t.affine[2 * i]!;
@@ -169,14 +203,9 @@ export function exactScores(
       d0 += c * u0[k]!;
       d1 += c * u1[k]!;
     }
-    let s = 0;
-    if (h0)
-      s +=
-        (h0.weight * (sc * d0 + off * h0.p.sumU + h0.p.beta)) / Math.max(t.norms[2 * i + h0.normCol]!, 1e-12);
-    if (h1)
-      s +=
-        (h1.weight * (sc * d1 + off * h1.p.sumU + h1.p.beta)) / Math.max(t.norms[2 * i + h1.normCol]!, 1e-12);
-    out[m] = s;
+    out[m] =
+      (w0 * (sc * d0 + off * s0 + b0)) / Math.max(t.norms[2 * i + n0]!, 1e-12) +
+      (w1 * (sc * d1 + off * s1 + b1)) / Math.max(t.norms[2 * i + n1]!, 1e-12);
   }
   return out;
 }

@@ -27,6 +27,7 @@ import {
   waypointsExport,
 } from '../export';
 import { sendWaypoints } from '../export/send';
+import { encodeHeatmap } from '../../../preload/contract/heatmap-format';
 
 interface Warm {
   projectDir: string;
@@ -34,7 +35,12 @@ interface Warm {
   engine: QueryEngine;
 }
 let warm: Warm | null = null;
-let lastHeatmap: { projectDir: string; seq: number; scores: Float32Array } | null = null;
+let lastHeatmap: {
+  projectDir: string;
+  seq: number;
+  scores: Float32Array;
+  encoded: Uint8Array | null;
+} | null = null;
 let seq = 0;
 
 async function cacheStamp(projectDir: string): Promise<string> {
@@ -62,7 +68,7 @@ export async function engineFor(projectDir: string): Promise<QueryEngine> {
 }
 
 export interface StudioQueryResult extends QueryResult {
-  /** Project asset with the per-map-point scores of this query (Float32, little-endian). */
+  /** Project asset with the per-map-point scores of this query (preload/contract/heatmap-format.ts). */
   heatmap: string;
   score_range: [number, number];
 }
@@ -75,7 +81,7 @@ export async function runStudioQuery(
   const engine = await engineFor(projectDir);
   const { result, scores } = await engine.query(text, opts);
   seq += 1;
-  lastHeatmap = { projectDir, seq, scores };
+  lastHeatmap = { projectDir, seq, scores, encoded: null };
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < scores.length; i++) {
@@ -83,20 +89,26 @@ export async function runStudioQuery(
     if (s < lo) lo = s;
     if (s > hi) hi = s;
   }
+  const range: [number, number] = [Number.isFinite(lo) ? lo : 0, Number.isFinite(hi) ? hi : 0];
+  // Encode the heatmap right after the result is sent: the renderer asks for it next.
+  const current = lastHeatmap;
+  setImmediate(() => {
+    if (lastHeatmap === current) current.encoded ??= encodeHeatmap(scores, scores.length, range);
+  });
   return {
     ...result,
-    heatmap: `query/heatmap-${seq}.f32`,
-    score_range: [Number.isFinite(lo) ? lo : 0, Number.isFinite(hi) ? hi : 0],
+    heatmap: `query/heatmap-${seq}.u16`,
+    score_range: range,
   };
 }
 
-/** Bytes of the heatmap asset `query/heatmap-<seq>.f32`, or null when it is not the latest one. */
+/** Bytes of the heatmap asset `query/heatmap-<seq>.u16`, or null when it is not the latest one. */
 export function heatmapBytes(projectDir: string, asset: string): Uint8Array | null {
-  const m = /^query\/heatmap-(\d+)\.f32$/.exec(asset);
+  const m = /^query\/heatmap-(\d+)\.u16$/.exec(asset);
   if (!m || !lastHeatmap || lastHeatmap.projectDir !== projectDir || Number(m[1]) !== lastHeatmap.seq)
     return null;
-  const s = lastHeatmap.scores;
-  return new Uint8Array(s.buffer.slice(s.byteOffset, s.byteOffset + s.byteLength));
+  lastHeatmap.encoded ??= encodeHeatmap(lastHeatmap.scores);
+  return lastHeatmap.encoded;
 }
 
 export interface WaypointView extends Waypoint {

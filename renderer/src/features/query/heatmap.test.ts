@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decimateStride, interleaveForLod } from '../../viewport/decimate';
 import { countAbove, decodeScores, displaySourceIndices, heatmapColors } from './heatmap';
+import { encodeHeatmap } from '../../../../preload/contract/heatmap-format';
+import { AssetError } from '../../lib/assets';
 
 describe('displaySourceIndices', () => {
   it('matches the viewport decimation + LOD reorder for any size (property)', () => {
@@ -44,11 +46,13 @@ describe('heatmapColors', () => {
 });
 
 describe('decodeScores / countAbove', () => {
-  it('checks the length against the map and counts hits', () => {
-    const s = decodeScores(new Float32Array([0.1, 0.9, 0.5]).buffer, 3, 'query/heatmap-1.f32');
+  it('decodes the heatmap asset, checks it against the map and counts hits', () => {
+    const bytes = encodeHeatmap(new Float32Array([0.1, 0.9, 0.5]));
+    const s = decodeScores(bytes.slice().buffer, 3, 'query/heatmap-1.u16');
     expect(countAbove(s, 0.5)).toBe(2);
-    expect(() => decodeScores(new ArrayBuffer(8), 3, 'query/heatmap-1.f32')).toThrow(
-      /heatmap-1\.f32.*3 float32/,
+    expect(() => decodeScores(bytes.slice().buffer, 4, 'query/heatmap-1.u16')).toThrow(
+      /heatmap-1\.u16.*3 scores but the map has 4 points/,
     );
+    expect(() => decodeScores(new ArrayBuffer(8), 3, 'query/heatmap-1.u16')).toThrow(AssetError);
   });
 });

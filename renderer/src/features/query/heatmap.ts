@@ -1,11 +1,13 @@
 /**
- * Per-point query scores (one float32 per map point, in the map file's order) turned into colours for
+ * Per-point query scores (the heatmap asset, preload/contract/heatmap-format.ts: 16-bit scores per map point,
+ * in the map file's order) turned into colours for
  * the viewport's displayed map, whose points were stride-decimated and then reordered for level of
  * detail (viewport/decimate.ts). Pure functions: no DOM, no THREE.
  */
 import { colormapLut } from '../../lib/colormap';
 import { AssetError } from '../../lib/assets';
 import { srgbToLinearByte } from '../labels/palette';
+import { HeatmapFormatError, decodeHeatmap } from '../../../../preload/contract/heatmap-format';
 
 /** For each displayed vertex, the index of its point in the map file (mirrors decimateStride + interleaveForLod). */
 export function displaySourceIndices(total: number, stride: number, levels = 3): Uint32Array {
@@ -26,12 +28,12 @@ export function displaySourceIndices(total: number, stride: number, levels = 3):
 }
 
 export function decodeScores(buf: ArrayBuffer, expected: number, file: string): Float32Array {
-  if (buf.byteLength !== expected * 4)
-    throw new AssetError(
-      file,
-      `expected ${expected} float32 scores (${expected * 4} bytes) for the map's points, got ${buf.byteLength} bytes`,
-    );
-  return new Float32Array(buf.slice(0));
+  try {
+    return decodeHeatmap(buf, expected, file).scores;
+  } catch (err) {
+    if (err instanceof HeatmapFormatError) throw new AssetError(file, err.problem);
+    throw err;
+  }
 }
 
 export interface HeatmapStyle {
