@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ChannelResult, JobInfo } from '../../preload/contract';
 import { StudioCore } from './studio';
 import { writeTinyR3d } from './capture/testing';
+import { disposeQueryService, warmStudioQueries } from './query/service';
 
 // The whole product path through the studio core and its workers on a tiny annotated capture:
 // import -> label (ground truth) -> train -> evaluate-field (follow-up) -> query -> waypoint -> exports.
@@ -39,7 +40,12 @@ beforeAll(async () => {
   base = await fs.mkdtemp(path.join(os.tmpdir(), 'cfs-pipeline-'));
   const capture = path.join(base, 'tiny.r3d');
   await writeTinyR3d(capture, { frames: 4, annotations: true });
-  core = new StudioCore({ host: 'web', userDataDir: path.join(base, 'ud'), resourcesDir: base });
+  core = new StudioCore({
+    host: 'web',
+    userDataDir: path.join(base, 'ud'),
+    resourcesDir: base,
+    warmQueries: true,
+  });
   await call('project.create', { dir: path.join(base, 'proj') });
   await call('jobs.start', { kind: 'import', params: { capture } });
   expect((await waitKind('import')).state).toBe('done');
@@ -58,6 +64,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await core.dispose();
+  await disposeQueryService();
+  await fs.rm(base, { recursive: true, force: true });
 });
 
 describe('product path on a tiny annotated capture', () => {
@@ -76,6 +84,12 @@ describe('product path on a tiny annotated capture', () => {
     expect(scores).toHaveLength(map.points);
     expect([lo, hi]).toEqual(r.score_range.map((v) => Math.fround(v)));
     expect(r.score_range[1]).toBeGreaterThanOrEqual(r.score_range[0]);
+  });
+
+  it('warms the query engine only where a query cache exists', async () => {
+    expect(await warmStudioQueries(path.join(base, 'proj'))).toBe(true);
+    await fs.mkdir(path.join(base, 'empty'), { recursive: true });
+    expect(await warmStudioQueries(path.join(base, 'empty'))).toBe(false);
   });
 
   it('rejects empty and oversized queries as BAD_ARGS', async () => {

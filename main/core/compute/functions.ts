@@ -33,6 +33,10 @@ export const computeFunctions: Record<string, ComputeFn> = {
       }),
     };
   },
+  'query.warm': async (a) => {
+    const { projectDir } = project.parse(a);
+    return { data: await (await q()).warmStudioQueries(projectDir) };
+  },
   'query.heatmap': async (a) => {
     const { projectDir, asset } = project.extend({ asset: z.string() }).parse(a);
     return { data: (await q()).heatmapBytes(projectDir, asset) };

@@ -21,8 +21,129 @@ export interface Components {
   members: Int32Array[];
 }
 
-/** Connected components of `indices` (into `positions`, xyz per point) at voxel size `voxel_m`. */
+/** Largest bounding box (in voxels) the dense path allocates a cell grid for. */
+const DENSE_MAX_CELLS = 1 << 22;
+
+/**
+ * Connected components of `indices` (into `positions`, xyz per point) at voxel size `voxel_m`. When the
+ * points' bounding box spans at most DENSE_MAX_CELLS voxels (a query's hits usually do), a dense cell grid
+ * replaces the hash map; both give the same components.
+ */
 export function voxelComponents(
+  positions: Float32Array,
+  indices: ArrayLike<number>,
+  voxel_m: number,
+  minPoints = 1,
+): Components {
+  return (
+    denseVoxelComponents(positions, indices, voxel_m, minPoints) ??
+    hashedVoxelComponents(positions, indices, voxel_m, minPoints)
+  );
+}
+
+function finish(n: number, groups: Int32Array[], indices: ArrayLike<number>, minPoints: number): Components {
+  const kept = groups.filter((g) => g.length >= minPoints).sort((a, b) => b.length - a.length);
+  const label = new Int32Array(n).fill(-1);
+  const members = kept.map((g, id) => {
+    const arr = new Int32Array(g.length);
+    for (let k = 0; k < g.length; k++) {
+      const m = g[k]!;
+      label[m] = id;
+      arr[k] = indices[m]!;
+    }
+    return arr;
+  });
+  return { label, members };
+}
+
+export function denseVoxelComponents(
+  positions: Float32Array,
+  indices: ArrayLike<number>,
+  voxel_m: number,
+  minPoints = 1,
+): Components | null {
+  const n = indices.length;
+  const inv = 1 / voxel_m;
+  const cell = new Int32Array(3 * n);
+  const lo = [Infinity, Infinity, Infinity];
+  const hi = [-Infinity, -Infinity, -Infinity];
+  for (let m = 0; m < n; m++) {
+    const p = indices[m]!;
+    for (let a = 0; a < 3; a++) {
+      const c = clampCell(positions[3 * p + a]! * inv);
+      cell[3 * m + a] = c;
+      if (c < lo[a]!) lo[a] = c;
+      if (c > hi[a]!) hi[a] = c;
+    }
+  }
+  if (n === 0) return { label: new Int32Array(0), members: [] };
+  const X = hi[0]! - lo[0]! + 1;
+  const Y = hi[1]! - lo[1]! + 1;
+  const Z = hi[2]! - lo[2]! + 1;
+  if (X * Y * Z > DENSE_MAX_CELLS) return null;
+  // Voxel id per cell (-1 = empty), voxels numbered in order of first point.
+  const grid = new Int32Array(X * Y * Z).fill(-1);
+  const voxelOf = new Int32Array(n);
+  const voxelCell: number[] = [];
+  for (let m = 0; m < n; m++) {
+    const g = cell[3 * m]! - lo[0]! + (cell[3 * m + 1]! - lo[1]!) * X + (cell[3 * m + 2]! - lo[2]!) * X * Y;
+    let v = grid[g]!;
+    if (v < 0) {
+      v = voxelCell.length;
+      grid[g] = v;
+      voxelCell.push(g);
+    }
+    voxelOf[m] = v;
+  }
+  const V = voxelCell.length;
+  // Points of each voxel, in input order (counting sort).
+  const start = new Int32Array(V + 1);
+  for (let m = 0; m < n; m++) start[voxelOf[m]! + 1]!++;
+  for (let v = 0; v < V; v++) start[v + 1]! += start[v]!;
+  const fill = start.slice(0, V);
+  const byVoxel = new Int32Array(n);
+  for (let m = 0; m < n; m++) byVoxel[fill[voxelOf[m]!]!++] = m;
+  const comp = new Int32Array(V).fill(-1);
+  const stack = new Int32Array(V);
+  const groups: Int32Array[] = [];
+  for (let s0 = 0; s0 < V; s0++) {
+    if (comp[s0] !== -1) continue;
+    const id = groups.length;
+    comp[s0] = id;
+    let sp = 0;
+    stack[sp++] = s0;
+    const members: number[] = [];
+    while (sp > 0) {
+      const v = stack[--sp]!;
+      for (let k = start[v]!; k < start[v + 1]!; k++) members.push(byVoxel[k]!);
+      const g = voxelCell[v]!;
+      const x = g % X;
+      const y = Math.floor(g / X) % Y;
+      const z = Math.floor(g / (X * Y));
+      for (let dz = -1; dz <= 1; dz++) {
+        const zz = z + dz;
+        if (zz < 0 || zz >= Z) continue;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = y + dy;
+          if (yy < 0 || yy >= Y) continue;
+          for (let dx = -1; dx <= 1; dx++) {
+            const xx = x + dx;
+            if (xx < 0 || xx >= X) continue;
+            const nv = grid[xx + yy * X + zz * X * Y]!;
+            if (nv >= 0 && comp[nv] === -1) {
+              comp[nv] = id;
+              stack[sp++] = nv;
+            }
+          }
+        }
+      }
+    }
+    groups.push(Int32Array.from(members));
+  }
+  return finish(n, groups, indices, minPoints);
+}
+
+export function hashedVoxelComponents(
   positions: Float32Array,
   indices: ArrayLike<number>,
   voxel_m: number,
@@ -44,7 +165,7 @@ export function voxelComponents(
     list.push(m);
   }
   const comp = new Map<number, number>();
-  const groups: number[][] = [];
+  const groups: Int32Array[] = [];
   const stack: number[] = [];
   for (const start of voxels.keys()) {
     if (comp.has(start)) continue;
@@ -76,16 +197,9 @@ export function voxelComponents(
         }
       }
     }
-    groups.push(members);
+    groups.push(Int32Array.from(members));
   }
-  const kept = groups.filter((g) => g.length >= minPoints).sort((a, b) => b.length - a.length);
-  const label = new Int32Array(n).fill(-1);
-  const members = kept.map((g, id) => {
-    const arr = Int32Array.from(g, (m) => indices[m]!);
-    for (const m of g) label[m] = id;
-    return arr;
-  });
-  return { label, members };
+  return finish(n, groups, indices, minPoints);
 }
 
 export interface ClusterStats {

@@ -859,6 +859,17 @@ export class QueryEngine {
     return { result, scores: s.scores };
   }
 
+  /** Build the per-engine state a default text query needs (competitor model, supervision, hit support). */
+  async warm(): Promise<void> {
+    const clip = this.clipUsable();
+    const { w } = this.weightsFor('', { mode: 'semantic' }, clip);
+    await this.competitors();
+    await this.competitionModel(w, clip, 5);
+    if (clip) await this.competitionModel(MODE_WEIGHTS.visual, true, 5);
+    await this.supervision();
+    await this.loadDatasetIndex();
+  }
+
   /** A text query. `scores` is the per-point heatmap (fast tier, exact near the threshold). */
   async query(text: string, opts: QueryOptions = {}): Promise<{ result: QueryResult; scores: Float32Array }> {
     const q = text.trim();

@@ -67,6 +67,19 @@ export async function engineFor(projectDir: string): Promise<QueryEngine> {
   return engine;
 }
 
+/** Open the project's engine and build what the first query would (false when there is no cache yet). */
+export async function warmStudioQueries(projectDir: string): Promise<boolean> {
+  let engine: QueryEngine;
+  try {
+    engine = await engineFor(projectDir);
+  } catch (err) {
+    if (err instanceof QueryError && err.code === 'NOT_FOUND') return false;
+    throw err;
+  }
+  await engine.warm();
+  return true;
+}
+
 export interface StudioQueryResult extends QueryResult {
   /** Project asset with the per-map-point scores of this query (preload/contract/heatmap-format.ts). */
   heatmap: string;

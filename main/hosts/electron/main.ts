@@ -262,6 +262,7 @@ async function start(): Promise<void> {
   pendingCaptures.push(...launch.captures);
 
   const instance = await createStudio({
+    warmQueries: true,
     host: 'electron',
     userDataDir: app.getPath('userData'),
     resourcesDir: resourcesDir(),

@@ -4,7 +4,8 @@
  * over the real web host, timed from the client: `query.run` over the WebSocket contract (validation, the
  * compute worker's warm query engine: fast scores, competitor margin, exact re-rank, clusters, goal) and the
  * heatmap asset over HTTP (one float per map point). Every vocabulary class and a few made-up objects are
- * queried `repeats` times; the first query of a fresh engine (loading the cache) is reported on its own.
+ * queried `repeats` times; the first query, 3 s after the query cache was built (the studio warms the engine
+ * in the compute worker meanwhile), is reported on its own.
  * The renderer's recolouring of the point cloud is not included (it happens on the GPU on the next frame).
  */
 import { promises as fs } from 'node:fs';
@@ -26,6 +27,7 @@ export interface StudioBenchSample {
 }
 
 const MADE_UP = ['a giraffe', 'a surfboard', 'the saxophone'];
+const FIRST_QUERY_AFTER_S = 3;
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -55,6 +57,7 @@ export async function benchStudioQuery(opts: {
 }): Promise<StudioBenchSample[]> {
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'cfs-studio-bench-'));
   const core = new StudioCore({
+    warmQueries: true,
     host: 'web',
     userDataDir: path.join(base, 'ud'),
     resourcesDir: opts.resourcesDir,
@@ -126,6 +129,8 @@ export async function benchStudioQuery(opts: {
       );
       return { total: performance.now() - t0, rpc: t1 - t0, engine: r.timings_ms['total'] ?? NaN, bytes };
     };
+    // The operator's first query comes a few seconds after training ends (the studio warms the engine then).
+    await new Promise((r) => setTimeout(r, FIRST_QUERY_AFTER_S * 1000));
     const first = await once(texts[0]!);
     const total: number[] = [];
     const rpc: number[] = [];

@@ -16,6 +16,7 @@ export interface ServeOptions {
 /** `clip-fields serve`: the studio core + the web host, until SIGINT/SIGTERM. Prints the tokenised URL. */
 export async function serveStudio(opts: ServeOptions): Promise<WebHost> {
   const studio = await createStudio({
+    warmQueries: true,
     host: 'web',
     userDataDir: opts.userDataDir,
     resourcesDir: opts.resourcesDir,
