@@ -2,6 +2,7 @@
  * Project geometry for goals: the map, the capture's camera poses, the map frame and (lazily) the occupancy
  * grid; the look-at point of a query hit and the stand-off goal in front of it.
  */
+import { topIndices } from '../util/select';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { FrameIndexSchema, type FrameIndex } from '../../../preload/contract';
@@ -111,8 +112,9 @@ export function lookAtPoint(
   fraction = 0.2,
   minPoints = 5,
 ): Vec3 {
-  const order = Array.from({ length: members.length }, (_, k) => k).sort((a, b) => scores[b]! - scores[a]!);
-  const take = Math.min(order.length, Math.max(minPoints, Math.ceil(order.length * fraction)));
+  const take = Math.min(members.length, Math.max(minPoints, Math.ceil(members.length * fraction)));
+  // The `take` best-scoring members (ties by position), by selection rather than a full sort.
+  const order = topIndices(scores instanceof Float32Array ? scores : Float32Array.from(scores), take);
   let wsum = 0;
   const c = [0, 0, 0];
   for (let k = 0; k < take; k++) {

@@ -33,6 +33,7 @@ import { type QueryCache, queryCacheDir } from './cache';
 import { clusterStats, voxelComponents } from './cluster';
 import { type QueryEncoders, loadQueryEncoders } from './encoders';
 import { QueryError } from './errors';
+import { medianInPlace, topIndices } from '../util/select';
 import { FastScorer } from './fast-scorer';
 import { type QueryWeights, codeQuery, exactScores, stackQuery } from './scoring';
 
@@ -175,62 +176,6 @@ export interface EngineOptions {
   modelsDir?: string;
 }
 
-/** The k-th smallest value of `a` (0-based), partially reordering `a` in place (Hoare quickselect). */
-function selectKth(a: Float32Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >>> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i]! < pivot) i++;
-      while (a[j]! > pivot) j--;
-      if (i <= j) {
-        const t = a[i]!;
-        a[i] = a[j]!;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k]!;
-  }
-  return a[k]!;
-}
-
-/** Indices of the `k` largest values of `a`, largest first (ties by index). */
-export function topIndices(a: Float32Array, k: number): number[] {
-  const n = a.length;
-  if (n <= k) return Array.from({ length: n }, (_, i) => i).sort((x, y) => a[y]! - a[x]! || x - y);
-  const cut = selectKth(Float32Array.from(a), n - k);
-  const above: number[] = [];
-  const at: number[] = [];
-  for (let i = 0; i < n; i++) {
-    if (a[i]! > cut) above.push(i);
-    else if (a[i] === cut) at.push(i);
-  }
-  for (const i of at) {
-    if (above.length >= k) break;
-    above.push(i);
-  }
-  return above.sort((x, y) => a[y]! - a[x]! || x - y);
-}
-
-/** Median of `a` (NaN-free), in linear expected time; `a` is left partially reordered. */
-export function medianInPlace(a: Float32Array): number {
-  const n = a.length;
-  if (n === 0) return 0;
-  if (n % 2) return selectKth(a, (n - 1) / 2);
-  const upper = selectKth(a, n / 2);
-  // After selecting n/2, everything left of it is <= it: the lower middle is their maximum.
-  let lower = -Infinity;
-  for (let i = 0; i < n / 2; i++) if (a[i]! > lower) lower = a[i]!;
-  return (lower + upper) / 2;
-}
-
 /** Detections near points: a voxel hash of the labeled dataset's points. */
 class DatasetIndex {
   private readonly cells = new Map<string, number[]>();
@@ -310,6 +255,28 @@ function competitorBase(model: CompetitionModel, ownMask: Uint8Array, N: number)
     base[i] = b;
   }
   return base;
+}
+
+/** Most points re-scored exactly in the threshold band per query (the best margins are kept). */
+const RERANK_CAP = 60_000;
+/** Points clearly above the threshold that are re-scored exactly anyway: the best, which set peaks and look-at. */
+const PEAK_EXACT = 4096;
+
+/** An Int32 list that grows by doubling. */
+class GrowableInt32 {
+  private buf = new Int32Array(4096);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.buf.length) {
+      const grown = new Int32Array(this.buf.length * 2);
+      grown.set(this.buf);
+      this.buf = grown;
+    }
+    this.buf[this.length++] = v;
+  }
+  view(): Int32Array {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 function dot(a: Float32Array, i: number, b: Float32Array, j: number, D: number): number {
@@ -603,42 +570,52 @@ export class QueryEngine {
     const ag = c.manifest.agreement;
     const err = ag ? Math.max(0.01, 1.5 * ag.fast.residual_max, 4 * ag.fast.residual_rms) : 0.1;
     const supervised = await this.supervision();
-    // One pass over every point (plain loops: this runs on ~1M points per query).
+    // One pass over every point (plain loops: this runs on ~1M points per query). Fast margins within `err`
+    // of the threshold are the band that exact scores decide; above it a point is a hit whatever the exact
+    // score, and only the best of those are re-scored exactly (the reported peaks and look-at points).
     const lowest = delta - err;
-    let candBuf = new Int32Array(4096);
-    let nCand = 0;
+    const highest = delta + err;
+    const band = new GrowableInt32();
+    const sure = new GrowableInt32();
     for (let i = 0; i < N; i++) {
       if (supervised && supervised[i] !== 1) continue;
       const m = base ? scores[i]! - base[i]! : scores[i]!;
       if (m < lowest) continue;
-      if (nCand === candBuf.length) {
-        const grown = new Int32Array(candBuf.length * 2);
-        grown.set(candBuf);
-        candBuf = grown;
-      }
-      candBuf[nCand++] = i;
+      if (m >= highest) sure.push(i);
+      else band.push(i);
     }
-    let cand = candBuf.subarray(0, nCand);
-    const CAP = 60_000;
-    if (cand.length > CAP) {
-      // Keep the CAP best margins: a native typed-array sort finds the cut-off (a comparator sort over ~1M
-      // candidates took most of a query's time).
+    let cand = band.view();
+    if (cand.length > RERANK_CAP) {
+      // Keep the RERANK_CAP best margins of the band.
       const margins = Float32Array.from(cand, (i) => marginOf(i, scores[i]!));
-      const cut = Float32Array.from(margins).sort()[margins.length - CAP]!;
-      const kept = new Int32Array(CAP);
-      let k = 0;
-      for (let j = 0; j < cand.length && k < CAP; j++) if (margins[j]! >= cut) kept[k++] = cand[j]!;
-      cand = kept.subarray(0, k);
+      cand = Int32Array.from(topIndices(margins, RERANK_CAP), (j) => cand[j]!);
     }
-    const exact = exactScores(c.exact, ql, qv, w, cand);
-    // Hits: exact margin >= delta; a hit's margin is marginOf(p, scores[p]) once its exact score is written.
-    const hitBuf = new Int32Array(cand.length);
+    let sureIdx = sure.view();
+    let sureRest = new Int32Array(0);
+    if (sureIdx.length > PEAK_EXACT) {
+      const margins = Float32Array.from(sureIdx, (i) => marginOf(i, scores[i]!));
+      const top = topIndices(margins, PEAK_EXACT);
+      const chosen = new Uint8Array(sureIdx.length);
+      for (const j of top) chosen[j] = 1;
+      const all = sureIdx;
+      sureIdx = Int32Array.from(top, (j) => all[j]!);
+      sureRest = all.filter((_, j) => chosen[j] === 0);
+    }
+    const rescored = new Int32Array(cand.length + sureIdx.length);
+    rescored.set(cand);
+    rescored.set(sureIdx, cand.length);
+    const exact = exactScores(c.exact, ql, qv, w, rescored);
+    // Hits: exact margin >= delta where re-scored, plus the rest of the sure points; a hit's margin is
+    // marginOf(p, scores[p]) once its exact score is written.
+    const hitBuf = new Int32Array(rescored.length + sureRest.length);
     let nHits = 0;
-    for (let m = 0; m < cand.length; m++) {
-      const p = cand[m]!;
+    for (let m = 0; m < rescored.length; m++) {
+      const p = rescored[m]!;
       scores[p] = exact[m]!;
       if (marginOf(p, exact[m]!) >= delta) hitBuf[nHits++] = p;
     }
+    hitBuf.set(sureRest, nHits);
+    nHits += sureRest.length;
     const hitIdx = hitBuf.subarray(0, nHits);
     const t2 = performance.now();
     const t = { score: t1 - t0, null_model: t1b - t1, rerank: t2 - t1b, cluster: 0 };

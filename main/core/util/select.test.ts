@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { medianInPlace, topIndices } from './engine';
+import { medianInPlace, topIndices } from './select';
 
 function sortedMedian(xs: Float32Array): number {
   const s = Float32Array.from(xs).sort();
