@@ -86,6 +86,19 @@ describe('product path on a tiny annotated capture', () => {
     expect(r.score_range[1]).toBeGreaterThanOrEqual(r.score_range[0]);
   });
 
+  it('gives the same heatmap for the same query while reusing heatmap buffers, and retires old assets', async () => {
+    const bytesOf = async (text: string) => {
+      const r = (await call('query.run', { text })) as ChannelResult<'query.run'>;
+      return { name: r.heatmap, bytes: (await core.readAsset(r.heatmap))!.bytes! };
+    };
+    const a1 = await bytesOf('chair');
+    const b = await bytesOf('table');
+    const a2 = await bytesOf('chair');
+    expect(Buffer.compare(Buffer.from(a1.bytes), Buffer.from(a2.bytes))).toBe(0);
+    expect(Buffer.compare(Buffer.from(a1.bytes), Buffer.from(b.bytes))).not.toBe(0);
+    expect(await core.readAsset(a1.name)).toBeNull();
+  });
+
   it('warms the query engine only where a query cache exists', async () => {
     expect(await warmStudioQueries(path.join(base, 'proj'))).toBe(true);
     await fs.mkdir(path.join(base, 'empty'), { recursive: true });

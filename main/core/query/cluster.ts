@@ -23,6 +23,8 @@ export interface Components {
 
 /** Largest bounding box (in voxels) the dense path allocates a cell grid for. */
 const DENSE_MAX_CELLS = 1 << 22;
+/** The dense path's cell grid, kept between calls (queries cluster their hits every time). */
+let scratchGrid: Int32Array | null = null;
 
 /**
  * Connected components of `indices` (into `positions`, xyz per point) at voxel size `voxel_m`. When the
@@ -82,7 +84,9 @@ export function denseVoxelComponents(
   const Z = hi[2]! - lo[2]! + 1;
   if (X * Y * Z > DENSE_MAX_CELLS) return null;
   // Voxel id per cell (-1 = empty), voxels numbered in order of first point.
-  const grid = new Int32Array(X * Y * Z).fill(-1);
+  const cells = X * Y * Z;
+  if (!scratchGrid || scratchGrid.length < cells) scratchGrid = new Int32Array(Math.max(cells, 1 << 16));
+  const grid = scratchGrid.subarray(0, cells).fill(-1);
   const voxelOf = new Int32Array(n);
   const voxelCell: number[] = [];
   for (let m = 0; m < n; m++) {

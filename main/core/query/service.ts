@@ -42,6 +42,7 @@ let lastHeatmap: {
   encoded: Uint8Array | null;
 } | null = null;
 let seq = 0;
+let heatmapBuffers: Float32Array[] = [];
 
 async function cacheStamp(projectDir: string): Promise<string> {
   const manifest = path.join(queryCacheDir(projectDir), 'manifest.json');
@@ -92,7 +93,12 @@ export async function runStudioQuery(
   opts: QueryOptions,
 ): Promise<StudioQueryResult> {
   const engine = await engineFor(projectDir);
-  const { result, scores } = await engine.query(text, opts);
+  // Two heatmap buffers taken in turn: the one the last query filled stays readable as its asset.
+  const N = engine.cache.manifest.points;
+  const spare = heatmapBuffers.find((b) => b.length === N && b !== lastHeatmap?.scores);
+  const { result, scores } = await engine.query(text, { ...opts, ...(spare ? { scores_out: spare } : {}) });
+  if (!spare && heatmapBuffers.length < 2) heatmapBuffers.push(scores);
+  else if (!spare) heatmapBuffers = [scores];
   seq += 1;
   lastHeatmap = { projectDir, seq, scores, encoded: null };
   let lo = Infinity;
@@ -259,4 +265,5 @@ export async function disposeQueryService(): Promise<void> {
   if (warm) await warm.engine.dispose().catch(() => undefined);
   warm = null;
   lastHeatmap = null;
+  heatmapBuffers = [];
 }
