@@ -1,8 +1,10 @@
 /**
  * Adam as in torch.optim.Adam (not AdamW): g += weight_decay * p; m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
  * p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+ * The grid-row variants run the shared kernels of grid-kernels.ts (also used by the grid worker threads).
  */
 import type { OptimizerConfig } from './config';
+import { adamStepConstants, gridKernels } from './grid-kernels';
 
 type Hyper = Pick<OptimizerConfig, 'lr' | 'beta1' | 'beta2' | 'eps' | 'weightDecay'>;
 
@@ -41,48 +43,12 @@ export function adamGridRows(
   t: number,
   h: Hyper,
 ): void {
-  const { beta1: b1, beta2: b2, eps, weightDecay: wd } = h;
-  const stepSize = h.lr / (1 - b1 ** t);
-  const invSqrtBc2 = 1 / Math.sqrt(1 - b2 ** t);
-  const stride = 4 * F;
-  for (let k = 0; k < count; k++) {
-    const base = rows[k]! * stride;
-    for (let f = 0; f < F; f++) {
-      const ip = base + f;
-      const ig = ip + F;
-      const im = ig + F;
-      const iv = im + F;
-      const gi = data[ig]! + wd * data[ip]!;
-      const mi = b1 * data[im]! + (1 - b1) * gi;
-      const vi = b2 * data[iv]! + (1 - b2) * gi * gi;
-      data[im] = mi;
-      data[iv] = vi;
-      data[ip]! -= (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
-      data[ig] = 0;
-    }
-  }
+  const { stepSize, invSqrtBc2 } = adamStepConstants(h.lr, h.beta1, h.beta2, t);
+  gridKernels.adamRows(data, F, rows, 0, count, stepSize, invSqrtBc2, h.beta1, h.beta2, h.eps, h.weightDecay);
 }
 
 /** Adam over every interleaved grid row (exact torch semantics for the whole table), zeroing gradients. */
 export function adamGridDense(data: Float32Array, F: number, totalRows: number, t: number, h: Hyper): void {
-  const { beta1: b1, beta2: b2, eps, weightDecay: wd } = h;
-  const stepSize = h.lr / (1 - b1 ** t);
-  const invSqrtBc2 = 1 / Math.sqrt(1 - b2 ** t);
-  const stride = 4 * F;
-  for (let r = 0; r < totalRows; r++) {
-    const base = r * stride;
-    for (let f = 0; f < F; f++) {
-      const ip = base + f;
-      const ig = ip + F;
-      const im = ig + F;
-      const iv = im + F;
-      const gi = data[ig]! + wd * data[ip]!;
-      const mi = b1 * data[im]! + (1 - b1) * gi;
-      const vi = b2 * data[iv]! + (1 - b2) * gi * gi;
-      data[im] = mi;
-      data[iv] = vi;
-      data[ip]! -= (stepSize * mi) / (Math.sqrt(vi) * invSqrtBc2 + eps);
-      data[ig] = 0;
-    }
-  }
+  const { stepSize, invSqrtBc2 } = adamStepConstants(h.lr, h.beta1, h.beta2, t);
+  gridKernels.adamRange(data, F, 0, totalRows, stepSize, invSqrtBc2, h.beta1, h.beta2, h.eps, h.weightDecay);
 }

@@ -27,16 +27,21 @@ import {
   gridLayout,
   makeTouched,
 } from './hashgrid';
+import { GridPool, type GridPoolOptions } from './grid-threads';
 import { Rng } from './rng';
 
 export interface StepTimes {
   /** Batch assembly (positions, distinct targets). */
   batch_ms: number;
-  /** Hash-grid corner computation, gather and scatter-add. */
+  /**
+   * Hash-grid corner computation and gather, plus the scatter-add when the engine does it itself (tfjs). With
+   * the grid thread pool (onnx) the scatter-add is fused with the grid Adam, level by level, and counted in
+   * optim_ms.
+   */
   grid_ms: number;
   /** MLP + loss forward/backward (the ONNX session or the tfjs graph). */
   graph_ms: number;
-  /** Adam over the MLP, temperature and grid rows. */
+  /** Adam over the MLP, temperature and grid rows (and the fused grid scatter-add, see grid_ms). */
   optim_ms: number;
 }
 
@@ -88,6 +93,8 @@ export interface TrainingBackend {
   /** Execution provider / tfjs backend actually used (e.g. 'onnxruntime-cpu', 'tfjs-wasm'). */
   readonly provider: string;
   readonly threads: number;
+  /** Threads sharing the hash-grid work (1 = the calling thread only); see grid-threads.ts. */
+  readonly gridThreads: number;
   init(config: FieldConfig, dataset: LabeledPointDataset, seed: number): Promise<void>;
   step(batchIndices: ArrayLike<number>): Promise<StepStats>;
   /** Gradients of one batch without updating anything (for checks). */
@@ -116,6 +123,12 @@ export interface EngineGrads {
   logTemperature: number;
   grid_ms: number;
   graph_ms: number;
+  /**
+   * Point-major feature gradients `B * L*F` of a batch whose features came from `gridForward`: the base then
+   * scatters them into the grid itself (fused with the grid Adam in `step`). Engines that scatter into the
+   * store's G slot themselves (listing rows in `touched`) leave it out.
+   */
+  dFeatures?: Float32Array;
 }
 
 export function graphDimsFor(config: FieldConfig, ds: LabeledPointDataset): GraphDims {
@@ -148,6 +161,11 @@ export abstract class BackendBase implements TrainingBackend {
   protected preparer!: BatchPreparer;
   protected touched!: TouchedRows;
   private corners: GridCorners | null = null;
+  /** Grid threads to ask for (subclasses set it; the pool may fall back to fewer, see gridNote). */
+  protected gridOptions: GridPoolOptions = { threads: 1 };
+  protected pool: GridPool | null = null;
+  /** True between a pool forward of a batch and its scatter (the pool holds that batch's corners). */
+  private batchInPool = false;
 
   protected abstract initEngine(): Promise<void>;
   protected abstract computeGrads(batch: PreparedBatch, corners: GridCorners): Promise<EngineGrads>;
@@ -168,7 +186,7 @@ export abstract class BackendBase implements TrainingBackend {
     this.preparer = new BatchPreparer(dataset, this.bounds, targets, config);
     const rng = new Rng(seed);
     const F = config.grid.featuresPerLevel;
-    this.store = new GridStore(this.layout.totalRows, F);
+    this.store = new GridStore(this.layout.totalRows, F, true);
     const s = config.grid.initScale;
     const data = this.store.data;
     for (let r = 0; r < this.layout.totalRows; r++)
@@ -191,7 +209,53 @@ export abstract class BackendBase implements TrainingBackend {
     this.tempAdam = { m: new Float32Array(1), v: new Float32Array(1) };
     this.stepCount = 0;
     this.touched = makeTouched(this.layout, config.batchSize * this.layout.levels * 8);
+    await this.disposeGrid();
+    this.pool = await GridPool.create(
+      this.layout,
+      this.store,
+      Math.max(config.batchSize, PREDICT_CHUNK),
+      this.gridOptions,
+    );
     await this.initEngine();
+  }
+
+  /** Threads sharing the grid work (after init; 1 before). */
+  get gridThreads(): number {
+    return this.pool?.threads ?? 1;
+  }
+
+  /** Why the grid runs on fewer threads than asked for, or null. */
+  get gridNote(): string | null {
+    return this.pool?.note ?? null;
+  }
+
+  /** Stop the grid worker threads (engines call it from dispose). */
+  protected async disposeGrid(): Promise<void> {
+    const pool = this.pool;
+    this.pool = null;
+    this.batchInPool = false;
+    if (pool) await pool.dispose();
+  }
+
+  /**
+   * Grid features (point-major `n * L*F`, into `out`) of a training batch on the thread pool; the engine returns
+   * the batch's feature gradients as `dFeatures` and the base scatters them.
+   */
+  protected gridForward(xyzUnit: Float32Array, n: number, out: Float32Array): void {
+    if (!this.pool) throw new FieldStateError('field engine used before init');
+    this.pool.forward(xyzUnit, n, out);
+    this.batchInPool = true;
+  }
+
+  /** Adam over the MLP weights and the log-temperature (with its clamp). */
+  private denseAdam(g: EngineGrads, t: number): void {
+    const h = this.config.optimizer;
+    this.weights.forEach((w, k) =>
+      adamDense(w, g.weights[k]!, this.weightAdam[k]!.m, this.weightAdam[k]!.v, t, h),
+    );
+    adamDense(this.logTemp, new Float32Array([g.logTemperature]), this.tempAdam.m, this.tempAdam.v, t, h);
+    if (this.logTemp[0]! > this.config.loss.maxLogTemperature)
+      this.logTemp[0] = this.config.loss.maxLogTemperature;
   }
 
   private ensureTouchedCapacity(n: number): void {
@@ -200,7 +264,9 @@ export abstract class BackendBase implements TrainingBackend {
     if (this.touched.list.length < need) this.touched.list = new Int32Array(need);
   }
 
-  private async gradsOf(batchIndices: ArrayLike<number>): Promise<{ g: EngineGrads; batch_ms: number }> {
+  private async gradsOf(
+    batchIndices: ArrayLike<number>,
+  ): Promise<{ g: EngineGrads; batch_ms: number; B: number }> {
     const t0 = performance.now();
     const batch = this.preparer.prepare(batchIndices);
     const batch_ms = performance.now() - t0;
@@ -208,26 +274,29 @@ export abstract class BackendBase implements TrainingBackend {
       this.corners = allocCorners(this.layout, batch.B);
     const corners = this.corners;
     this.ensureTouchedCapacity(batch.B);
+    this.pool?.clearGrad(); // (a no-op unless an earlier step failed between its scatter and its Adam)
+    this.batchInPool = false;
     const g = await this.computeGrads(batch, corners);
-    return { g, batch_ms };
+    return { g, batch_ms, B: batch.B };
   }
 
   async step(batchIndices: ArrayLike<number>): Promise<StepStats> {
-    const { g, batch_ms } = await this.gradsOf(batchIndices);
+    const { g, batch_ms, B } = await this.gradsOf(batchIndices);
     const t0 = performance.now();
     const t = ++this.stepCount;
     const h = this.config.optimizer;
-    this.weights.forEach((w, k) =>
-      adamDense(w, g.weights[k]!, this.weightAdam[k]!.m, this.weightAdam[k]!.v, t, h),
-    );
-    adamDense(this.logTemp, new Float32Array([g.logTemperature]), this.tempAdam.m, this.tempAdam.v, t, h);
-    if (this.logTemp[0]! > this.config.loss.maxLogTemperature)
-      this.logTemp[0] = this.config.loss.maxLogTemperature;
-    const F = this.layout.features;
-    if (h.gridUpdate === 'lazy')
-      adamGridRows(this.store.data, F, this.touched.list, this.touched.count, t, h);
-    else adamGridDense(this.store.data, F, this.layout.totalRows, t, h);
-    clearTouched(this.touched);
+    if (g.dFeatures) {
+      // Scatter-add and grid Adam level by level on the pool; the MLP Adam runs on this thread meanwhile.
+      this.batchInPool = false;
+      this.pool!.scatterAdam(g.dFeatures, B, t, h, h.gridUpdate, () => this.denseAdam(g, t));
+    } else {
+      this.denseAdam(g, t);
+      const F = this.layout.features;
+      if (h.gridUpdate === 'lazy')
+        adamGridRows(this.store.data, F, this.touched.list, this.touched.count, t, h);
+      else adamGridDense(this.store.data, F, this.layout.totalRows, t, h);
+      clearTouched(this.touched);
+    }
     const optim_ms = performance.now() - t0;
     return {
       loss: g.loss,
@@ -247,9 +316,17 @@ export abstract class BackendBase implements TrainingBackend {
   }
 
   async gradients(batchIndices: ArrayLike<number>): Promise<Gradients> {
-    const { g } = await this.gradsOf(batchIndices);
-    const grid = this.store.extract(GridStore.G);
-    this.clearGridGrad();
+    const { g, B } = await this.gradsOf(batchIndices);
+    let grid: Float32Array;
+    if (g.dFeatures) {
+      this.batchInPool = false;
+      this.pool!.scatter(g.dFeatures, B);
+      grid = this.store.extract(GridStore.G);
+      this.pool!.clearGrad();
+    } else {
+      grid = this.store.extract(GridStore.G);
+      this.clearGridGrad();
+    }
     return {
       loss: g.loss,
       loss_language: g.loss_language,
@@ -273,10 +350,15 @@ export abstract class BackendBase implements TrainingBackend {
       const n = Math.min(PREDICT_CHUNK, total - start);
       const unit = new Float32Array(n * 3);
       normalizePoints(xyz.subarray(start * 3, (start + n) * 3), n, this.bounds, unit);
-      const corners = allocCorners(this.layout, n);
-      computeCorners(this.layout, unit, n, corners);
       const feat = new Float32Array(n * D);
-      gatherFeatures(this.layout, this.store.data, corners, feat, this.store.stride, 0);
+      if (this.pool && !this.batchInPool) {
+        this.pool.forward(unit, n, feat);
+      } else {
+        // A training batch's corners are in the pool (a predict between its forward and its scatter).
+        const corners = allocCorners(this.layout, n);
+        computeCorners(this.layout, unit, n, corners);
+        gatherFeatures(this.layout, this.store.data, corners, feat, this.store.stride, 0);
+      }
       sink(await this.forward(feat, n), start, n);
     }
   }
@@ -359,6 +441,7 @@ export abstract class BackendBase implements TrainingBackend {
     this.store.insert(GridStore.M, state.adam.grid.m);
     this.store.insert(GridStore.V, state.adam.grid.v);
     clearTouched(this.touched);
+    this.pool?.clearGrad();
     state.weights.forEach((w, k) => this.weights[k]!.set(w));
     state.adam.weights.forEach((a, k) => {
       this.weightAdam[k]!.m.set(a.m);

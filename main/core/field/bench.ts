@@ -1,8 +1,10 @@
 /**
  * Training throughput benchmark: samples/s of each engine and preset at batch 2048 and the paper batch,
- * with the per-step breakdown (batch assembly, grid gather/scatter, graph, optimizer).
+ * with the per-step breakdown (batch assembly, grid gather/scatter, graph, optimizer; for the onnx engine the
+ * grid scatter-add is fused with the grid Adam and counted in optim) and the number of grid threads.
+ * CLIP_FIELDS_GRID_THREADS=1 measures the single-threaded grid path.
  *
- *   npx tsx main/core/field/bench.ts [--quick] [--repeats N]
+ *   npx tsx main/core/field/bench.ts [--quick] [--repeats N] [--only <case-name substring>]
  */
 import * as os from 'node:os';
 import type { LabeledPointDataset } from '../dataset/types';
@@ -82,6 +84,8 @@ function caseName(c: Case, cfg: FieldConfig): string {
 export async function benchTraining(opts: {
   repeats: number;
   quick?: boolean;
+  /** Run only the cases whose name contains this string. */
+  only?: string;
   log?: (line: string) => void;
 }): Promise<BenchEntry[]> {
   const quick = opts.quick ?? false;
@@ -91,6 +95,7 @@ export async function benchTraining(opts: {
   for (const c of cases(quick)) {
     const cfg = makeConfig(c.preset, { ...c.overrides, batchSize: c.batch });
     const name = caseName(c, cfg);
+    if (opts.only && !name.includes(opts.only)) continue;
     const ds = data[c.dataset];
     const backend = createBackend(c.engine);
     const samples: number[] = [];
@@ -98,8 +103,13 @@ export async function benchTraining(opts: {
     let measured = 0;
     let bestStep = Infinity;
     let error: string | null = null;
+    let gridThreads = backend.gridThreads;
+    let providerNote: string | null = null;
     try {
       await backend.init(cfg, ds, 1);
+      // (read before dispose, which stops the grid workers)
+      gridThreads = backend.gridThreads;
+      providerNote = (backend as { providerNote?: string | null }).providerNote ?? null;
       const rng = new Rng(7);
       const batch = () => Int32Array.from({ length: c.batch }, () => rng.int(ds.points));
       await backend.step(batch()); // warm-up (first-touch page faults, session warm-up)
@@ -127,6 +137,9 @@ export async function benchTraining(opts: {
       engine: c.engine,
       provider: backend.provider,
       threads: backend.threads,
+      // Threads sharing the hash-grid work (corners, gather, scatter, grid Adam), this one included.
+      grid_threads: gridThreads,
+      ...(providerNote ? { provider_note: providerNote } : {}),
       preset: c.preset,
       batch: c.batch,
       dataset: {
@@ -153,7 +166,7 @@ export async function benchTraining(opts: {
     };
     out.push({ name, unit: 'samples/s', samples, meta });
     log(
-      `${name}: ${samples.map((v) => v.toFixed(0)).join(', ')} samples/s (best step ${meta.best_samples_per_s}/s, load ${meta.load_avg_1m}); step ms ${JSON.stringify(meta.step_ms)}${error ? ` ERROR ${error}` : ''}`,
+      `${name}: ${samples.map((v) => v.toFixed(0)).join(', ')} samples/s (best step ${meta.best_samples_per_s}/s, grid threads ${meta.grid_threads}, load ${meta.load_avg_1m}); step ms ${JSON.stringify(meta.step_ms)}${error ? ` ERROR ${error}` : ''}`,
     );
   }
   return out;
@@ -164,7 +177,9 @@ if (process.argv[1]?.replace(/\\/g, '/').endsWith('field/bench.ts')) {
   const quick = args.includes('--quick');
   const ri = args.indexOf('--repeats');
   const repeats = ri >= 0 ? Math.max(1, Number(args[ri + 1]) || 1) : 3;
-  benchTraining({ repeats, quick, log: (l) => console.log(l) })
+  const oi = args.indexOf('--only');
+  const only = oi >= 0 ? args[oi + 1] : undefined;
+  benchTraining({ repeats, quick, ...(only ? { only } : {}), log: (l) => console.log(l) })
     .then((entries) => console.log(JSON.stringify(entries, null, 1)))
     .catch((err: unknown) => {
       console.error(err);

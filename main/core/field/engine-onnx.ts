@@ -1,6 +1,7 @@
 /**
- * The default engine: hash-grid gather/scatter and Adam in TypeScript, MLP + contrastive loss forward and
- * backward as one ordinary ONNX graph run by onnxruntime-node on the CPU execution provider.
+ * The default engine: hash-grid gather/scatter and Adam in TypeScript, split by level between this thread and
+ * grid worker threads (grid-threads.ts) while onnxruntime is idle, MLP + contrastive loss forward and backward
+ * as one ordinary ONNX graph run by onnxruntime-node on the CPU execution provider.
  */
 import * as ort from 'onnxruntime-node';
 import type { PreparedBatch, HeadBatch } from './batch';
@@ -15,7 +16,7 @@ import {
   mlpLayers,
   weightName,
 } from './graph';
-import { type GridCorners, computeCorners, gatherFeatures, scatterFeatureGrads } from './hashgrid';
+import { defaultGridThreads } from './grid-threads';
 
 export interface OnnxEngineOptions {
   /** intra-op threads of the CPU EP (default 2). */
@@ -31,6 +32,11 @@ export interface OnnxEngineOptions {
    * The environment variable CLIP_FIELDS_ORT_PROVIDER sets the default.
    */
   provider?: OrtProvider;
+  /**
+   * Threads sharing the hash-grid work, this one included (default CLIP_FIELDS_GRID_THREADS, else
+   * min(2, CPUs)); 1 forces the single-threaded path. Results are bit-identical for any value.
+   */
+  gridThreads?: number;
 }
 
 export type OrtProvider = 'cpu' | 'webgpu' | 'cuda' | 'auto';
@@ -51,8 +57,7 @@ export class OnnxBackend extends BackendBase {
   readonly threads: number;
   private readonly spinning: boolean;
   private readonly wanted: OrtProvider;
-  /** Why a requested GPU provider was not used (shown with the provider), or null. */
-  providerNote: string | null = null;
+  private epNote: string | null = null;
   private train: ort.InferenceSession | null = null;
   private infer: ort.InferenceSession | null = null;
   private features = new Float32Array(0);
@@ -62,10 +67,17 @@ export class OnnxBackend extends BackendBase {
     this.threads = opts.threads ?? 2;
     this.spinning = opts.spinning ?? false;
     this.wanted = opts.provider ?? defaultOrtProvider();
+    this.gridOptions = { threads: opts.gridThreads ?? defaultGridThreads() };
+  }
+
+  /** Why a requested GPU provider or grid thread count was not used (shown with the provider), or null. */
+  get providerNote(): string | null {
+    const notes = [this.epNote, this.gridNote].filter((v): v is string => v !== null);
+    return notes.length ? notes.join('; ') : null;
   }
 
   protected async initEngine(): Promise<void> {
-    await this.dispose();
+    await this.releaseSessions();
     const loss = this.config.loss;
     const trainGraph = buildTrainGraph(this.dims, {
       labelToImageRatio: loss.labelToImageRatio,
@@ -92,10 +104,10 @@ export class OnnxBackend extends BackendBase {
         this.train = await ort.InferenceSession.create(trainGraph, sessionOptions);
         this.infer = await ort.InferenceSession.create(inferGraph, sessionOptions);
         this.provider = `onnxruntime-node/${ep}`;
-        this.providerNote = failures.length ? failures.join('; ') : null;
+        this.epNote = failures.length ? failures.join('; ') : null;
         return;
       } catch (err) {
-        await this.dispose();
+        await this.releaseSessions();
         failures.push(`${ep} unavailable (${(err as Error).message.split('\n')[0]})`);
         if (ep === 'cpu') throw err;
       }
@@ -116,14 +128,14 @@ export class OnnxBackend extends BackendBase {
     feeds[`${prefix}_weight`] = new ort.Tensor('float32', h.weight, [B, 1]);
   }
 
-  protected async computeGrads(batch: PreparedBatch, corners: GridCorners): Promise<EngineGrads> {
+  protected async computeGrads(batch: PreparedBatch): Promise<EngineGrads> {
     if (!this.train) throw new Error('onnx engine used before init');
     const B = batch.B;
     const D = this.layout.outDim;
     const t0 = performance.now();
-    computeCorners(this.layout, batch.xyzUnit, B, corners);
+    // onnxruntime-node rejects tensors on a SharedArrayBuffer: the pool writes into this plain buffer.
     if (this.features.length !== B * D) this.features = new Float32Array(B * D);
-    gatherFeatures(this.layout, this.store.data, corners, this.features, this.store.stride, 0);
+    this.gridForward(batch.xyzUnit, B, this.features);
     const t1 = performance.now();
     const feeds: Record<string, ort.Tensor> = {
       features: new ort.Tensor('float32', this.features, [B, D]),
@@ -136,16 +148,6 @@ export class OnnxBackend extends BackendBase {
     const t2 = performance.now();
     const dFeat = out[TRAIN_OUTPUTS.dFeat]?.data as Float32Array | undefined;
     if (!dFeat) throw new Error('onnx training graph did not return the feature gradient');
-    scatterFeatureGrads(
-      this.layout,
-      dFeat,
-      corners,
-      this.store.data,
-      this.touched,
-      this.store.stride,
-      this.layout.features,
-    );
-    const t3 = performance.now();
     const weights: Float32Array[] = [];
     mlpLayers(this.dims).forEach((_s, k) => {
       weights.push(out[gradWeightName(k)]!.data as Float32Array, out[gradBiasName(k)]!.data as Float32Array);
@@ -156,8 +158,9 @@ export class OnnxBackend extends BackendBase {
       loss_vision: scalar(out[TRAIN_OUTPUTS.vision], 'loss_vision'),
       weights,
       logTemperature: scalar(out[TRAIN_OUTPUTS.dTau], 'grad_log_temperature'),
-      grid_ms: t1 - t0 + (t3 - t2),
+      grid_ms: t1 - t0,
       graph_ms: t2 - t1,
+      dFeatures: dFeat,
     };
   }
 
@@ -179,6 +182,11 @@ export class OnnxBackend extends BackendBase {
   }
 
   async dispose(): Promise<void> {
+    await this.releaseSessions();
+    await this.disposeGrid();
+  }
+
+  private async releaseSessions(): Promise<void> {
     const sessions = [this.train, this.infer];
     this.train = null;
     this.infer = null;

@@ -9,8 +9,10 @@
  * (x * 1 XOR y * 2654435761 XOR z * 805459861) mod 2^T in uint32 arithmetic.
  * The output feature of a level is the trilinear interpolation of its 8 corner rows (F features each).
  * All levels live in one table of `totalRows * F` floats, level l starting at row `rowOffset[l]`.
+ * The arithmetic lives in grid-kernels.ts (one implementation shared with the grid worker threads).
  */
 import type { GridConfig } from './config';
+import { gridKernels } from './grid-kernels';
 
 export interface GridLayout {
   levels: number;
@@ -88,46 +90,9 @@ export function allocCorners(layout: GridLayout, n: number): GridCorners {
 
 /** Compute corner rows and weights for points already normalised to [0,1]^3 (values outside are clamped). */
 export function computeCorners(layout: GridLayout, xyzUnit: Float32Array, n: number, out: GridCorners): void {
-  const L = layout.levels;
-  const rowsOut = out.rows;
-  const wOut = out.weights;
   out.n = n;
-  for (let l = 0; l < L; l++) {
-    const s = layout.scale[l]!;
-    const dense = layout.dense[l]!;
-    const res = layout.resolution[l]!;
-    const res2 = res * res;
-    const mask = layout.rows[l]! - 1;
-    const off = layout.rowOffset[l]!;
-    for (let i = 0; i < n; i++) {
-      let x = xyzUnit[i * 3]!;
-      let y = xyzUnit[i * 3 + 1]!;
-      let z = xyzUnit[i * 3 + 2]!;
-      x = x < 0 ? 0 : x > 1 ? 1 : x;
-      y = y < 0 ? 0 : y > 1 ? 1 : y;
-      z = z < 0 ? 0 : z > 1 ? 1 : z;
-      const px = x * s + 0.5;
-      const py = y * s + 0.5;
-      const pz = z * s + 0.5;
-      const x0 = Math.floor(px);
-      const y0 = Math.floor(py);
-      const z0 = Math.floor(pz);
-      const fx = px - x0;
-      const fy = py - y0;
-      const fz = pz - z0;
-      const base = (l * n + i) * 8;
-      for (let c = 0; c < 8; c++) {
-        const cx = x0 + (c & 1);
-        const cy = y0 + ((c >> 1) & 1);
-        const cz = z0 + ((c >> 2) & 1);
-        let row: number;
-        if (dense) row = cx + cy * res + cz * res2;
-        else row = ((cx ^ Math.imul(cy, PRIME_Y) ^ Math.imul(cz, PRIME_Z)) >>> 0) & mask;
-        rowsOut[base + c] = off + row;
-        wOut[base + c] = (c & 1 ? fx : 1 - fx) * (c & 2 ? fy : 1 - fy) * (c & 4 ? fz : 1 - fz);
-      }
-    }
-  }
+  for (let l = 0; l < layout.levels; l++)
+    gridKernels.cornersLevel(layout, l, xyzUnit, n, out.rows, out.weights);
 }
 
 /**
@@ -143,39 +108,22 @@ export function gatherFeatures(
   stride = layout.features,
   offset = 0,
 ): void {
-  const L = layout.levels;
-  const F = layout.features;
-  const D = L * F;
   const { rows, weights, n } = corners;
   // Level-outer loops keep one level's rows hot in cache at a time.
-  for (let l = 0; l < L; l++) {
-    if (F === 2) {
-      for (let i = 0; i < n; i++) {
-        const base = (l * n + i) * 8;
-        let a0 = 0;
-        let a1 = 0;
-        for (let c = 0; c < 8; c++) {
-          const w = weights[base + c]!;
-          const r = rows[base + c]! * stride + offset;
-          a0 += w * table[r]!;
-          a1 += w * table[r + 1]!;
-        }
-        out[i * D + l * 2] = a0;
-        out[i * D + l * 2 + 1] = a1;
-      }
-      continue;
-    }
-    for (let i = 0; i < n; i++) {
-      const base = (l * n + i) * 8;
-      const o = i * D + l * F;
-      for (let f = 0; f < F; f++) out[o + f] = 0;
-      for (let c = 0; c < 8; c++) {
-        const w = weights[base + c]!;
-        const r = rows[base + c]! * stride + offset;
-        for (let f = 0; f < F; f++) out[o + f]! += w * table[r + f]!;
-      }
-    }
-  }
+  for (let l = 0; l < layout.levels; l++)
+    gridKernels.gatherLevel(
+      layout,
+      l,
+      table,
+      stride,
+      offset,
+      rows,
+      weights,
+      n,
+      out,
+      layout.outDim,
+      layout.features,
+    );
 }
 
 /** Rows written by a scatter: `mark[row]` is 1 for rows in `list[0..count)`; clear with clearTouched. */
@@ -211,27 +159,28 @@ export function scatterFeatureGrads(
   stride = layout.features,
   offset = 0,
 ): void {
-  const L = layout.levels;
-  const F = layout.features;
-  const D = L * F;
   const { rows, weights, n } = corners;
-  const mark = touched?.mark;
-  for (let l = 0; l < L; l++) {
-    for (let i = 0; i < n; i++) {
-      const base = (l * n + i) * 8;
-      const o = i * D + l * F;
-      for (let c = 0; c < 8; c++) {
-        const w = weights[base + c]!;
-        const row = rows[base + c]!;
-        const r = row * stride + offset;
-        for (let f = 0; f < F; f++) grad[r + f]! += w * dFeatures[o + f]!;
-        if (mark && mark[row] === 0) {
-          mark[row] = 1;
-          touched.list[touched.count++] = row;
-        }
-      }
-    }
+  let count = touched?.count ?? 0;
+  for (let l = 0; l < layout.levels; l++) {
+    count = gridKernels.scatterLevel(
+      layout,
+      l,
+      dFeatures,
+      layout.outDim,
+      layout.features,
+      rows,
+      weights,
+      n,
+      grad,
+      stride,
+      offset,
+      touched?.mark ?? null,
+      touched?.list ?? null,
+      0,
+      count,
+    );
   }
+  if (touched) touched.count = count;
 }
 
 /**
@@ -247,13 +196,16 @@ export class GridStore {
   static readonly M = 2;
   static readonly V = 3;
 
+  /** `shared`: allocate `data` on a SharedArrayBuffer (for the grid worker threads, see grid-threads.ts). */
   constructor(
     readonly rows: number,
     F: number,
+    shared = false,
   ) {
     this.F = F;
     this.stride = 4 * F;
-    this.data = new Float32Array(rows * this.stride);
+    const bytes = rows * this.stride * 4;
+    this.data = new Float32Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
   }
 
   /** Copy one slot (P, G, M or V) out as a plain `rows * F` table. */
