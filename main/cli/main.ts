@@ -610,6 +610,7 @@ export const commands: Command[] = [
         engine: string;
         provider: string;
         threads: number;
+        grid_threads?: number;
         steps: number;
         samples_per_s: number;
         final: Record<string, number>;
@@ -621,6 +622,7 @@ export const commands: Command[] = [
             engine: r.engine,
             provider: r.provider,
             threads: r.threads,
+            grid_threads: r.grid_threads ?? 1,
             steps: r.steps,
             samples_per_s: r.samples_per_s,
             final: r.final,
@@ -630,7 +632,7 @@ export const commands: Command[] = [
         return;
       }
       io.out(
-        `Trained ${r.steps} steps on ${r.engine} (${r.provider}, ${r.threads} threads) at ${Math.round(r.samples_per_s)} samples/s.`,
+        `Trained ${r.steps} steps on ${r.engine} (${r.provider}, ${r.threads} threads, hash grid on ${r.grid_threads ?? 1}) at ${Math.round(r.samples_per_s)} samples/s.`,
       );
       io.out(
         `Final loss ${r.final['loss']?.toFixed(4)}, held-out accuracy ${((r.final['heldout_accuracy'] ?? 0) * 100).toFixed(1)} %. Checkpoint: ${r.checkpoint ?? 'none'}`,

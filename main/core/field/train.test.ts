@@ -66,8 +66,13 @@ describe('trainField', () => {
       'loss_vision',
       'temperature',
       'heldout_accuracy',
+      'threads',
+      'grid_threads',
     ])
       expect(Number.isFinite(last[k])).toBe(true);
+    // The engine reports the threads it really used (the hash grid splits across up to 2 on this machine).
+    expect(r.grid_threads).toBe(last['grid_threads']);
+    expect(r.grid_threads).toBeGreaterThanOrEqual(1);
   }, 30_000);
 
   it('splits held-out points deterministically and samples batches as a pure function of the step', () => {

@@ -67,6 +67,8 @@ export interface TrainResult {
   engine: EngineName;
   provider: string;
   threads: number;
+  /** Threads sharing the hash-grid gather/scatter and grid Adam (see grid-threads.ts). */
+  grid_threads: number;
   steps: number;
   samples_per_s: number;
   final: { loss: number; loss_language: number; loss_vision: number; heldout_accuracy: number };
@@ -189,6 +191,10 @@ export async function trainField(
   let keep = false;
   try {
     await backend.init(cfg, ds, seed);
+    log(
+      'info',
+      `engine ${engine} on ${backend.provider}: ${backend.threads} compute threads, hash grid on ${backend.gridThreads}`,
+    );
     let step = 0;
     let resumedFrom: number | null = null;
     let lastAcc = Number.NaN;
@@ -258,6 +264,8 @@ export async function trainField(
         loss_language: last.loss_language,
         loss_vision: last.loss_vision,
         temperature: last.temperature,
+        threads: backend.threads,
+        grid_threads: backend.gridThreads,
       };
       if (Number.isFinite(lastAcc)) values.heldout_accuracy = lastAcc;
       hooks.metrics?.(values);
@@ -291,6 +299,7 @@ export async function trainField(
         ? `${backend.provider} (${(backend as { providerNote?: string | null }).providerNote})`
         : backend.provider,
       threads: backend.threads,
+      grid_threads: backend.gridThreads,
       steps: step,
       samples_per_s: stepTime > 0 ? (stepsRun * cfg.batchSize) / (stepTime / 1000) : 0,
       final: {

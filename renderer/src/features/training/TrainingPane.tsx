@@ -237,7 +237,9 @@ function RunPanel({ job }: { job: JobInfo }) {
         </dd>
         <dt>Engine</dt>
         <dd data-testid="train-engine-info">
-          {provider} · {String(p.preset ?? 'cpu')} preset · {String(p.threads ?? 2)} threads
+          {provider} · {String(p.preset ?? 'cpu')} preset · {String(latest?.threads ?? p.threads ?? 2)}{' '}
+          threads
+          {latest?.grid_threads !== undefined ? ` · hash grid on ${latest.grid_threads}` : ''}
         </dd>
       </dl>
       {job.error && (
