@@ -35,7 +35,7 @@ import { type QueryEncoders, loadQueryEncoders } from './encoders';
 import { QueryError } from './errors';
 import { medianInPlace, topIndices } from '../util/select';
 import { FastScorer } from './fast-scorer';
-import { type QueryWeights, codeQuery, exactScores, stackQuery } from './scoring';
+import { type QueryWeights, attachExactKernel, codeQuery, exactScores, stackQuery } from './scoring';
 
 export type QueryMode = 'auto' | 'semantic' | 'visual';
 
@@ -179,6 +179,8 @@ export interface EngineOptions {
   /** Labeled dataset for the detections of hits (loaded from the project when omitted; null to skip). */
   dataset?: LabeledPointDataset | null;
   modelsDir?: string;
+  /** Re-rank with the WebAssembly SIMD kernel where available (default true; false keeps the plain loop). */
+  exactKernel?: boolean;
 }
 
 /** Detections near points: a voxel hash of the labeled dataset's points. */
@@ -357,6 +359,8 @@ export class QueryEngine {
           null,
           `sentence encoder "${encoders.language.name}" gives ${encoders.language.dim}-d vectors, the field's language head has ${m.heads.language}`,
         );
+      // Exact re-ranking with the WebAssembly SIMD kernel (the plain loop where it is unavailable).
+      if (opts.exactKernel !== false) attachExactKernel(scorer.cache.exact);
       return new QueryEngine(projectDir, scorer, geometry, encoders, !opts.encoders, opts.dataset);
     } catch (err) {
       await scorer.dispose();

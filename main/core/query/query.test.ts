@@ -107,6 +107,24 @@ describe('text queries', () => {
     expect(result.look_at!.world_m).toEqual(hit.world_m);
   });
 
+  it('re-ranks with the WebAssembly kernel to the same hits as the plain loop', async () => {
+    const plain = await QueryEngine.open(p.dir, { encoders: tableEncoders(p.dataset), exactKernel: false });
+    try {
+      expect(plain.cache.exact.kernel ?? null).toBeNull();
+      expect(engine.cache.exact.kernel).toBeTruthy();
+      for (const text of ['class 1', 'class 2', 'class 3']) {
+        const a = await plain.query(text, { goal: false });
+        const b = await engine.query(text, { goal: false });
+        expect(b.result.hits.map((h) => h.instance_id)).toEqual(a.result.hits.map((h) => h.instance_id));
+        expect(b.result.hits.map((h) => h.points)).toEqual(a.result.hits.map((h) => h.points));
+        for (let i = 0; i < a.scores.length; i += 97)
+          expect(Math.abs(b.scores[i]! - a.scores[i]!)).toBeLessThan(1e-3);
+      }
+    } finally {
+      await plain.dispose();
+    }
+  });
+
   it('answers not_found for a made-up class', async () => {
     const { result } = await engine.query('zebra unicorn spaceship', { goal: false });
     expect(result.not_found).toBe(true);

@@ -11,6 +11,7 @@
  *  - "exact": the last hidden activations h (uint8, per-point affine), the output norms and the last layer,
  *            so cos_h = (h . (W_h q_h) + b_h . q_h) / ||o_h|| exactly up to the 8-bit quantisation of h.
  */
+import { ExactKernel } from './exact-kernel';
 
 export interface QueryWeights {
   language: number;
@@ -107,6 +108,21 @@ export interface ExactTables {
   /** Last layer W (hidden x (Dl + Dv), row-major) and b. */
   W: Float32Array;
   b: Float32Array;
+  /** The WebAssembly SIMD dot-product kernel over `codes` (attachExactKernel), when available. */
+  kernel?: ExactKernel | null;
+}
+
+/**
+ * Move the exact tier's codes into the WebAssembly kernel's memory (t.codes then views it) so exactScores
+ * uses SIMD; returns whether it did (no WebAssembly SIMD or an odd width keeps the plain loop).
+ */
+export function attachExactKernel(t: ExactTables): boolean {
+  if (t.kernel) return true;
+  const k = ExactKernel.create(t.codes, t.hidden);
+  if (!k) return false;
+  t.codes = k.codes;
+  t.kernel = k;
+  return true;
 }
 
 /** Per-head projected query u_h = W_h q_h (hidden), beta_h = b_h . q_h and sum(u_h). */
@@ -160,6 +176,25 @@ export function exactScores(
     s0 = h0.p.sumU,
     b0 = h0.p.beta,
     n0 = h0.normCol;
+  if (t.kernel) {
+    const n = indices.length;
+    const d0 = new Float64Array(n);
+    t.kernel.dots(u0, indices, d0);
+    const d1 = h1 ? new Float64Array(n) : null;
+    if (h1 && d1) t.kernel.dots(h1.p.u, indices, d1);
+    for (let m = 0; m < n; m++) {
+      const i = indices[m]!;
+      const off = t.affine[2 * i]!;
+      const sc = t.affine[2 * i + 1]!;
+      let v = (w0 * (sc * d0[m]! + off * s0 + b0)) / Math.max(t.norms[2 * i + n0]!, 1e-12);
+      if (h1 && d1)
+        v +=
+          (h1.weight * (sc * d1[m]! + off * h1.p.sumU + h1.p.beta)) /
+          Math.max(t.norms[2 * i + h1.normCol]!, 1e-12);
+      out[m] = v;
+    }
+    return out;
+  }
   if (!h1) {
     // One head (the vision head is off or weighted 0): one dot per point, four partial sums.
     const H4 = H - (H % 4);
