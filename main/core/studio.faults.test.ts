@@ -67,6 +67,26 @@ describe.skipIf(!FAULTS_ENABLED)('disk full inside a job worker', () => {
       ).toBe('done');
     }, 120_000);
   }
+
+  it('ENOSPC while an import writes thumbnails: NEEDS_SPACE (not a per-frame problem), project byte-identical', async () => {
+    const capture = path.join(base, 'tiny.r3d');
+    const before = await snapshotProject();
+    workerFaults = { code: 'ENOSPC', nth: 2, match: `${path.sep}thumbs${path.sep}` };
+    let job: JobInfo;
+    try {
+      job = await runJob(core, 'import', { capture });
+    } finally {
+      workerFaults = null;
+    }
+    expect(job.state).toBe('failed');
+    expect(job.error?.code).toBe('NEEDS_SPACE');
+    expect(job.error?.message).toMatch(
+      /not enough disk space to write .*thumbs.*\.jpg: needs [0-9.]+ (B|KiB)/,
+    );
+    expect(diffSnapshots(before, await snapshotProject())).toEqual([]);
+    expect(await strayTemps(projectDir)).toEqual([]);
+    await responsive();
+  }, 120_000);
 });
 
 describe.skipIf(!FAULTS_ENABLED)('disk full in the host', () => {

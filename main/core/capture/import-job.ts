@@ -33,7 +33,7 @@ import {
   type MapSummary,
 } from '../../../preload/contract';
 import { JobError, isAbortError, type JobContext } from '../jobs/types';
-import { fsyncDir, replaceDirAtomic, writeJsonAtomic } from '../util/atomic';
+import { DiskSpaceError, diskSpaceError, fsyncDir, replaceDirAtomic, writeJsonAtomic } from '../util/atomic';
 import { allocPointBuffers, backprojectDepth, type DepthFilter } from '../map/backproject';
 import { estimateFloor } from '../map/floor';
 import { computeBounds, writeMap, type PointMap } from '../map/format';
@@ -322,10 +322,14 @@ export async function importFromSource(
         }
         const rel = `frames/thumbs/${idx}.jpg`;
         // Written plainly into the private stage; every thumbnail is fsynced before the stage is moved.
-        await fs.writeFile(path.join(stage, rel), fr.thumb);
+        await fs.writeFile(path.join(stage, rel), fr.thumb).catch(async (e: NodeJS.ErrnoException) => {
+          throw e.code === 'ENOSPC' ? await diskSpaceError(path.join(stage, rel), fr.thumb.byteLength) : e;
+        });
         thumbs.set(idx, rel);
       } catch (err) {
         if (isAbortError(err) || signal.aborted) throw abortError();
+        // A full disk is not a problem of this frame: stop with NEEDS_SPACE (the stage is removed).
+        if (err instanceof DiskSpaceError) throw err;
         const file = err instanceof CaptureError ? err.file : `frame ${idx}`;
         const reason = err instanceof CaptureError ? err.reason : (err as Error).message;
         addProblem(idx, file, `frame ${idx} skipped: ${file}: ${reason}`);
