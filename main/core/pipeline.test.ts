@@ -99,6 +99,22 @@ describe('product path on a tiny annotated capture', () => {
     expect(await core.readAsset(a1.name)).toBeNull();
   });
 
+  it('keeps both heatmaps of two queries that run at once, each as if it ran alone', async () => {
+    const alone = async (text: string) => {
+      const r = (await call('query.run', { text })) as ChannelResult<'query.run'>;
+      return Buffer.from((await core.readAsset(r.heatmap))!.bytes!);
+    };
+    const chair = await alone('chair');
+    const table = await alone('table');
+    await alone('lamp'); // now one reusable heatmap buffer is free: both queries below would want it
+    const [a, b] = (await Promise.all([
+      call('query.run', { text: 'chair' }),
+      call('query.run', { text: 'table' }),
+    ])) as [ChannelResult<'query.run'>, ChannelResult<'query.run'>];
+    expect(Buffer.compare(Buffer.from((await core.readAsset(a.heatmap))!.bytes!), chair)).toBe(0);
+    expect(Buffer.compare(Buffer.from((await core.readAsset(b.heatmap))!.bytes!), table)).toBe(0);
+  });
+
   it('warms the query engine only where a query cache exists', async () => {
     expect(await warmStudioQueries(path.join(base, 'proj'))).toBe(true);
     await fs.mkdir(path.join(base, 'empty'), { recursive: true });

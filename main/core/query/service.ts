@@ -35,14 +35,18 @@ interface Warm {
   engine: QueryEngine;
 }
 let warm: Warm | null = null;
-let lastHeatmap: {
+interface HeatmapEntry {
   projectDir: string;
   seq: number;
   scores: Float32Array;
   encoded: Uint8Array | null;
-} | null = null;
+}
+/** The heatmaps of the last KEEP_HEATMAPS queries (newest last): queries can finish out of order. */
+let recentHeatmaps: HeatmapEntry[] = [];
+const KEEP_HEATMAPS = 2;
 let seq = 0;
 let heatmapBuffers: Float32Array[] = [];
+const heatmapBusy = new Set<Float32Array>();
 
 async function cacheStamp(projectDir: string): Promise<string> {
   const manifest = path.join(queryCacheDir(projectDir), 'manifest.json');
@@ -93,14 +97,25 @@ export async function runStudioQuery(
   opts: QueryOptions,
 ): Promise<StudioQueryResult> {
   const engine = await engineFor(projectDir);
-  // Two heatmap buffers taken in turn: the one the last query filled stays readable as its asset.
+  // Heatmap buffers are reused, but never one a kept heatmap holds (still readable as an asset) nor one a
+  // query still running writes into (queries interleave while they wait for the scoring threads).
   const N = engine.cache.manifest.points;
-  const spare = heatmapBuffers.find((b) => b.length === N && b !== lastHeatmap?.scores);
-  const { result, scores } = await engine.query(text, { ...opts, ...(spare ? { scores_out: spare } : {}) });
-  if (!spare && heatmapBuffers.length < 2) heatmapBuffers.push(scores);
-  else if (!spare) heatmapBuffers = [scores];
+  const spare = heatmapBuffers.find(
+    (b) => b.length === N && !heatmapBusy.has(b) && !recentHeatmaps.some((h) => h.scores === b),
+  );
+  if (spare) heatmapBusy.add(spare);
+  let out: { result: QueryResult; scores: Float32Array };
+  try {
+    out = await engine.query(text, { ...opts, ...(spare ? { scores_out: spare } : {}) });
+  } finally {
+    if (spare) heatmapBusy.delete(spare);
+  }
+  const { result, scores } = out;
+  if (!spare)
+    heatmapBuffers = [...heatmapBuffers.filter((b) => b.length === N), scores].slice(-(KEEP_HEATMAPS + 1));
   seq += 1;
-  lastHeatmap = { projectDir, seq, scores, encoded: null };
+  const entry: HeatmapEntry = { projectDir, seq, scores, encoded: null };
+  recentHeatmaps = [...recentHeatmaps, entry].slice(-KEEP_HEATMAPS);
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < scores.length; i++) {
@@ -110,24 +125,23 @@ export async function runStudioQuery(
   }
   const range: [number, number] = [Number.isFinite(lo) ? lo : 0, Number.isFinite(hi) ? hi : 0];
   // Encode the heatmap right after the result is sent: the renderer asks for it next.
-  const current = lastHeatmap;
   setImmediate(() => {
-    if (lastHeatmap === current) current.encoded ??= encodeHeatmap(scores, scores.length, range);
+    if (recentHeatmaps.includes(entry)) entry.encoded ??= encodeHeatmap(scores, scores.length, range);
   });
   return {
     ...result,
-    heatmap: `query/heatmap-${seq}.u16`,
+    heatmap: `query/heatmap-${entry.seq}.u16`,
     score_range: range,
   };
 }
 
-/** Bytes of the heatmap asset `query/heatmap-<seq>.u16`, or null when it is not the latest one. */
+/** Bytes of the heatmap asset `query/heatmap-<seq>.u16`, or null when it is no longer kept. */
 export function heatmapBytes(projectDir: string, asset: string): Uint8Array | null {
   const m = /^query\/heatmap-(\d+)\.u16$/.exec(asset);
-  if (!m || !lastHeatmap || lastHeatmap.projectDir !== projectDir || Number(m[1]) !== lastHeatmap.seq)
-    return null;
-  lastHeatmap.encoded ??= encodeHeatmap(lastHeatmap.scores);
-  return lastHeatmap.encoded;
+  const entry = m ? recentHeatmaps.find((h) => h.seq === Number(m[1]) && h.projectDir === projectDir) : null;
+  if (!entry) return null;
+  entry.encoded ??= encodeHeatmap(entry.scores);
+  return entry.encoded;
 }
 
 export interface WaypointView extends Waypoint {
@@ -264,6 +278,6 @@ export async function occupancyBinary(projectDir: string): Promise<Uint8Array> {
 export async function disposeQueryService(): Promise<void> {
   if (warm) await warm.engine.dispose().catch(() => undefined);
   warm = null;
-  lastHeatmap = null;
+  recentHeatmaps = [];
   heatmapBuffers = [];
 }
