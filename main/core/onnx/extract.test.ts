@@ -243,6 +243,32 @@ describe('extractModel', () => {
     expect(e7.code).toBe('BAD_CUT');
   });
 
+  it('answers any corrupted or truncated model with an OnnxExtractError or a valid result, never another error', () => {
+    const full = twoTower().toBytes();
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: full.length }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 6 }),
+        (cut, flips) => {
+          const bad = Uint8Array.from(full.subarray(0, cut));
+          for (const [at, x] of flips) if (bad.length) bad[at % bad.length]! ^= x;
+          for (const f of [
+            () => inspectGraph(bad, 'fuzz.onnx'),
+            () => extractModel(bad, { inputs: ['x'], outputs: ['t'] }, 'fuzz.onnx'),
+          ]) {
+            try {
+              f();
+            } catch (e) {
+              expect(e).toBeInstanceOf(OnnxExtractError);
+              expect((e as Error).message).toMatch(/^fuzz\.onnx: /);
+            }
+          }
+        },
+      ),
+      { numRuns: 1000, seed: 20261126 },
+    );
+  });
+
   it('drops given inputs nobody reads only when asked', () => {
     const full = twoTower().toBytes();
     expect(extractModel(full, { inputs: ['x', 'y'], outputs: ['t'] }, 'm.onnx').inputs).toEqual(['x', 'y']);
