@@ -15,6 +15,7 @@
  * Memory layout: [codes: N*H][pad to 16][q16: H int16][idx: CHUNK int32][out: CHUNK int32].
  */
 import { type WasmModule, wasm } from './wasm-kernel';
+import { I32, V128, lanes32, simd, singleFunctionModule, sleb, uleb, vec } from './wasm-encode';
 
 /** Points per kernel call (the index and output slots are this big). */
 export const EXACT_CHUNK = 65536;
@@ -29,36 +30,6 @@ interface WasmPlainApi {
 }
 const api = wasm as unknown as WasmPlainApi;
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-  return out;
-}
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n | 0;
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
-const lanes32 = (l: number[]): number[] => l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]);
-
 /**
  * Module bytes for hidden width `H` (a multiple of 8, 8..4096). Export
  * `dots(codesPtr, idxPtr, n, qPtr, outPtr)`: byte offsets; `qPtr` 16-aligned.
@@ -67,8 +38,6 @@ export function exactModuleBytes(H: number): Uint8Array {
   if (!Number.isInteger(H) || H % 8 !== 0 || H < 8 || H > 4096)
     throw new RangeError(`exact kernel width ${H} must be a multiple of 8 in [8, 4096]`);
   const blocks = H / 8;
-  const I32 = 0x7f;
-  const V128 = 0x7b;
   // params: 0 codesPtr, 1 idxPtr, 2 n, 3 qPtr, 4 outPtr; locals: 5 end, 6 p, 7 acc0, 8 acc1
   const END = 5,
     P = 6,
@@ -141,24 +110,13 @@ export function exactModuleBytes(H: number): Uint8Array {
     [...uleb(2), I32],
     [...uleb(2), V128],
   ]);
-  const body = [...locals, ...code];
-  const funcType = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...uleb(0)];
-  return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, vec([funcType])),
-    // import env.mem: memory, min 1, max 65536 pages (not shared)
-    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x01, ...uleb(1), ...uleb(65536)]])),
-    ...section(3, vec([uleb(0)])),
-    ...section(7, vec([[...str('dots'), 0x00, ...uleb(0)]])),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
-  ]);
+  return singleFunctionModule({
+    name: 'dots',
+    params: [I32, I32, I32, I32, I32],
+    locals,
+    code,
+    sharedMemory: false,
+  });
 }
 
 export class ExactKernel {

@@ -12,6 +12,8 @@
  * Export: `score(zPtr, n, qPtr, outPtr, scale: f32, bias: f32)`; pointers are byte offsets, `qPtr` 16-aligned.
  */
 
+import { F32, I32, V128, lanes32, singleFunctionModule, simd, sleb, uleb, vec } from './wasm-encode';
+
 /** The WebAssembly API (typed here: the node tsconfig has no DOM lib, and @types/node declares only part of it). */
 export interface WasmMemory {
   readonly buffer: SharedArrayBuffer;
@@ -24,37 +26,6 @@ interface WasmApi {
   validate(bytes: Uint8Array): boolean;
 }
 export const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let b = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) b |= 0x80;
-    out.push(b);
-  } while (v !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n | 0;
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const str = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 
 const OP = {
   block: 0x02,
@@ -86,9 +57,6 @@ const SIMD = {
   f32x4ConvertI32x4S: 0xfa,
 };
 
-/** Byte lanes of i8x16.shuffle taking 32-bit lanes `l` (0-3 from a, 4-7 from b). */
-const lanes32 = (l: number[]): number[] => l.flatMap((x) => [4 * x, 4 * x + 1, 4 * x + 2, 4 * x + 3]);
-
 /** Bytes of the scoring module for `rank` codes per point (rank % 8 === 0, 8..128); `n` must be a multiple of 4. */
 export function scoreModuleBytes(rank: number): Uint8Array {
   if (!Number.isInteger(rank) || rank % 8 !== 0 || rank < 8 || rank > 128)
@@ -96,9 +64,6 @@ export function scoreModuleBytes(rank: number): Uint8Array {
   const blocks = rank / 8;
   // params: 0 zPtr, 1 n, 2 qPtr, 3 outPtr, 4 scale f32, 5 bias f32
   // locals: 6 end i32, 7 scale4, 8 bias4, 9..12 acc0..3, 13.. q_k (v128)
-  const I32 = 0x7f;
-  const F32 = 0x7d;
-  const V128 = 0x7b;
   const SCALE4 = 7;
   const BIAS4 = 8;
   const ACC = (p: number) => 9 + p;
@@ -181,25 +146,13 @@ export function scoreModuleBytes(rank: number): Uint8Array {
     [...uleb(1), I32],
     [...uleb(6 + blocks), V128],
   ]);
-  const body = [...locals, ...code];
-  const funcType = [0x60, ...vec([[I32], [I32], [I32], [I32], [F32], [F32]]), ...uleb(0)];
-  const bytes = [
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
-    ...section(1, vec([funcType])),
-    // import env.mem: shared memory, min 1, max 65536 pages
-    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),
-    ...section(3, vec([uleb(0)])),
-    ...section(7, vec([[...str('score'), 0x00, ...uleb(0)]])),
-    ...section(10, vec([[...uleb(body.length), ...body]])),
-  ];
-  return Uint8Array.from(bytes);
+  return singleFunctionModule({
+    name: 'score',
+    params: [I32, I32, I32, I32, F32, F32],
+    locals,
+    code,
+    sharedMemory: true,
+  });
 }
 
 export interface ScoreKernel {
