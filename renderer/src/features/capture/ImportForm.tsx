@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Form } from '../../lib/Form';
 import { canPickPath, getBridge } from '../../bridge';
 import { useApp } from '../app/store';
-import { useJobs } from '../jobs/store';
+import { useStartJob } from '../jobs/useStartJob';
 import { importParamsFrom, type ImportOptions } from './import-params';
 
 export function ImportForm({ compact = false }: { compact?: boolean }) {
@@ -14,21 +14,10 @@ export function ImportForm({ compact = false }: { compact?: boolean }) {
     max_depth_m: '3',
     copy: false,
   });
-  const [error, setError] = useState<string | null>(null);
-  const [starting, setStarting] = useState(false);
+  const { error, starting, start } = useStartJob('import', 'The import could not be started.');
 
   const submit = async () => {
-    if (starting) return;
-    const r = importParamsFrom(capture, opts);
-    if ('error' in r) {
-      setError(r.error);
-      return;
-    }
-    setError(null);
-    setStarting(true);
-    const id = await useJobs.getState().start('import', r.params);
-    setStarting(false);
-    if (!id) setError(useApp.getState().notice?.text ?? 'The import could not be started.');
+    await start(importParamsFrom(capture, opts));
   };
 
   const browse = async (kind: 'file' | 'directory') => {

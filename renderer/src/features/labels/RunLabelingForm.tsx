@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { Form } from '../../lib/Form';
 import { useApp } from '../app/store';
-import { useJobs } from '../jobs/store';
+import { useStartJob } from '../jobs/useStartJob';
 import { DEFAULT_LABEL_RUN_FORM, labelParamsFrom, type Labeler, type LabelRunForm } from './forms';
 import { useLabels } from './store';
 
@@ -23,26 +23,14 @@ export function RunLabelingForm() {
       : Object.keys(project?.labels?.classes ?? {}).join('\n'),
     threshold: overview ? String(overview.threshold) : DEFAULT_LABEL_RUN_FORM.threshold,
   }));
-  const [error, setError] = useState<string | null>(null);
-  const [starting, setStarting] = useState(false);
+  const { error, starting, start } = useStartJob('label', 'Labeling could not be started.');
   const set = (p: Partial<LabelRunForm>) => setForm({ ...form, ...p });
   const vocabCount = form.vocabText
     .split(/\r?\n/)
     .filter((l) => l.trim() && !l.trim().startsWith('#')).length;
 
   const submit = async () => {
-    if (starting) return;
-    const r = labelParamsFrom(form);
-    if ('error' in r) {
-      setError(r.error);
-      return;
-    }
-    setError(null);
-    setStarting(true);
-    const id = await useJobs.getState().start('label', r.params);
-    setStarting(false);
-    if (!id) setError(useApp.getState().notice?.text ?? 'Labeling could not be started.');
-    else useLabels.getState().setRunOpen(false);
+    if (await start(labelParamsFrom(form))) useLabels.getState().setRunOpen(false);
   };
 
   return (

@@ -5,6 +5,7 @@ import { Form } from '../../lib/Form';
 import { formatEta } from '../../lib/format';
 import { useApp } from '../app/store';
 import { useJobs } from '../jobs/store';
+import { useStartJob } from '../jobs/useStartJob';
 import { MetricChart } from './MetricChart';
 import {
   BASIC_FIELDS,
@@ -85,22 +86,11 @@ function NumberField({
 
 function TrainFormView({ disabled }: { disabled: boolean }) {
   const [form, setForm] = useState<TrainForm>(DEFAULT_TRAIN_FORM);
-  const [error, setError] = useState<string | null>(null);
-  const [starting, setStarting] = useState(false);
+  const { error, starting, start } = useStartJob('train', 'Training could not be started.');
   const set = (p: Partial<TrainForm>) => setForm({ ...form, ...p });
   const submit = async () => {
-    if (starting || disabled) return;
-    const r = trainParamsFrom(form);
-    if ('error' in r) {
-      setError(r.error);
-      return;
-    }
-    setError(null);
-    setStarting(true);
-    const id = await useJobs.getState().start('train', r.params);
-    setStarting(false);
-    if (!id) setError(useApp.getState().notice?.text ?? 'Training could not be started.');
-    else useTraining.getState().setFollowJob(null);
+    if (disabled) return;
+    if (await start(trainParamsFrom(form))) useTraining.getState().setFollowJob(null);
   };
   const presetVals = PRESET_VALUES[form.preset === 'paper' ? 'paper' : 'cpu'];
   return (
