@@ -101,6 +101,24 @@ export async function renderChartSvg(spec: Spec): Promise<string> {
 }
 
 const WIDTH = 520;
+/** A quantitative encoding of a fraction shown as a percentage over [0, 1]. */
+const FRACTION = { type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' } };
+
+/** Horizontal bars per class, one bar per metric (rows `{class, metric, value}` with values in [0, 1]). */
+function perClassBars(title: string, rows: { class: string; metric: string; value: number }[]): Spec {
+  return {
+    width: WIDTH,
+    title,
+    data: { values: rows },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'class', type: 'nominal', sort: 'ascending' },
+      x: { field: 'value', ...FRACTION, title: null },
+      yOffset: { field: 'metric' },
+      color: { field: 'metric', type: 'nominal' },
+    },
+  };
+}
 
 function chartSpecs(
   r: EvalResult,
@@ -140,7 +158,7 @@ function chartSpecs(
     { method: m.method, metric: 'memory (MiB)', value: m.memory_bytes / (1 << 20) },
     { method: m.method, metric: 'query latency (ms)', value: m.query_ms },
   ]);
-  const frac = { type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '%' } };
+  const frac = FRACTION;
   return {
     'loss-curve': {
       width: WIDTH,
@@ -154,30 +172,8 @@ function chartSpecs(
         color: { field: 'series', type: 'nominal' },
       },
     },
-    'per-class-accuracy': {
-      width: WIDTH,
-      title: 'Held-out segmentation per class',
-      data: { values: perClass },
-      mark: 'bar',
-      encoding: {
-        y: { field: 'class', type: 'nominal', sort: 'ascending' },
-        x: { field: 'value', ...frac, title: null },
-        yOffset: { field: 'metric' },
-        color: { field: 'metric', type: 'nominal' },
-      },
-    },
-    'label-quality': {
-      width: WIDTH,
-      title: 'Weak labels vs ground truth',
-      data: { values: labelRows },
-      mark: 'bar',
-      encoding: {
-        y: { field: 'class', type: 'nominal', sort: 'ascending' },
-        x: { field: 'value', ...frac, title: null },
-        yOffset: { field: 'metric' },
-        color: { field: 'metric', type: 'nominal' },
-      },
-    },
+    'per-class-accuracy': perClassBars('Held-out segmentation per class', perClass),
+    'label-quality': perClassBars('Weak labels vs ground truth', labelRows),
     'noise-robustness': {
       width: WIDTH,
       height: 220,
